@@ -1,0 +1,210 @@
+"""The `trialmon` command line: the composition root that wires etl, indicators
+and dashboard together. Each command is a thin wrapper over a module function."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from trialmon.errors import TrialmonError
+from trialmon.settings import resolve_db_url
+
+
+def common_options(func):
+    """--db and --quiet on every command; resolves the database URL once."""
+
+    @click.option("--db", "db", metavar="URL", help="Database URL (default: $TRIALMON_DB_URL, "
+                  "else data/trialmon.sqlite).")
+    @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+    @functools.wraps(func)
+    def wrapper(*args, db, quiet, **kwargs):
+        url = resolve_db_url(db)
+        try:
+            return func(*args, url=url, quiet=quiet, **kwargs)
+        except TrialmonError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def ensure_schema(url: str) -> None:
+    from trialmon.db import upgrade
+
+    upgrade(url)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="trialmon")
+def main() -> None:
+    """Monthly monitoring of Finland's municipal employment trials."""
+
+
+@main.command()
+@click.option("--scale", type=float, default=None, help="1.0 = national size (default 0.02).")
+@click.option("--from", "start", default="2020-01", show_default=True, metavar="YYYY-MM")
+@click.option("--to", "end", default="2025-12", show_default=True, metavar="YYYY-MM")
+@click.option("--seed", type=int, default=2021, show_default=True)
+@common_options
+def demo(url, quiet, scale, start, end, seed):
+    """Generate synthetic register extracts and load them (marked synthetic)."""
+    from etl.demo import build_demo
+    from trialmon.settings import get_settings
+
+    ensure_schema(url)
+    scale = scale if scale is not None else get_settings().demo_scale
+    months = build_demo(url, scale=scale, start=start, end=end, seed=seed, progress=not quiet)
+    _compute(url, months, quiet)
+
+
+@main.group()
+def load() -> None:
+    """Load source files into the database."""
+
+
+@load.command("register")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--synthetic", is_flag=True, help="Mark the loaded months as synthetic data.")
+@common_options
+def load_register(url, quiet, files, synthetic):
+    """Load monthly register extracts (CSV or Parquet)."""
+    from etl.register import load_register_files
+
+    ensure_schema(url)
+    report = load_register_files(url, [Path(f) for f in files], synthetic=synthetic,
+                                 progress=not quiet)
+    click.echo(report.summary())
+    _compute(url, report.changed_months, quiet)
+
+
+@load.command("statfin")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@common_options
+def load_statfin(url, quiet, files):
+    """Load Statistics Finland table tyonv/12r5 (PxWeb json, JSON-stat2 or CSV)."""
+    from etl.statfin import load_statfin_files
+
+    ensure_schema(url)
+    report = load_statfin_files(url, [Path(f) for f in files])
+    click.echo(report.summary())
+    from indicators.public_statistics import compute_public_statistics
+
+    compute_public_statistics(url, report.months)
+
+
+def _compute(url: str, months, quiet: bool) -> None:
+    from indicators.engine import compute
+
+    if months:
+        report = compute(url, months=sorted(months), progress=not quiet)
+        if not quiet:
+            click.echo(report.summary())
+
+
+@main.command("compute")
+@common_options
+def compute_all(url, quiet):
+    """Recompute every indicator cell from the loaded data."""
+    from indicators.engine import compute
+
+    ensure_schema(url)
+    report = compute(url, months=None, progress=not quiet)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+@common_options
+def areas(url, quiet, fmt):
+    """Print the area reference (municipalities, regions, trial areas, validity)."""
+    from etl.reference import area_reference_table
+
+    ensure_schema(url)
+    table = area_reference_table(url)
+    click.echo(table.write_csv() if fmt == "csv" else table.write_json(), nl=False)
+
+
+@main.command()
+@common_options
+def status(url, quiet):
+    """Loaded months, their vintages and revisions, row counts."""
+    from etl.register import load_history
+
+    ensure_schema(url)
+    click.echo(load_history(url).summary())
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default="csv",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: stdout for CSV).")
+@click.option("--indicator", "indicators", multiple=True)
+@click.option("--area-type", "area_types", multiple=True)
+@click.option("--area", "areas", multiple=True)
+@click.option("--population", "populations", multiple=True)
+@click.option("--group", "groups", multiple=True)
+@click.option("--from", "start", metavar="YYYY-MM")
+@click.option("--to", "end", metavar="YYYY-MM")
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="en", show_default=True)
+@click.option("--unprotected", is_flag=True,
+              help="Without disclosure control: only for staff who hold the extract.")
+@common_options
+def export(url, quiet, fmt, out, indicators, area_types, areas, populations, groups, start, end,
+           lang, unprotected):
+    """Write the tidy indicator table (and its metadata JSON)."""
+    from indicators.export import ExportQuery, export_table
+
+    ensure_schema(url)
+    query = ExportQuery(indicators=indicators, area_types=area_types, areas=areas,
+                        populations=populations, groups=groups, start=start, end=end,
+                        lang=lang, unprotected=unprotected)
+    written = export_table(url, query, fmt=fmt, out=Path(out) if out else None)
+    if written:
+        click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+
+
+@main.group()
+def fetch() -> None:
+    """Download public source data."""
+
+
+@fetch.command("statfin")
+@click.option("--table", default="12r5", show_default=True)
+@click.option("--from", "start", required=True, metavar="YYYY-MM")
+@click.option("--to", "end", metavar="YYYY-MM")
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@click.option("--base-url", default="https://pxdata.stat.fi/PxWeb/api/v1", show_default=True,
+              envvar="TRIALMON_PXWEB_URL")
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
+@click.option("--quiet", "-q", is_flag=True)
+def fetch_statfin(table, start, end, out, base_url, lang, quiet):
+    """Download table tyonv/TABLE from Statistics Finland's PxWeb API."""
+    from etl.statfin import fetch_pxweb
+
+    try:
+        files = fetch_pxweb(table=table, start=start, end=end, out=Path(out), base_url=base_url,
+                            lang=lang, progress=not quiet)
+    except TrialmonError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"wrote {len(files)} file(s) to {out}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Default 127.0.0.1 ($TRIALMON_HOST).")
+@click.option("--port", type=int, default=None, help="Default 8050 ($TRIALMON_PORT).")
+@click.option("--no-demo", is_flag=True, help="Do not build demo data into an empty database.")
+@common_options
+def serve(url, quiet, host, port, no_demo):
+    """Serve the dashboard (builds demo data first if the database is empty)."""
+    from trialmon.run import run_dashboard
+
+    run_dashboard(url, host=host, port=port, build_demo=not no_demo, quiet=quiet)
+
+
+if __name__ == "__main__":
+    main()

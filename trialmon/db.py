@@ -1,0 +1,122 @@
+"""Database access: engines, migrations and fast-path (ADBC) connections.
+
+Every module gets its database through here, so the SQLite/PostgreSQL
+differences live in one place:
+
+* SQLite: the URL names the published file; the microdata file sits beside it
+  (``<stem>-microdata.sqlite``) and is attached as schema ``microdata`` on every
+  connection. Both files run in WAL mode so the dashboard reads while a load writes.
+* PostgreSQL (``postgresql+psycopg://``): published tables in ``public``,
+  person-level data in schema ``microdata``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from trialmon.schema import MICRODATA
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_paths(url: str) -> tuple[Path, Path]:
+    """(published file, microdata file) of a SQLite URL."""
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise ValueError("trialmon needs a SQLite file, not an in-memory database")
+    published = Path(database)
+    return published, published.with_name(f"{published.stem}-microdata{published.suffix}")
+
+
+def _prepare_sqlite(url: str) -> Path:
+    published, microdata = sqlite_paths(url)
+    published.parent.mkdir(parents=True, exist_ok=True)
+    return microdata
+
+
+@functools.cache
+def get_engine(url: str) -> Engine:
+    """One engine per URL for the life of the process."""
+    if is_sqlite(url):
+        microdata = _prepare_sqlite(url)
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"ATTACH DATABASE '{microdata.as_posix()}' AS {MICRODATA}")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA {MICRODATA}.journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_DIR.as_posix())
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["engine"] = get_engine(url)
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Create or upgrade the schema to the newest migration, then load reference areas."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+    from etl.reference import sync_reference  # reference data ships with etl/
+
+    sync_reference(get_engine(url))
+
+
+def adbc_connect(url: str, schema: str | None = None):
+    """A DB-API connection of the ADBC driver, for bulk reads and writes (Arrow).
+
+    For SQLite the connection opens the file that holds `schema` (the microdata file
+    for ``microdata``); for PostgreSQL the ingest target schema is passed by the caller
+    as ``db_schema_name``. Autocommit is off: callers commit once, so a load is atomic.
+    """
+    if is_sqlite(url):
+        published, microdata = sqlite_paths(url)
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        path = microdata if schema == MICRODATA else published
+        conn = adbc_sqlite.connect(path.as_posix())
+        with conn.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout=60000")
+        return conn
+    import adbc_driver_postgresql.dbapi as adbc_pg
+
+    return adbc_pg.connect(libpq_uri(url))
+
+
+def libpq_uri(url: str) -> str:
+    """`postgresql+psycopg://...` as a plain libpq URI."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def ingest_schema(url: str, schema: str | None) -> str | None:
+    """The db_schema_name an ADBC ingest into `schema` takes on this backend."""
+    if is_sqlite(url):
+        return None  # the connection already opened the right file
+    return schema

@@ -1,0 +1,165 @@
+"""The database schema (SQLAlchemy Core), shared by every module.
+
+Two namespaces keep person-level data away from what is published:
+
+* ``microdata``: the register extract rows, their load history and the
+  unprotected municipal counts. On PostgreSQL a schema of that name (a dashboard
+  role is simply not granted it); on SQLite a separate file attached under that
+  name (``<db>-microdata.sqlite``), so the dashboard process never opens it.
+* the default schema (``public`` on PostgreSQL, the main SQLite file): reference
+  areas and the protected, published indicator tables that the dashboard reads.
+
+Schema changes go through Alembic (``trialmon/migrations``); this module is the
+model the migrations are written from.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+MICRODATA = "microdata"
+
+metadata = sa.MetaData()
+
+# --------------------------------------------------------------------------- microdata
+
+register_row = sa.Table(
+    "register_row",
+    metadata,
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("person_id", sa.String(64), nullable=False),
+    sa.Column("municipality_code", sa.String(3), nullable=False),
+    sa.Column("age", sa.SmallInteger, nullable=False),
+    sa.Column("sex", sa.String(1), nullable=False),
+    sa.Column("foreign_language", sa.Boolean, nullable=False),
+    sa.Column("earnings_related", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("service_type", sa.String(24)),
+    sa.Column("responsibility", sa.String(10), nullable=False),
+    sa.Column("registered_on", sa.Date, nullable=False),
+    sa.Column("unemployment_start", sa.Date),
+    sa.Column("initial_interview_on", sa.Date),
+    sa.Column("plan_updated_on", sa.Date),
+    sa.Column("last_review_on", sa.Date),
+    sa.Column("vintage_id", sa.Integer, nullable=False),
+    sa.Index("ix_register_row_month", "month"),
+    schema=MICRODATA,
+)
+"""One jobseeker on one month's calculation date (the input contract), current vintage only.
+(month, person_id) is unique; the loader checks it before writing, so no index is
+maintained for it during bulk loads."""
+
+vintage = sa.Table(
+    "vintage",
+    metadata,
+    sa.Column("vintage_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("month", sa.String(7), nullable=False, index=True),
+    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),  # 0 = first delivery of the month
+    sa.Column("rows_added", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rows_removed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rows_changed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("synthetic", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("is_current", sa.Boolean, nullable=False, server_default=sa.true()),
+    schema=MICRODATA,
+)
+"""Every delivery of every month. A month's current vintage has is_current = true."""
+
+municipal_measure = sa.Table(
+    "municipal_measure",
+    metadata,
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("municipality_code", sa.String(3), nullable=False),
+    sa.Column("population", sa.String(16), nullable=False),
+    sa.Column("group", sa.String(24), nullable=False),
+    sa.Column("measure", sa.String(32), nullable=False),
+    sa.Column("value", sa.Integer),  # null: not computable (e.g. month t-1 not loaded)
+    sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint("month", "municipality_code", "population", "group", "measure"),
+    schema=MICRODATA,
+)
+"""Unprotected additive counts per municipality: the building blocks of every
+register indicator. Larger areas are sums of these; ratios are built from sums."""
+
+# --------------------------------------------------------------------------- published
+
+area = sa.Table(
+    "area",
+    metadata,
+    sa.Column("area_type", sa.String(16), nullable=False),
+    sa.Column("area_code", sa.String(16), nullable=False),
+    sa.Column("name_fi", sa.Text, nullable=False),
+    sa.Column("name_sv", sa.Text, nullable=False),
+    sa.Column("name_en", sa.Text, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_to", sa.Date),  # inclusive; null = still valid
+    sa.Column("trial_from", sa.String(7)),  # trial areas: first month of the trial
+    sa.Column("trial_to", sa.String(7)),  # trial areas: last month of the trial
+    sa.Column("source", sa.Text),
+    sa.PrimaryKeyConstraint("area_type", "area_code", "valid_from"),
+)
+"""Every area of every area type (municipality, region, trial_area, all_trials,
+comparison, country), versioned by validity."""
+
+area_member = sa.Table(
+    "area_member",
+    metadata,
+    sa.Column("area_type", sa.String(16), nullable=False),
+    sa.Column("area_code", sa.String(16), nullable=False),
+    sa.Column("municipality_code", sa.String(3), nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_to", sa.Date),  # inclusive; null = still valid
+    sa.Column("source", sa.Text),
+    sa.PrimaryKeyConstraint("area_type", "area_code", "municipality_code", "valid_from"),
+)
+"""Which municipalities make up an area, and when. Municipality areas list themselves."""
+
+indicator_value = sa.Table(
+    "indicator_value",
+    metadata,
+    sa.Column("indicator", sa.String(40), nullable=False),
+    sa.Column("population", sa.String(16), nullable=False),
+    sa.Column("group", sa.String(24), nullable=False),
+    sa.Column("area_type", sa.String(16), nullable=False),
+    sa.Column("area_code", sa.String(16), nullable=False),
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("numerator", sa.Float),
+    sa.Column("denominator", sa.Float),
+    sa.Column("flag", sa.String(12)),  # null, 'suppressed' or 'incomplete'
+    sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint("indicator", "population", "group", "area_type", "area_code", "month"),
+    sa.Index("ix_indicator_value_month", "month"),
+)
+"""The protected, published indicator cells (the export format, less area names).
+Suppressed cells have value, numerator and denominator null and flag 'suppressed'."""
+
+month_status = sa.Table(
+    "month_status",
+    metadata,
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("source", sa.String(16), primary_key=True),  # 'register' or 'statfin'
+    sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("rows_changed", sa.Integer, nullable=False),
+    sa.Column("synthetic", sa.Boolean, nullable=False),
+    sa.Column("computed_at", sa.DateTime(timezone=True)),
+)
+"""What is published for each month: the data status page reads this."""
+
+statfin_value = sa.Table(
+    "statfin_value",
+    metadata,
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("area_code", sa.String(16), nullable=False),  # as published: SSS, MK01, KU091 ...
+    sa.Column("measure", sa.String(32), nullable=False),  # source code, e.g. TYOTTOMATLOPUSSA
+    sa.Column("value", sa.Float),  # null: missing or suppressed at source
+    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source", sa.Text),
+    sa.PrimaryKeyConstraint("month", "area_code", "measure"),
+)
+"""Statistics Finland table tyonv/12r5 as loaded (public statistics, all residents)."""
