@@ -3,7 +3,10 @@
 (Issue 2 fills this in.) Interface used by the rest of the project:
 
 * ``load_reference() -> Reference``: the shipped CSVs (etl/reference_data/) as
-  Polars frames, no database needed (the demo generator uses it).
+  Polars frames, no database needed (the demo generator uses it). ``Reference``
+  has ``areas`` and ``members``, frames with exactly the columns of the ``area``
+  and ``area_member`` tables (trialmon/schema.py), every area type included
+  (member rows for municipality areas list the municipality itself).
 * ``sync_reference(engine)``: write them into the ``area`` and ``area_member``
   tables (idempotent; called by ``trialmon.db.upgrade``).
 * ``area_reference_table(url) -> pl.DataFrame``: for ``trialmon areas``.
