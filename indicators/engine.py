@@ -1,8 +1,397 @@
-"""The indicator engine: from stored register rows to published, protected cells -- issue 3.
+"""The indicator engine: from stored register rows to published, protected cells.
 
 Interface:
 
 * ``compute(url, months=None, progress=True) -> ComputeReport``: months=None recomputes
   everything; otherwise the given (changed) months and what depends on them
   (M+1 for flows, M-1 for the interview cohort). ``ComputeReport.summary()``.
+
+How (and why this way):
+
+* Months are processed in chunks of consecutive months, in order. Each month's
+  register rows are read once from the database (ADBC, Arrow -> Polars, never row
+  by row) and kept only while a chunk or its neighbour needs them (t-1 for flows,
+  t+1 for the interview cohort), so memory stays bounded by a few months of rows
+  (a national month is ~650k rows) however many years are loaded.
+* Per chunk: ``measures.municipal_measures`` -> the unprotected municipal counts
+  replace the chunk's rows of ``microdata.municipal_measure``; ``areas.roll_up`` to
+  every area type; ``disclosure.protect``; ``ratios.indicator_cells``; then the
+  chunk's register-indicator rows of ``indicator_value`` and its ``month_status``
+  rows (source 'register') are replaced in one transaction (delete + bulk insert).
+  Rows of the public-statistics indicators are never touched here.
+* A cell's ``vintage`` is the newest ``loaded_at`` among the months it depends on:
+  t for stocks and the process shares, t-1 and t for flows, t and t+1 for the
+  interview cohort. A revision of M therefore shows as a new vintage of M, of M+1's
+  flow cells and of M-1's interview cells -- exactly the months recomputed.
 """
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import polars as pl
+import sqlalchemy as sa
+
+from indicators import areas, ratios
+from indicators.registry import MEASURES, REGISTER_INDICATORS
+from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
+from trialmon.errors import TrialmonError
+from trialmon.schema import MICRODATA, area_member, vintage
+
+MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+CHUNK_MONTHS = 6
+
+# Measures that read a neighbouring month (offset from t); all others read t only.
+MEASURE_NEIGHBOURS: dict[str, int] = {
+    "inflow_unemployed": -1,
+    "unemployed_previous_month": -1,
+    "exit_open_market": -1,
+    "exit_services": -1,
+    "interview_cohort": +1,
+    "interview_5wd": +1,
+}
+
+# Register columns the measures need, with the types of the input contract
+# (sex and vintage_id are not used by any indicator, so they are not read).
+REGISTER_COLUMNS: dict[str, pl.DataType] = {
+    "month": pl.String(),
+    "person_id": pl.String(),
+    "municipality_code": pl.String(),
+    "age": pl.Int16(),
+    "foreign_language": pl.Boolean(),
+    "earnings_related": pl.Boolean(),
+    "status": pl.String(),
+    "service_type": pl.String(),
+    "responsibility": pl.String(),
+    "registered_on": pl.Date(),
+    "unemployment_start": pl.Date(),
+    "initial_interview_on": pl.Date(),
+    "plan_updated_on": pl.Date(),
+    "last_review_on": pl.Date(),
+}
+NULLABLE_TEXT = ("service_type", "unemployment_start", "initial_interview_on",
+                 "plan_updated_on", "last_review_on")
+
+REGISTER_INDICATOR_IDS = [i.id for i in REGISTER_INDICATORS]
+UTC = "UTC"
+
+
+# --------------------------------------------------------------------------- months
+
+def shift_month(month: str, offset: int) -> str:
+    """'YYYY-MM' moved by `offset` months."""
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + offset
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def check_month(month: str) -> str:
+    if not isinstance(month, str) or not MONTH_PATTERN.match(month):
+        raise TrialmonError(f"bad month {month!r}: expected YYYY-MM")
+    return month
+
+
+def months_to_recompute(changed: Iterable[str] | None, loaded: set[str]) -> list[str]:
+    """The changed months plus what depends on them, as far as loaded.
+
+    M+1's flows read M (as t-1); M-1's interview cohort reads M (as t+1).
+    """
+    if changed is None:
+        return sorted(loaded)
+    wanted = {shift_month(check_month(m), d) for m in changed for d in (-1, 0, 1)}
+    return sorted(wanted & loaded)
+
+
+def consecutive_chunks(months: list[str], size: int = CHUNK_MONTHS) -> Iterator[list[str]]:
+    """Sorted months split into runs of consecutive months of at most `size`."""
+    chunk: list[str] = []
+    for month in months:
+        if chunk and (len(chunk) >= size or shift_month(chunk[-1], 1) != month):
+            yield chunk
+            chunk = []
+        chunk.append(month)
+    if chunk:
+        yield chunk
+
+
+# --------------------------------------------------------------------------- database I/O
+
+def to_utc_datetime(series: pl.Series) -> pl.Series:
+    """Timestamps as read back from either backend, as Datetime('us', 'UTC')."""
+    if series.dtype == pl.String:
+        series = series.str.replace("T", " ").str.replace(r"(\+00:00|Z)$", "").str.to_datetime(
+            "%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False)
+    if isinstance(series.dtype, pl.Datetime):
+        if series.dtype.time_zone is None:
+            return series.dt.cast_time_unit("us").dt.replace_time_zone(UTC)
+        return series.dt.cast_time_unit("us").dt.convert_time_zone(UTC)
+    return series.cast(pl.Datetime("us", UTC))
+
+
+def read_frame(url: str, sql: str, schema: str | None = None) -> pl.DataFrame:
+    """Run one SELECT through ADBC and return the Arrow result as a Polars frame."""
+    conn = adbc_connect(url, schema)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+            table = cursor.fetch_arrow_table()
+    finally:
+        conn.close()
+    return pl.from_arrow(table)
+
+
+def sql_list(values: Iterable[str]) -> str:
+    """A SQL IN-list of validated codes (months, indicator ids: no quotes inside)."""
+    items = list(values)
+    if any("'" in v for v in items):
+        raise ValueError("quote in a code")
+    return ", ".join(f"'{v}'" for v in items)
+
+
+def qualified(url: str, table: str, schema: str | None) -> str:
+    """Table name as seen by an ADBC connection opened for `schema`."""
+    return table if is_sqlite(url) or schema is None else f"{schema}.{table}"
+
+
+def read_register_rows(url: str, months: list[str]) -> pl.DataFrame:
+    """The current register rows of `months`, typed as in the input contract.
+
+    SQLite's ADBC driver infers a column's type from its first values, so nullable
+    text/date columns are read as '' for null (a stable text type) and converted
+    back here; its dates are ISO text and its booleans integers.
+    """
+    if is_sqlite(url):
+        columns = ", ".join(
+            f"ifnull({c}, '') AS {c}" if c in NULLABLE_TEXT else c for c in REGISTER_COLUMNS
+        )
+    else:
+        columns = ", ".join(REGISTER_COLUMNS)
+    table = qualified(url, "register_row", MICRODATA)
+    frame = read_frame(url, f"SELECT {columns} FROM {table} WHERE month IN ({sql_list(months)})",
+                       MICRODATA)
+    return frame.with_columns(_typed(frame, name, dtype) for name, dtype in REGISTER_COLUMNS.items())
+
+
+def _typed(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    current = frame.schema[name]
+    if current == pl.String and name in NULLABLE_TEXT:
+        column = pl.when(column == "").then(None).otherwise(column)
+    if dtype == pl.Date() and current == pl.String:
+        return column.str.to_date("%Y-%m-%d").alias(name)
+    return column.cast(dtype).alias(name)
+
+
+def current_vintages(url: str) -> pl.DataFrame:
+    """[month, loaded_at, revision, row_count, rows_changed, synthetic] of current vintages."""
+    query = sa.select(
+        vintage.c.month, vintage.c.loaded_at, vintage.c.revision, vintage.c.row_count,
+        vintage.c.rows_changed, vintage.c.synthetic,
+    ).where(vintage.c.is_current == sa.true())
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(query).all()
+    frame = pl.DataFrame(
+        [tuple(r) for r in rows], orient="row",
+        schema={"month": pl.String, "loaded_at": pl.Object, "revision": pl.Int64,
+                "row_count": pl.Int64, "rows_changed": pl.Int64, "synthetic": pl.Boolean},
+    )
+    loaded_at = pl.Series("loaded_at", [_as_utc(r.loaded_at) for r in rows],
+                          dtype=pl.Datetime("us", UTC))
+    return frame.with_columns(loaded_at).sort("month")
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def area_members(url: str, months: list[str]) -> pl.DataFrame:
+    """Membership of every area type on each month's last day."""
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(sa.select(
+            area_member.c.area_type, area_member.c.area_code, area_member.c.municipality_code,
+            area_member.c.valid_from, area_member.c.valid_to)).all()
+    frame = pl.DataFrame(
+        [tuple(r) for r in rows], orient="row",
+        schema={"area_type": pl.String, "area_code": pl.String, "municipality_code": pl.String,
+                "valid_from": pl.Date, "valid_to": pl.Date},
+    )
+    return areas.members_by_month(frame, months)
+
+
+def storable(url: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Timestamps as SQLAlchemy stores them on SQLite (text); typed on PostgreSQL."""
+    if not is_sqlite(url):
+        return frame
+    return frame.with_columns(
+        pl.col(name).dt.convert_time_zone(UTC).dt.replace_time_zone(None)
+        .dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+        for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)
+    )
+
+
+def replace_rows(url: str, schema: str | None, table: str, delete_where: str,
+                 frame: pl.DataFrame, cursor) -> None:
+    """Delete the rows `delete_where` selects and bulk-insert `frame`, on an open cursor."""
+    cursor.execute(f"DELETE FROM {qualified(url, table, schema)} WHERE {delete_where}")
+    if frame.height:
+        cursor.adbc_ingest(table, storable(url, frame).to_arrow(), mode="append",
+                           db_schema_name=ingest_schema(url, schema))
+
+
+def _tuned(url: str, schema: str | None):
+    conn = adbc_connect(url, schema)
+    if is_sqlite(url):
+        with conn.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size=-262144")  # 256 MB: index pages of big inserts
+    return conn
+
+
+def write_municipal(url: str, months: list[str], municipal: pl.DataFrame) -> None:
+    """Replace the months' unprotected municipal measures (microdata)."""
+    conn = _tuned(url, MICRODATA)
+    try:
+        with conn.cursor() as cursor:
+            replace_rows(url, MICRODATA, "municipal_measure", f"month IN ({sql_list(months)})",
+                         municipal, cursor)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFrame) -> None:
+    """Replace the months' register-indicator cells and month status in one transaction."""
+    in_months = f"month IN ({sql_list(months)})"
+    conn = _tuned(url, None)
+    try:
+        with conn.cursor() as cursor:
+            replace_rows(url, None, "indicator_value",
+                         f"{in_months} AND indicator IN ({sql_list(REGISTER_INDICATOR_IDS)})",
+                         cells, cursor)
+            replace_rows(url, None, "month_status", f"{in_months} AND source = 'register'",
+                         status, cursor)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- the computation
+
+def measure_vintages(months: list[str], loaded_at: dict[str, dt.datetime]) -> pl.DataFrame:
+    """[month, measure, vintage]: newest load time among the months a measure reads."""
+    records = []
+    for month in months:
+        for measure in MEASURES:
+            depends = {month, shift_month(month, MEASURE_NEIGHBOURS.get(measure, 0))}
+            records.append((month, measure, max(loaded_at[m] for m in depends if m in loaded_at)))
+    return pl.DataFrame(records, orient="row", schema={
+        "month": pl.String, "measure": pl.String, "vintage": pl.Datetime("us", UTC)})
+
+
+def status_rows(vintages: pl.DataFrame, months: list[str], computed_at: dt.datetime) -> pl.DataFrame:
+    return (
+        vintages.filter(pl.col("month").is_in(months))
+        .select(
+            "month", pl.lit("register").alias("source"), pl.col("loaded_at").alias("vintage"),
+            "revision", "row_count", "rows_changed", "synthetic",
+            pl.lit(computed_at, dtype=pl.Datetime("us", UTC)).alias("computed_at"),
+        )
+    )
+
+
+class RowCache:
+    """Register rows per month, read once and dropped when no longer needed."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.frames: dict[str, pl.DataFrame] = {}
+        self.rows_read = 0
+        self.seconds = 0.0
+
+    def rows(self, months: list[str]) -> pl.DataFrame:
+        for month in [m for m in self.frames if m not in months]:
+            del self.frames[month]
+        missing = [m for m in months if m not in self.frames]
+        if missing:
+            start = time.perf_counter()
+            frame = read_register_rows(self.url, missing)
+            self.seconds += time.perf_counter() - start
+            self.rows_read += frame.height
+            for (month,), part in frame.partition_by("month", as_dict=True).items():
+                self.frames[month] = part
+        parts = [self.frames[m] for m in months if m in self.frames]
+        return pl.concat(parts) if parts else pl.DataFrame(schema=REGISTER_COLUMNS)
+
+
+@dataclass
+class ComputeReport:
+    months: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    municipal_rows: int = 0
+    published_rows: int = 0
+    seconds: float = 0.0
+    read_seconds: float = 0.0
+
+    def summary(self) -> str:
+        if not self.months:
+            return "computed nothing: no loaded month to recompute"
+        span = self.months[0] if len(self.months) == 1 else f"{self.months[0]}..{self.months[-1]}"
+        return (f"computed {len(self.months)} month(s) {span}: {self.rows_read:,} register rows "
+                f"read, {self.published_rows:,} indicator cells published in "
+                f"{self.seconds:.1f} s")
+
+
+def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[str],
+                  vintages: pl.DataFrame, members: pl.DataFrame, threshold: int) -> tuple[int, int]:
+    """Compute, store and publish one chunk of months; returns (municipal rows, cells)."""
+    from indicators.disclosure import protect
+    from indicators.measures import municipal_measures
+
+    loaded_at = dict(zip(vintages["month"], vintages["loaded_at"], strict=True))
+    by_measure = measure_vintages(chunk, loaded_at)
+    municipal = municipal_measures(rows.lazy(), chunk, loaded).with_columns(
+        pl.col("value").cast(pl.Int64))
+    write_municipal(url, chunk, municipal.join(by_measure, on=["month", "measure"], how="left")
+                    .select("month", "municipality_code", "population", "group", "measure",
+                            "value", "vintage"))
+    chunk_members = members.filter(pl.col("month").is_in(chunk))
+    cells = areas.roll_up(municipal, chunk_members)
+    protected = protect(cells, areas.without_municipalities(chunk_members), threshold)
+    published = ratios.indicator_cells(protected, by_measure)
+    computed_at = dt.datetime.now(dt.UTC)
+    publish(url, chunk, published, status_rows(vintages, chunk, computed_at))
+    return municipal.height, published.height
+
+
+def compute(url: str, months: Iterable[str] | None = None, progress: bool = True) -> ComputeReport:
+    """Recompute the published register indicators of `months` (None = every loaded month)."""
+    from trialmon.settings import get_settings
+
+    started = time.perf_counter()
+    vintages = current_vintages(url)
+    loaded = set(vintages["month"])
+    targets = months_to_recompute(None if months is None else list(months), loaded)
+    report = ComputeReport(months=targets)
+    if not targets:
+        return report
+    members = area_members(url, targets)
+    threshold = get_settings().suppression_threshold
+    cache = RowCache(url)
+    for chunk in consecutive_chunks(targets):
+        needed = [m for m in [shift_month(chunk[0], -1), *chunk, shift_month(chunk[-1], 1)]
+                  if m in loaded]
+        municipal_rows, cells = compute_chunk(url, chunk, cache.rows(needed), loaded, vintages,
+                                              members, threshold)
+        report.municipal_rows += municipal_rows
+        report.published_rows += cells
+        if progress:
+            print(f"  computed {chunk[0]}..{chunk[-1]}: {cells:,} cells "
+                  f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    report.rows_read, report.read_seconds = cache.rows_read, cache.seconds
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,107 @@
+"""Areas: which municipalities make up each area in a month, and the roll-up of
+municipal measures to every area type.
+
+Membership is versioned (``area_member.valid_from``/``valid_to``, inclusive): an
+area's members in a month are the rows valid on that month's last day, the
+calculation date of the register extract. A merger therefore changes an area from
+the month it takes effect (Pertunmaa, merged into Mäntyharju on 2026-01-01, is a
+member of the Mikkeli trial area up to 2025-12 and not from 2026-01).
+
+Roll-up decisions (where the spec is silent):
+
+* Every area valid in a month gets a cell for every (population, group, measure)
+  the municipal frame has in that month, including areas and municipalities with
+  no register rows: a count with no persons is 0, not missing.
+* A null municipal value means "not computable in this month" (a needed
+  neighbouring month is not loaded, or the month precedes the measure's first
+  month). That depends only on the month, never on the municipality, so a measure
+  with any null value in a month is null in every area of that month; it is never
+  summed as if the null were 0 (that would publish a wrong count).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import polars as pl
+
+MEMBER_COLUMNS = ["month", "area_type", "area_code", "municipality_code"]
+CELL_KEYS = ["month", "area_type", "area_code", "population", "group", "measure"]
+
+
+def month_end(month: str) -> dt.date:
+    """The last calendar day of 'YYYY-MM' (the register's calculation date)."""
+    year, mon = int(month[:4]), int(month[5:7])
+    return dt.date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def members_by_month(area_member: pl.DataFrame, months: list[str]) -> pl.DataFrame:
+    """[month, area_type, area_code, municipality_code] valid on each month's last day.
+
+    ``area_member`` has the columns of the ``area_member`` table. Municipality areas
+    list themselves (the reference says so); they are added here if a reference
+    lacks them, so that the roll-up always includes municipality cells.
+    """
+    calendar_frame = pl.DataFrame(
+        {"month": months, "month_end": [month_end(m) for m in months]},
+        schema={"month": pl.String, "month_end": pl.Date},
+    )
+    valid = (
+        calendar_frame.lazy()
+        .join(area_member.lazy().with_columns(pl.col("valid_from", "valid_to").cast(pl.Date)),
+              how="cross")
+        .filter(
+            (pl.col("valid_from") <= pl.col("month_end"))
+            & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= pl.col("month_end")))
+        )
+        .select(MEMBER_COLUMNS)
+        .collect()
+    )
+    municipalities = (
+        valid.select("month", "municipality_code").unique()
+        .with_columns(pl.lit("municipality").alias("area_type"),
+                      pl.col("municipality_code").alias("area_code"))
+        .select(MEMBER_COLUMNS)
+    )
+    return pl.concat([valid, municipalities]).unique().sort(MEMBER_COLUMNS)
+
+
+def without_municipalities(members: pl.DataFrame) -> pl.DataFrame:
+    """Membership of the areas larger than a municipality (what disclosure needs)."""
+    return members.filter(pl.col("area_type") != "municipality")
+
+
+def roll_up(municipal: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """Sum additive municipal measures to every area type (municipality cells included).
+
+    ``municipal``: [month, municipality_code, population, group, measure, value];
+    ``members``: [month, area_type, area_code, municipality_code].
+    Returns [month, area_type, area_code, population, group, measure, value (Int64)].
+    """
+    municipal = municipal.lazy().with_columns(pl.col("value").cast(pl.Int64))
+    members = members.lazy()
+    not_computable = municipal.group_by("month", "measure").agg(
+        pl.col("value").is_null().any().alias("not_computable")
+    )
+    sums = (
+        municipal.join(members, on=["month", "municipality_code"], how="inner")
+        .group_by(CELL_KEYS)
+        .agg(pl.col("value").sum())
+    )
+    grid = (
+        members.select("month", "area_type", "area_code").unique()
+        .join(municipal.select("month", "population", "group", "measure").unique(),
+              on="month", how="inner")
+    )
+    return (
+        grid.join(sums, on=CELL_KEYS, how="left")
+        .join(not_computable, on=["month", "measure"], how="left")
+        .select(
+            *CELL_KEYS,
+            pl.when(pl.col("not_computable")).then(None)
+            .otherwise(pl.col("value").fill_null(0)).cast(pl.Int64).alias("value"),
+        )
+        .sort(CELL_KEYS)
+        .collect()
+    )
