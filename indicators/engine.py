@@ -157,6 +157,11 @@ def qualified(url: str, table: str, schema: str | None) -> str:
     return table if is_sqlite(url) or schema is None else f"{schema}.{table}"
 
 
+def adbc_table(url: str, table: sa.Table) -> sa.Table:
+    """`table` as an ADBC connection opened for its schema sees it (SQLite: no schema)."""
+    return table.to_metadata(sa.MetaData(), schema=None) if is_sqlite(url) else table
+
+
 def read_register_rows(url: str, months: list[str]) -> pl.DataFrame:
     """The current register rows of `months`, typed as in the input contract.
 
