@@ -237,7 +237,7 @@ def parse_pxweb_csv(text: str, metadata: dict | None = None) -> pl.DataFrame:
     """
     delimiter = _sniff_delimiter(text)
     frame = pl.read_csv(io.StringIO(text), separator=delimiter, infer_schema=False,
-                        quote_char='"', missing_utf8_is_empty_string=True)
+                        quote_char='"')
     if frame.width < 2:
         raise PxFormatError("CSV with fewer than two columns")
     lookup = _code_lookup(metadata)
@@ -311,7 +311,7 @@ def _split_heading(header: str, time_in_stub: bool, lookup: dict[str, str]):
 
 def _area_code_expr(area: pl.Expr, lookup: dict[str, str]) -> pl.Expr:
     mapped = area.replace_strict(lookup, default=None) if lookup else pl.lit(None, pl.String)
-    leading = area.str.extract(r"^(SSS|KU\w{3}|[A-Z]{2,3}\w*\d\w*)(\s|$)", 1)
+    leading = area.str.extract(r"^(SSS|(?:KU|MK|SK|ELY)[A-Z0-9]+|\d{3})\s", 1)
     return pl.coalesce(mapped, leading, area)
 
 
@@ -529,7 +529,7 @@ class RateLimiter:
         while self.sent and now - self.sent[0] >= self.window:
             self.sent.popleft()
         if len(self.sent) >= self.calls:
-            self.sleep(self.window - (now - self.sent[0]) + 0.01)
+            self.sleep(self.window - (now - self.sent[0]) + 0.05)
             self.sent.popleft()
         self.sent.append(self.clock())
 
