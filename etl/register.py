@@ -2,13 +2,590 @@
 
 Interface:
 
-* ``load_register_files(url, paths, *, synthetic=False, progress=True) -> LoadReport``
+* ``load_register_files(url, paths, *, synthetic=False, progress=True, allow_columns=())
+  -> LoadReport``: CSV (header, UTF-8, comma) or Parquet files.
 * ``load_register_frames(url, frames, *, synthetic, progress) -> LoadReport`` where
   ``frames`` is an iterable of ``(source_name, pl.DataFrame)`` in the contract's
   columns with Polars types (month Utf8 'YYYY-MM', dates pl.Date, booleans
   pl.Boolean, age integer, service_type/unemployment_start/... null when empty).
   Both validate exactly the same way and load atomically.
 * ``LoadReport.changed_months``: months whose stored rows changed (new or revised);
-  ``LoadReport.summary()``: a human-readable line.
-* ``load_history(url)``: for ``trialmon status``.
+  ``LoadReport.summary()``: a human-readable report.
+* ``load_history(url)``: every vintage of every month, for ``trialmon status``.
+
+A load is all or nothing: every source is read and validated before anything is
+written (a rejection raises ``InputRejected`` listing the first problems), then
+all months are written in one transaction on one ADBC connection. A month whose
+content hash equals its current vintage's is left alone, so loading the same file
+twice changes nothing; any other month becomes a new vintage (a revision).
 """
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+
+from etl.contract import (
+    COLUMNS,
+    ROW,
+    Rule,
+    checked_plan,
+    raw,
+    raw_text,
+    valid_municipality_months,
+)
+from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
+from trialmon.errors import InputRejected, Problem
+from trialmon.schema import MICRODATA, area, vintage
+
+MAX_PROBLEMS = 20  # problems located row by row; the total is always counted
+PARQUET_MAGIC = b"PAR1"
+_CHUNK = 1 << 24
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class MonthOutcome:
+    """What a load did to one month."""
+
+    month: str
+    outcome: str  # 'new', 'revised' or 'unchanged'
+    rows: int
+    revision: int
+    rows_added: int = 0
+    rows_removed: int = 0
+    rows_changed: int = 0
+    source: str = ""
+
+
+@dataclass
+class LoadReport:
+    """The result of one load: per-month outcome and row counts."""
+
+    months: dict[str, MonthOutcome] = field(default_factory=dict)
+    rows_read: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed_months(self) -> set[str]:
+        """Months whose stored rows changed (new or revised): what indicators recompute."""
+        return {m for m, o in self.months.items() if o.outcome != "unchanged"}
+
+    def summary(self) -> str:
+        counts = {k: sum(o.outcome == k for o in self.months.values())
+                  for k in ("new", "revised", "unchanged")}
+        head = (f"read {self.rows_read:,} rows in {self.seconds:.1f} s: "
+                f"{counts['new']} new, {counts['revised']} revised, "
+                f"{counts['unchanged']} unchanged month(s)")
+        lines = [head]
+        for o in sorted(self.months.values(), key=lambda o: o.month):
+            detail = ""
+            if o.outcome == "revised":
+                detail = (f" (revision {o.revision}: +{o.rows_added} -{o.rows_removed} "
+                          f"~{o.rows_changed} rows)")
+            lines.append(f"  {o.month}  {o.outcome:<9} {o.rows:>10,} rows{detail}")
+        return "\n".join(lines)
+
+
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def load_register_files(url: str, paths: Sequence[Path | str], *, synthetic: bool = False,
+                        progress: bool = True, allow_columns: Iterable[str] = ()) -> LoadReport:
+    """Validate every file, then load all of them in one transaction."""
+    allowed = frozenset(allow_columns)
+    sources, rejected = [], []
+    for path in map(Path, paths):
+        try:
+            sources.append((str(path), _open_file(path, allowed)))
+        except _Rejected as problems:
+            rejected.append(problems)
+    return _load(url, sources, rejected, synthetic=synthetic, progress=progress)
+
+
+def load_register_frames(url: str, frames: Iterable[tuple[str, pl.DataFrame]], *,
+                         synthetic: bool = False, progress: bool = True) -> LoadReport:
+    """Load in-memory frames (e.g. synthetic months) exactly as files are loaded."""
+    sources, rejected = [], []
+    for name, frame in frames:
+        try:
+            sources.append((name, _contract_columns(name, frame.lazy(), frozenset())))
+        except _Rejected as problems:
+            rejected.append(problems)
+    return _load(url, sources, rejected, synthetic=synthetic, progress=progress)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Rejected(Exception):
+    """Internal: problems found in one source (collected before InputRejected)."""
+
+    def __init__(self, problems: list[Problem], total: int | None = None):
+        super().__init__(problems)
+        self.problems = problems
+        self.total = len(problems) if total is None else total
+
+
+def _file_problem(name: str, message: str, *, row=None, column=None, value=None) -> _Rejected:
+    return _Rejected([Problem(name, row, column, value, message)])
+
+
+def _open_file(path: Path, allowed: frozenset[str]) -> pl.LazyFrame:
+    """A lazy scan of one file, holding exactly the contract's columns."""
+    name = str(path)
+    if not path.is_file():
+        raise _file_problem(name, "no such file")
+    if path.stat().st_size == 0:
+        raise _file_problem(name, "empty file (no header, no rows)")
+    with path.open("rb") as f:
+        is_parquet = f.read(4) == PARQUET_MAGIC
+    if is_parquet:
+        return _contract_columns(name, _scan_parquet(path), allowed)
+    _check_utf8(path)
+    scan = pl.scan_csv(path, infer_schema=False, encoding="utf8")
+    return _contract_columns(name, scan, allowed)
+
+
+def _scan_parquet(path: Path) -> pl.LazyFrame:
+    scan = pl.scan_parquet(path)
+    try:
+        scan.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _file_problem(str(path), f"not a readable Parquet file ({_first_line(error)})") \
+            from None
+    return scan
+
+
+def _check_utf8(path: Path) -> None:
+    """Reject the file at its first byte that is not UTF-8, naming the line and data row.
+
+    Reads in chunks, so a large file is never held in memory; a multi-byte
+    character split across two chunks is carried over, not mistaken for an error.
+    """
+    offset, newlines, carry = 0, 0, b""
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            data = carry + chunk
+            try:
+                data.decode("utf-8")
+                good, carry = data, b""
+            except UnicodeDecodeError as error:
+                if error.end != len(data) or "unexpected end" not in error.reason:
+                    _reject_bad_byte(path, data, error.start, error.end, newlines)
+                good, carry = data[:error.start], data[error.start:]
+            newlines += good.count(b"\n")
+            offset += len(good)
+    if carry:
+        _reject_bad_byte(path, carry, 0, len(carry), newlines)
+
+
+def _reject_bad_byte(path: Path, data: bytes, start: int, end: int, newlines: int) -> None:
+    line = newlines + data.count(b"\n", 0, start) + 1
+    bad = data[start:end]
+    where = "in the header" if line == 1 else f"on line {line}"
+    raise _file_problem(str(path), f"not UTF-8: byte 0x{bad[0]:02x} {where}",
+                        row=line - 1 if line > 1 else None, value=bad.hex(" "))
+
+
+def _contract_columns(name: str, scan: pl.LazyFrame, allowed: frozenset[str]) -> pl.LazyFrame:
+    """Check the column names; keep the contract's columns in their order."""
+    try:
+        names = scan.collect_schema().names()
+    except pl.exceptions.PolarsError as error:
+        raise _file_problem(name, f"cannot be read ({_first_line(error)})") from None
+    missing = [c for c in COLUMNS if c not in names]
+    unknown = [c for c in names if c not in COLUMNS and c not in allowed]
+    problems = [Problem(name, 0, c, None, "required column is missing") for c in missing]
+    problems += [Problem(name, 0, c, None, "unknown column (allow it with --allow-column)")
+                 for c in unknown]
+    if problems:
+        raise _Rejected(problems)
+    return scan.select(list(COLUMNS))
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True)
+class _Context:
+    current_month: str
+    municipality_months: pl.DataFrame
+
+
+def _context(url: str) -> _Context:
+    current = date.today().strftime("%Y-%m")
+    validity = municipality_validity(url)
+    return _Context(current, valid_municipality_months(validity, current))
+
+
+def municipality_validity(url: str) -> pl.DataFrame:
+    """Municipality codes with their validity (code, valid_from, valid_to) from `area`."""
+    query = sa.select(area.c.area_code, area.c.valid_from, area.c.valid_to).where(
+        area.c.area_type == "municipality")
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(query).all()
+    return pl.DataFrame(rows, schema={"code": pl.String, "valid_from": pl.Date,
+                                      "valid_to": pl.Date}, orient="row")
+
+
+def _validate(name: str, scan: pl.LazyFrame, context: _Context) -> pl.DataFrame:
+    """The source's rows in their stored types, or _Rejected with the first problems."""
+    plan, rules = checked_plan(scan, context.current_month, context.municipality_months)
+    flags = [f"__rule_{i}" for i in range(len(rules))]
+    try:
+        frame = plan.select(*COLUMNS, pl.any_horizontal(flags).alias("__bad")).collect()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _file_problem(name, f"cannot be read ({_first_line(error)})") from None
+    if frame.is_empty():
+        raise _file_problem(name, "no data rows (only a header)")
+    if frame["__bad"].any():
+        raise _locate_problems(name, plan, rules, scan)
+    return frame.drop("__bad")
+
+
+def _locate_problems(name: str, plan: pl.LazyFrame, rules: list[Rule],
+                     scan: pl.LazyFrame) -> _Rejected:
+    """The first MAX_PROBLEMS problems in row order, and the total number."""
+    flags = [f"__rule_{i}" for i in range(len(rules))]
+    total = plan.select(pl.sum_horizontal(pl.col(flags).sum())).collect().item()
+    first = (plan.filter(pl.any_horizontal(flags)).head(MAX_PROBLEMS)
+             .select(ROW, *flags).collect())
+    renamed = scan.select(pl.col(c).alias(raw(c)) for c in COLUMNS)
+    schema = renamed.collect_schema()
+    values = (renamed.with_row_index(ROW, offset=1)
+              .filter(pl.col(ROW).is_in(first[ROW].implode()))
+              .select(ROW, *(raw_text(c, schema).alias(c) for c in COLUMNS)).collect())
+    by_row = {r[ROW]: r for r in values.iter_rows(named=True)}
+    problems = [
+        Problem(name, row[ROW], rules[i].column, by_row[row[ROW]][rules[i].column],
+                rules[i].message)
+        for row in first.iter_rows(named=True)  # at most MAX_PROBLEMS rows
+        for i, flag in enumerate(flags) if row[flag]
+    ]
+    return _Rejected(problems[:MAX_PROBLEMS], total)
+
+
+def _validate_all(sources: list[tuple[str, pl.LazyFrame]], context: _Context,
+                  progress: bool, rejected: list[_Rejected]) -> list[tuple[str, pl.DataFrame]]:
+    """Every source validated; the whole set rejected if any source has a problem."""
+    frames = []
+    for name, scan in sources:
+        started = time.perf_counter()
+        try:
+            frame = _validate(name, scan, context)
+        except _Rejected as problems:
+            rejected.append(problems)
+            continue
+        _say(progress, f"{name}: {frame.height:,} rows valid "
+                       f"({time.perf_counter() - started:.1f} s)")
+        frames.append((name, frame))
+    rejected += _months_in_two_sources(frames)
+    if rejected:
+        located = [p for r in rejected for p in r.problems]
+        raise InputRejected(located, total=sum(r.total for r in rejected))
+    return frames
+
+
+def _months_in_two_sources(frames: list[tuple[str, pl.DataFrame]]) -> list[_Rejected]:
+    """A month is delivered by one file: two sources of one month would be ambiguous."""
+    seen: dict[str, str] = {}
+    problems = []
+    for name, frame in frames:
+        for month in frame["month"].unique().sort().to_list():  # a few months per file
+            if month in seen:
+                problems.append(_file_problem(
+                    name, f"month also in {seen[month]}; load a month from one file",
+                    column="month", value=month))
+            seen.setdefault(month, name)
+    return problems
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _load(url: str, sources: list[tuple[str, pl.LazyFrame]], rejected: list[_Rejected], *,
+          synthetic: bool, progress: bool) -> LoadReport:
+    started = time.perf_counter()
+    frames = _validate_all(sources, _context(url), progress, rejected)
+    report = LoadReport(rows_read=sum(f.height for _, f in frames))
+    deliveries = [delivery for name, frame in frames for delivery in _deliveries(name, frame)]
+    with _Writer(url, synthetic=synthetic) as writer:
+        for delivery in deliveries:
+            outcome = writer.write_month(delivery)
+            report.months[outcome.month] = outcome
+            _say(progress, f"{delivery.source}: {outcome.month} {outcome.outcome} "
+                           f"({outcome.rows:,} rows)")
+        writer.commit()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """One month of one source, validated, with its content hash."""
+
+    source: str
+    month: str
+    rows: pl.DataFrame
+    content_hash: str
+
+
+def _deliveries(source: str, frame: pl.DataFrame) -> list[_Delivery]:
+    """Split a validated frame by month (zero-copy slices when months are contiguous)."""
+    spans = (frame.select("month").with_row_index("i")
+             .group_by("month").agg(first=pl.col("i").min(), last=pl.col("i").max(), n=pl.len())
+             .sort("month"))
+    hashes = _content_hashes(frame)
+    out = []
+    for month, first, last, n in spans.iter_rows():  # one row per month
+        rows = (frame.slice(first, n) if last - first + 1 == n
+                else frame.filter(pl.col("month") == month))
+        out.append(_Delivery(source, month, rows, hashes[month]))
+    return out
+
+
+_HASH_SEEDS = (20210501, 20240101)
+
+
+def _content_hashes(frame: pl.DataFrame) -> dict[str, str]:
+    """An order-independent hash of each month's rows.
+
+    Each row is hashed (two seeds, 64 bits each) and the row hashes are summed in
+    32-bit halves, so the order of rows does not matter and no sort is needed. The
+    Polars version is part of the value because Polars' hash is only stable within
+    a version; a mismatch merely makes the loader compare the rows themselves.
+    """
+    row = pl.struct(list(COLUMNS))
+    half = pl.lit(1 << 32, pl.UInt64)
+    sums = []
+    for i, seed in enumerate(_HASH_SEEDS):
+        h = row.hash(seed=seed)
+        sums += [(h // half).sum().alias(f"h{i}"), (h % half).sum().alias(f"l{i}")]
+    table = frame.group_by("month").agg(*sums, n=pl.len())
+    mask = (1 << 64) - 1
+    return {
+        r["month"]: f"pl{pl.__version__}:" + "".join(
+            f"{((r[f'h{i}'] << 32) + r[f'l{i}']) & mask:016x}" for i in range(len(_HASH_SEEDS)))
+        for r in table.iter_rows(named=True)  # one row per month
+    }
+
+
+class _Writer:
+    """All writes of one load on one ADBC connection, committed once.
+
+    Nothing is committed unless `commit` is called; leaving the block any other
+    way (an error, or the process being killed) leaves the database as it was.
+    """
+
+    def __init__(self, url: str, *, synthetic: bool):
+        self.url = url
+        self.sqlite = is_sqlite(url)
+        self.synthetic = synthetic
+        self.loaded_at = datetime.now(UTC)
+        self.index_dropped = False
+
+    def __enter__(self) -> _Writer:
+        self.conn = adbc_connect(self.url, MICRODATA)
+        self.cursor = self.conn.cursor()
+        if self.sqlite:
+            self.cursor.adbc_statement.set_options(
+                **{"adbc.sqlite.query.batch_rows": str(1 << 30)})  # infer types from all rows
+            for pragma in ("cache_size=-262144", "temp_store=MEMORY"):
+                self.cursor.execute(f"PRAGMA {pragma}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is not None:
+            self.conn.rollback()
+        self.cursor.close()
+        self.conn.close()
+
+    def commit(self) -> None:
+        if self.index_dropped:
+            self._execute(f"CREATE INDEX ix_register_row_month ON {self._table('register_row')} "
+                          "(month)")
+        self.conn.commit()
+
+    # ----------------------------------------------------------------- statements
+
+    def _table(self, name: str) -> str:
+        return name if self.sqlite else f"{MICRODATA}.{name}"
+
+    def _execute(self, sql: str, *params) -> None:
+        self.cursor.execute(self._placeholders(sql), parameters=params or None)
+
+    def _query(self, sql: str, *params) -> pl.DataFrame:
+        self.cursor.execute(self._placeholders(sql), parameters=params or None)
+        return pl.from_arrow(self.cursor.fetch_arrow_table())
+
+    def _placeholders(self, sql: str) -> str:
+        """`?` placeholders as the backend wants them ($1, $2 ... on PostgreSQL)."""
+        if self.sqlite:
+            return sql
+        parts = sql.split("?")
+        return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+
+    # ----------------------------------------------------------------- one month
+
+    def write_month(self, delivery: _Delivery) -> MonthOutcome:
+        current = self._current_vintage(delivery.month)
+        rows = delivery.rows.height
+        if current is None:
+            self._replace(delivery, revision=0, stats=(rows, 0, 0))
+            return MonthOutcome(delivery.month, "new", rows, 0, rows, 0, 0, delivery.source)
+        revision = current["revision"] + 1
+        if current["content_hash"] == delivery.content_hash:
+            return MonthOutcome(delivery.month, "unchanged", rows, current["revision"],
+                                source=delivery.source)
+        stats = revision_stats(self._stored_rows(delivery.month), delivery.rows)
+        if stats == (0, 0, 0) and current["row_count"] == rows:
+            return MonthOutcome(delivery.month, "unchanged", rows, current["revision"],
+                                source=delivery.source)
+        self._replace(delivery, revision=revision, stats=stats)
+        return MonthOutcome(delivery.month, "revised", rows, revision, *stats, delivery.source)
+
+    def _current_vintage(self, month: str) -> dict | None:
+        found = self._query(
+            f"SELECT vintage_id, revision, content_hash, row_count FROM {self._table('vintage')} "
+            "WHERE month = ? AND is_current ORDER BY vintage_id DESC", month)
+        return found.row(0, named=True) if found.height else None
+
+    def _stored_rows(self, month: str) -> pl.DataFrame:
+        stored = self._query(f"SELECT {', '.join(COLUMNS)} FROM {self._table('register_row')} "
+                             "WHERE month = ?", month)
+        return stored_to_contract_types(stored)
+
+    def _replace(self, delivery: _Delivery, *, revision: int, stats: tuple[int, int, int]):
+        """Swap the month's stored rows for the delivery's, under a new current vintage."""
+        month = delivery.month
+        self._maybe_drop_index(delivery.rows.height)
+        self._execute(f"DELETE FROM {self._table('register_row')} WHERE month = ?", month)
+        self._execute(f"UPDATE {self._table('vintage')} SET is_current = FALSE "
+                      "WHERE month = ? AND is_current", month)
+        vintage_id = self._insert_vintage(delivery, revision, stats)
+        rows = delivery.rows.with_columns(pl.lit(vintage_id, pl.Int32).alias("vintage_id"))
+        self.cursor.adbc_ingest("register_row", rows.to_arrow(), mode="append",
+                                db_schema_name=ingest_schema(self.url, MICRODATA))
+
+    def _insert_vintage(self, delivery: _Delivery, revision: int,
+                        stats: tuple[int, int, int]) -> int:
+        if self.sqlite:  # SQLAlchemy's SQLite DateTime text format
+            loaded_at, cast = self.loaded_at.strftime("%Y-%m-%d %H:%M:%S.%f"), "?"
+        else:
+            loaded_at, cast = self.loaded_at.isoformat(), "CAST(? AS TIMESTAMPTZ)"
+        synthetic = "TRUE" if self.synthetic else "FALSE"
+        inserted = self._query(
+            f"INSERT INTO {self._table('vintage')} (month, loaded_at, source_file, content_hash, "
+            "row_count, revision, rows_added, rows_removed, rows_changed, synthetic, is_current) "
+            f"VALUES (?, {cast}, ?, ?, ?, ?, ?, ?, ?, {synthetic}, TRUE) RETURNING vintage_id",
+            delivery.month, loaded_at, delivery.source, delivery.content_hash,
+            delivery.rows.height, revision, *stats)
+        return int(inserted.item())
+
+    def _maybe_drop_index(self, incoming: int) -> None:
+        """Drop the month index for a load larger than what is stored; rebuilt on commit.
+
+        Building an index once over the finished table is cheaper than maintaining
+        it row by row during a bulk insert that doubles (or creates) the table.
+        """
+        if self.index_dropped:
+            return
+        stored = self._query(f"SELECT COUNT(*) AS n FROM {self._table('register_row')}").item()
+        if incoming > stored:
+            self._execute(f"DROP INDEX {self._table('ix_register_row_month')}")
+            self.index_dropped = True
+
+
+def stored_to_contract_types(stored: pl.DataFrame) -> pl.DataFrame:
+    """Rows read back from either backend in the contract's Polars types.
+
+    SQLite returns dates as text and booleans as integers; PostgreSQL returns them typed.
+    """
+    def as_type(column: str, kind: pl.DataType) -> pl.Expr:
+        col = pl.col(column)
+        if kind == pl.Date() and stored.schema[column] == pl.String():
+            return col.str.to_date("%Y-%m-%d")
+        return col.cast(kind)
+
+    return stored.select(as_type(c, k).alias(c) for c, k in COLUMNS.items())
+
+
+def revision_stats(old: pl.DataFrame, new: pl.DataFrame) -> tuple[int, int, int]:
+    """(rows added, rows removed, rows changed) from `old` to `new`, by person_id."""
+    added = new.join(old, on="person_id", how="anti").height
+    removed = old.join(new, on="person_id", how="anti").height
+    others = [c for c in COLUMNS if c != "person_id"]
+    both = new.join(old, on="person_id", how="inner", suffix="__old")
+    changed = both.filter(
+        pl.any_horizontal(~pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in others)).height
+    return added, removed, changed
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class LoadHistory:
+    """Every vintage of every loaded month (`frame`), newest revision last."""
+
+    frame: pl.DataFrame
+
+    def summary(self) -> str:
+        if self.frame.is_empty():
+            return "no register months loaded"
+        table = self.frame.select(
+            "month", pl.col("vintage_id").alias("vintage"), "revision",
+            pl.col("loaded_at").dt.strftime("%Y-%m-%d %H:%M:%S"),
+            pl.col("row_count").alias("rows"), pl.col("rows_changed").alias("changed rows"),
+            pl.col("synthetic").replace_strict({True: "yes", False: "no"}, return_dtype=pl.String),
+            pl.col("is_current").replace_strict({True: "*", False: ""}, return_dtype=pl.String)
+            .alias("current"),
+        ).cast(pl.String)
+        widths = {c: max(len(c), *(len(v or "") for v in table[c])) for c in table.columns}
+        lines = ["  ".join(c.ljust(widths[c]) for c in table.columns)]
+        lines += ["  ".join((v or "").ljust(widths[c]) for c, v in zip(table.columns, r,
+                                                                          strict=True)).rstrip()
+                  for r in table.iter_rows()]  # one line per vintage, for the terminal
+        return "\n".join(lines)
+
+
+def load_history(url: str) -> LoadHistory:
+    """The load history (table `vintage`), ordered by month and revision."""
+    query = sa.select(vintage).order_by(vintage.c.month, vintage.c.revision)
+    with get_engine(url).connect() as conn:
+        result = conn.execute(query)
+        rows = result.all()
+    schema = {"vintage_id": pl.Int64, "month": pl.String, "loaded_at": pl.Datetime("us"),
+              "source_file": pl.String, "content_hash": pl.String, "row_count": pl.Int64,
+              "revision": pl.Int64, "rows_added": pl.Int64, "rows_removed": pl.Int64,
+              "rows_changed": pl.Int64, "synthetic": pl.Boolean, "is_current": pl.Boolean}
+    frame = pl.DataFrame([_naive_utc(r) for r in rows], schema=schema, orient="row")
+    return LoadHistory(frame)
+
+
+def _naive_utc(row) -> tuple:
+    """A vintage row with loaded_at as naive UTC (PostgreSQL returns it time-zone aware)."""
+    values = tuple(row)
+    loaded_at = row.loaded_at
+    if loaded_at is not None and loaded_at.tzinfo is not None:
+        loaded_at = loaded_at.astimezone(UTC).replace(tzinfo=None)
+    index = list(row._fields).index("loaded_at")
+    return (*values[:index], loaded_at, *values[index + 1:])

@@ -68,14 +68,16 @@ def load() -> None:
 @load.command("register")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--synthetic", is_flag=True, help="Mark the loaded months as synthetic data.")
+@click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
+              help="Accept (and ignore) this extra column; repeatable.")
 @common_options
-def load_register(url, quiet, files, synthetic):
-    """Load monthly register extracts (CSV or Parquet)."""
+def load_register(url, quiet, files, synthetic, allow_columns):
+    """Load monthly register extracts (CSV or Parquet): all files or nothing."""
     from etl.register import load_register_files
 
     ensure_schema(url)
     report = load_register_files(url, [Path(f) for f in files], synthetic=synthetic,
-                                 progress=not quiet)
+                                 progress=not quiet, allow_columns=allow_columns)
     click.echo(report.summary())
     _compute(url, report.changed_months, quiet)
 
