@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from indicators.texts import Text  # defined there so texts.py needs nothing from here
+
 LANGUAGES = ("fi", "sv", "en")
 AREA_TYPES = ("municipality", "region", "trial_area", "all_trials", "comparison", "country")
 POPULATIONS = ("all", "target_group", "trial_customers")
@@ -44,13 +46,6 @@ MEASURES: dict[str, str] = {
     "interview_cohort": "registered_on in t and >= 2022-05-02, seen in t+1 (cell: row in t+1)",
     "interview_5wd": "interview_cohort with initial_interview_on <= 5th working day after registered_on",
 }
-
-
-@dataclass(frozen=True)
-class Text:
-    name: str
-    short: str
-    long: str = ""
 
 
 @dataclass(frozen=True)
