@@ -8,4 +8,413 @@ Interface:
   area_code, municipality_code] for every non-municipality area. Returns ``cells`` with a
   Boolean column ``suppressed``: primary (1 <= value < threshold) plus secondary
   suppression so that no suppressed value can be recovered from the published ones.
+
+Why a flow network (docs/disclosure.md has the full argument). In one slice
+(month, population, group, measure) every relation says "area = sum of its member
+municipalities". The areas fall into two laminar families -- the regions, and the
+trial geography (trial areas inside all_trials, comparison, country) -- so the
+relations are exactly the conservation laws of a network: a node per area, an arc
+per cell, a municipality's arc running from its smallest trial-side area to its
+region. A suppressed value can be recovered (the attacker knows every published
+value, every relation, and that a suppressed value is an integer >= 1) exactly when
+its arc lies on no cycle of the *residual* graph of the unknown arcs (an unknown arc
+can always grow; it can shrink only if its value is >= 2). That test is exact (it is
+what an integer or linear programme would find, since network matrices are totally
+unimodular) and it vectorises over all slices at once: strongly connected components
+plus a bridge test. Complementary suppressions are chosen as a cheapest path closing a
+cycle through each exposed arc (cost = the value hidden), one per slice and round,
+until no slice has an exposed arc.
 """
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy import sparse
+from scipy.sparse import csgraph
+
+SLICE_KEYS = ["month", "population", "group", "measure"]
+AREA_KEYS = ["month", "area_type", "area_code"]
+CELL_COLUMNS = [*AREA_KEYS, "population", "group", "measure", "value"]
+MEMBER_COLUMNS = [*AREA_KEYS, "municipality_code"]
+REGION_FAMILY = ("region",)  # every other area type belongs to the trial-side family
+
+# Tiny cost of walking an arc that is already unknown: keeps such arcs preferred over
+# any published arc (whose cost is its value >= 1) without making paths free.
+_UNKNOWN_ARC_COST = 1e-6
+
+
+class DisclosureError(ValueError):
+    """The input cannot be protected as given (wrong columns, overlapping areas)."""
+
+
+def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5) -> pl.DataFrame:
+    """Flag every cell that must not be published: primary and secondary suppression.
+
+    Primary: ``1 <= value < threshold`` (zero is shown, null is left alone). Secondary:
+    the fewest-value complementary cells, never a zero or null, such that no suppressed
+    value is determined by the published values and the relations area = sum of its
+    member municipalities (with the knowledge that a suppressed value is >= 1).
+    """
+    _check_input(cells, members, threshold)
+    arcs, nodes_per_month = _network(members)
+    grid = _grid(cells, arcs, nodes_per_month, threshold)
+    suppressed = _secondary_suppression(grid)
+    rows = grid.get_column("_row").fill_null(-1).cast(pl.Int64).to_numpy()
+    from_cells = rows >= 0
+    flags = np.zeros(cells.height, dtype=bool)
+    flags[rows[from_cells]] = suppressed[from_cells]
+    return cells.with_columns(pl.Series("suppressed", flags, dtype=pl.Boolean))
+
+
+def _check_input(cells: pl.DataFrame, members: pl.DataFrame, threshold: int) -> None:
+    missing = [c for c in CELL_COLUMNS if c not in cells.columns]
+    missing += [f"members.{c}" for c in MEMBER_COLUMNS if c not in members.columns]
+    if missing:
+        raise DisclosureError(f"protect: missing columns {missing}")
+    if not isinstance(threshold, int) or threshold < 1:
+        raise DisclosureError(f"protect: threshold must be a positive integer, got {threshold!r}")
+    negative = cells.filter(pl.col("value") < 0)
+    if negative.height:
+        raise DisclosureError(f"protect: negative count {negative.row(0, named=True)}")
+
+
+# --- the network: nodes per month, one arc per area or municipality -------------------
+
+
+def _network(members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Arcs [month, area_type, area_code, tail, head] and [month, n_nodes] per month.
+
+    Node 0 is the root (source and sink merged: the total flow is not a relation).
+    Every area is a node; its arc enters it from its parent (trial-side family) or
+    leaves it towards its parent (region family); a municipality's arc runs from its
+    smallest trial-side area to its smallest region-side area.
+    """
+    members = (
+        members.lazy()
+        .filter(pl.col("area_type") != "municipality")
+        .select(MEMBER_COLUMNS)
+        .unique()
+        .with_columns(pl.col("area_type").is_in(REGION_FAMILY).alias("_region_side"))
+        .with_columns(pl.len().over(AREA_KEYS).alias("_size"))
+        .collect()
+    )
+    nodes = (
+        members.select(*AREA_KEYS, "_region_side").unique()
+        .sort(AREA_KEYS)
+        .with_columns((pl.int_range(pl.len()).over("month") + 1).alias("_node"))
+    )
+    chains = _chains(members).join(nodes.drop("_region_side"), on=AREA_KEYS)
+    parents = _parents(chains, nodes)
+    area_arcs = parents.select(
+        *AREA_KEYS,
+        pl.when(pl.col("_region_side")).then(pl.col("_node")).otherwise(pl.col("_parent"))
+        .alias("tail"),
+        pl.when(pl.col("_region_side")).then(pl.col("_parent")).otherwise(pl.col("_node"))
+        .alias("head"),
+    )
+    leaves = (
+        chains.filter(pl.col("_rank") == 0)
+        .group_by("month", "municipality_code")
+        .agg(
+            pl.col("_node").filter(~pl.col("_region_side")).first().fill_null(0).alias("tail"),
+            pl.col("_node").filter(pl.col("_region_side")).first().fill_null(0).alias("head"),
+        )
+        .select("month", pl.lit("municipality").alias("area_type"),
+                pl.col("municipality_code").alias("area_code"), "tail", "head")
+    )
+    arcs = pl.concat([area_arcs, leaves.cast(area_arcs.schema)])
+    nodes_per_month = nodes.group_by("month").agg((pl.col("_node").max() + 1).alias("n_nodes"))
+    return arcs, nodes_per_month
+
+
+def _chains(members: pl.DataFrame) -> pl.DataFrame:
+    """For each (month, municipality, family): its areas from smallest to largest."""
+    return members.sort(
+        "month", "municipality_code", "_region_side", "_size", "area_type", "area_code"
+    ).with_columns(
+        pl.int_range(pl.len()).over("month", "municipality_code", "_region_side").alias("_rank"),
+        pl.col("area_type").shift(-1).over("month", "municipality_code", "_region_side")
+        .alias("_next_type"),
+        pl.col("area_code").shift(-1).over("month", "municipality_code", "_region_side")
+        .alias("_next_code"),
+    )
+
+
+def _parents(chains: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """Each area's parent node (0 = root); raises if a family is not laminar.
+
+    In a laminar family the next larger area around a municipality is the same for
+    every member of an area; if two members disagree, the areas overlap and the
+    relations are no longer a network.
+    """
+    per_area = chains.group_by(AREA_KEYS).agg(
+        pl.struct("_next_type", "_next_code").n_unique().alias("_n_parents"),
+        pl.col("_next_type").first(), pl.col("_next_code").first(),
+    )
+    overlapping = per_area.filter(pl.col("_n_parents") > 1)
+    if overlapping.height:
+        raise DisclosureError(
+            "protect: areas of one family overlap without nesting (e.g. "
+            f"{overlapping.sort(AREA_KEYS).row(0, named=True)}); disclosure control needs "
+            "regions and the trial-side areas to each form nested partitions"
+        )
+    parent_nodes = nodes.select(
+        "month", pl.col("area_type").alias("_next_type"),
+        pl.col("area_code").alias("_next_code"), pl.col("_node").alias("_parent"),
+    )
+    return (
+        nodes.join(per_area.drop("_n_parents"), on=AREA_KEYS)
+        .join(parent_nodes, on=["month", "_next_type", "_next_code"], how="left")
+        .with_columns(pl.col("_parent").fill_null(0))
+    )
+
+
+# --- the grid: one row per arc per slice ---------------------------------------------
+
+
+def _grid(cells: pl.DataFrame, arcs: pl.DataFrame, nodes_per_month: pl.DataFrame,
+          threshold: int) -> pl.DataFrame:
+    """[_row, _slice, tail, head (global node ids), value, _free, _primary, _candidate].
+
+    Rows from ``cells`` come first (``_row`` set); then the arcs of areas that have a
+    relation but no cell in a slice (unknown to the attacker, never a secret). A null
+    area value is such a free arc too; a null municipality value is a known nothing
+    (the roll-up makes a slice null everywhere at once). Cells outside every relation
+    get tail = head and never take part.
+    """
+    slices = (
+        cells.select(SLICE_KEYS).unique().sort(SLICE_KEYS)
+        .join(nodes_per_month, on="month", how="left")
+        .with_columns(pl.col("n_nodes").fill_null(1))
+        .with_columns(
+            pl.int_range(pl.len()).alias("_slice"),
+            (pl.col("n_nodes").cum_sum() - pl.col("n_nodes")).alias("_offset"),
+        )
+    )
+    keys = [*SLICE_KEYS, "area_type", "area_code"]
+    present = (
+        cells.lazy().with_row_index("_row").select("_row", *keys, "value")
+        .join(arcs.lazy(), on=AREA_KEYS, how="left")
+    )
+    absent = (
+        slices.lazy().select(SLICE_KEYS)
+        .join(arcs.lazy().filter(pl.col("area_type") != "municipality"), on="month")
+        .join(cells.lazy().select(keys), on=keys, how="anti")
+        .with_columns(pl.lit(None, pl.UInt32).alias("_row"), pl.lit(None, pl.Int64).alias("value"))
+    )
+    is_area = pl.col("area_type") != "municipality"
+    return (
+        pl.concat([present, absent.select(present.collect_schema().names())])
+        .join(slices.lazy().select(*SLICE_KEYS, "_slice", "_offset"), on=SLICE_KEYS)
+        .select(
+            "_row", "_slice",
+            (pl.col("_offset") + pl.col("tail").fill_null(0)).alias("tail"),
+            (pl.col("_offset") + pl.col("head").fill_null(0)).alias("head"),
+            pl.col("value").cast(pl.Int64),
+            (is_area & pl.col("value").is_null()).alias("_free"),
+            pl.col("value").is_between(1, threshold - 1).fill_null(False).alias("_primary"),
+        )
+        .with_columns(
+            (pl.col("tail") == pl.col("head")).alias("_isolated"),
+        )
+        .with_columns(
+            ((pl.col("value") >= 1) & ~pl.col("_isolated")).fill_null(False).alias("_candidate"),
+        )
+        .sort("_slice", maintain_order=True)
+        .collect()
+    )
+
+
+# --- secondary suppression on the networks of all slices at once ---------------------
+
+
+def _secondary_suppression(grid: pl.DataFrame) -> np.ndarray:
+    """Suppression flags aligned with ``grid``: primary plus complementary cells.
+
+    Each round audits every still-active slice exactly and, in each slice with an
+    exposed arc, suppresses the cheapest published arcs closing a cycle through one
+    exposed arc. A slice leaves the loop when its audit finds nothing exposed.
+    """
+    slice_id = grid.get_column("_slice").to_numpy()
+    tail = grid.get_column("tail").to_numpy()
+    head = grid.get_column("head").to_numpy()
+    value = grid.get_column("value").fill_null(0).to_numpy()
+    free = grid.get_column("_free").to_numpy()
+    candidate = grid.get_column("_candidate").to_numpy()
+    suppressed = grid.get_column("_primary").to_numpy().copy()
+    in_network = ~grid.get_column("_isolated").to_numpy()
+    active = np.zeros(int(slice_id.max(initial=-1)) + 1, dtype=bool)
+    active[slice_id[suppressed & in_network]] = True
+    while active.any():
+        sel = np.flatnonzero(active[slice_id] & in_network)
+        net = _Network(tail[sel], head[sel], value[sel], free[sel], suppressed[sel])
+        exposed = sel[net.exposed()]
+        active[:] = False
+        if exposed.size == 0:
+            break
+        first = np.unique(slice_id[exposed], return_index=True)[1]
+        targets = exposed[first]
+        active[slice_id[targets]] = True
+        suppressed[_cheapest_cycles(sel, targets, tail, head, value, free, suppressed,
+                                    candidate, slice_id)] = True
+    return suppressed
+
+
+class _Network:
+    """The residual graph of the unknown arcs of some slices (nodes renumbered 0..n-1).
+
+    An unknown arc (suppressed, or an area total with no value) can always carry one
+    more unit; it can carry one less if its value is >= 2 (a free arc always can).
+    """
+
+    def __init__(self, tail, head, value, free, suppressed):
+        unknown = suppressed | free
+        self.secret = suppressed[unknown]
+        nodes, inverse = np.unique(np.concatenate([tail[unknown], head[unknown]]),
+                                   return_inverse=True)
+        self.n = nodes.size
+        self.tail, self.head = np.split(inverse, 2)
+        self.two_way = free[unknown] | (value[unknown] >= 2)
+        self.unknown = unknown
+
+    def exposed(self) -> np.ndarray:
+        """Mask over the input arcs: suppressed arcs whose value the attacker can pin.
+
+        An arc's value can change iff the arc lies on a cycle of the residual graph
+        that uses it once. A one-way arc does iff its ends share a strongly connected
+        component; a two-way arc does iff, in addition, it is not a bridge of the
+        undirected graph of the arcs inside components (docs/disclosure.md proves it).
+        """
+        result = np.zeros(self.unknown.size, dtype=bool)
+        if self.n == 0:
+            return result
+        component = self._components()
+        inside = component[self.tail] == component[self.head]
+        bridge = np.zeros(inside.size, dtype=bool)
+        bridge[inside] = _bridges(self.tail[inside], self.head[inside], self.n)
+        pinned = ~inside | (self.two_way & bridge)
+        result[np.flatnonzero(self.unknown)[self.secret & pinned]] = True
+        return result
+
+    def _components(self) -> np.ndarray:
+        src = np.concatenate([self.tail, self.head[self.two_way]])
+        dst = np.concatenate([self.head, self.tail[self.two_way]])
+        graph = sparse.csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)),
+                                  shape=(self.n, self.n))
+        return csgraph.connected_components(graph, directed=True, connection="strong")[1]
+
+
+def _bridges(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the edges (a_i, b_i) of an undirected multigraph that are bridges.
+
+    A spanning forest is rooted by one breadth-first search; each non-forest edge adds
+    a random 64-bit label to both its ends; a forest edge is a bridge iff the labels
+    in the subtree below it cancel (XOR to 0). A true bridge always cancels, so the
+    test can only err towards "bridge" (one more suppression), never the unsafe way.
+    """
+    if a.size == 0:
+        return np.zeros(0, dtype=bool)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    pairs, pair_of_edge, multiplicity = np.unique(
+        lo.astype(np.int64) * n + hi, return_inverse=True, return_counts=True)
+    p_lo, p_hi = pairs // n, pairs % n
+    forest = csgraph.minimum_spanning_tree(
+        sparse.csr_matrix((np.ones(pairs.size), (p_lo, p_hi)), shape=(n, n)))
+    f_lo, f_hi = forest.nonzero()
+    parent, order, depth = _root_forest(f_lo, f_hi, n)
+    in_forest = (parent[p_lo] == p_hi) | (parent[p_hi] == p_lo)
+    labels = np.zeros(n + 1, dtype=np.uint64)
+    rng = np.random.default_rng(20210301)
+    cycle_pairs = np.flatnonzero(~in_forest)
+    random_labels = rng.integers(1, 2**63, size=cycle_pairs.size, dtype=np.uint64)
+    np.bitwise_xor.at(labels, p_lo[cycle_pairs], random_labels)
+    np.bitwise_xor.at(labels, p_hi[cycle_pairs], random_labels)
+    for level in range(int(depth.max()), 1, -1):  # children before parents, level by level
+        at_level = order[depth[order] == level]
+        np.bitwise_xor.at(labels, parent[at_level], labels[at_level])
+    child = np.where(parent[p_lo] == p_hi, p_lo, p_hi)
+    pair_is_bridge = in_forest & (labels[child] == 0) & (multiplicity == 1)
+    return pair_is_bridge[pair_of_edge]
+
+
+def _root_forest(f_lo: np.ndarray, f_hi: np.ndarray, n: int):
+    """Parent, breadth-first order and depth of every node of a forest.
+
+    A super-root (node n) is joined to one node of each tree so that a single search
+    roots them all; its own depth is 0, the trees' roots have depth 1.
+    """
+    forest = sparse.csr_matrix((np.ones(f_lo.size), (f_lo, f_hi)), shape=(n, n))
+    _, tree_of = csgraph.connected_components(forest, directed=False)
+    roots = np.unique(tree_of, return_index=True)[1]
+    src = np.concatenate([f_lo, np.full(roots.size, n)])
+    dst = np.concatenate([f_hi, roots])
+    rooted = sparse.csr_matrix((np.ones(src.size), (src, dst)), shape=(n + 1, n + 1))
+    order, parent = csgraph.breadth_first_order(rooted, n, directed=False,
+                                                return_predecessors=True)
+    depth = np.zeros(n + 1, dtype=np.int64)
+    for _ in range(n + 1):  # one pass per level; breadth-first order is level-sorted
+        new = depth.copy()
+        new[order[1:]] = depth[parent[order[1:]]] + 1
+        if np.array_equal(new, depth):
+            break
+        depth = new
+    return parent, order, depth
+
+
+def _cheapest_cycles(sel, targets, tail, head, value, free, suppressed, candidate,
+                     slice_id) -> np.ndarray:
+    """Published arcs to suppress so that each target arc lies on a residual cycle.
+
+    For a target arc t -> h the cycle is t -> h followed by a cheapest path h -> t that
+    avoids the target itself: unknown arcs cost almost nothing, a published arc costs
+    its value and may be walked backwards only if its value is >= 2 (it must stay >= 1
+    when the attacker's alternative solution lowers it). All slices share one
+    Dijkstra run: they are disjoint, so each source only reaches its own slice.
+    """
+    usable = np.ones(tail.size, dtype=bool)
+    usable[targets] = False
+    arcs = sel[usable[sel] & (suppressed[sel] | free[sel] | candidate[sel])]
+    unknown = suppressed[arcs] | free[arcs]
+    cost = np.where(unknown, _UNKNOWN_ARC_COST, value[arcs].astype(np.float64))
+    backwards = np.where(unknown, free[arcs] | (value[arcs] >= 2), value[arcs] >= 2)
+    nodes, inverse = np.unique(np.concatenate([tail[sel], head[sel]]), return_inverse=True)
+    local = dict(zip(("tail", "head"), np.split(inverse, 2), strict=True))
+    position = np.searchsorted(sel, arcs)
+    src = np.concatenate([local["tail"][position], local["head"][position[backwards]]])
+    dst = np.concatenate([local["head"][position], local["tail"][position[backwards]]])
+    edge_cost = np.concatenate([cost, cost[backwards]])
+    edge_arc = np.concatenate([arcs, arcs[backwards]])
+    keys, first = _cheapest_parallel_edges(src, dst, edge_cost, nodes.size)
+    graph = sparse.csr_matrix((edge_cost[first], (src[first], dst[first])),
+                              shape=(nodes.size, nodes.size))
+    start = np.searchsorted(nodes, head[targets])
+    goal = np.searchsorted(nodes, tail[targets])
+    dist, pred, _ = csgraph.dijkstra(graph, directed=True, indices=start, min_only=True,
+                                     return_predecessors=True)
+    on_path = _walk_back(goal, start, pred, keys, edge_arc[first], nodes.size)
+    chosen = on_path[candidate[on_path] & ~suppressed[on_path]]
+    stranded = targets[~np.isfinite(dist[goal])]
+    if stranded.size:  # cannot happen for consistent sums; hide the whole slice then
+        chosen = np.concatenate([chosen, sel[np.isin(slice_id[sel], slice_id[stranded])
+                                             & candidate[sel]]])
+    return chosen
+
+
+def _cheapest_parallel_edges(src, dst, cost, n):
+    """Sorted keys (src * n + dst) and, per key, the index of its cheapest edge."""
+    key = src.astype(np.int64) * n + dst
+    order = np.lexsort((cost, key))
+    keys, first_in_order = np.unique(key[order], return_index=True)
+    return keys, order[first_in_order]
+
+
+def _walk_back(goal, start, pred, keys, key_arc, n) -> np.ndarray:
+    """Arcs on the predecessor paths from each goal back to its start node."""
+    current = goal[pred[goal] >= 0]
+    found = []
+    while current.size:
+        previous = pred[current]
+        found.append(key_arc[np.searchsorted(keys, previous.astype(np.int64) * n + current)])
+        current = previous[~np.isin(previous, start)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)

@@ -1,0 +1,207 @@
+"""Disclosure control: hand-worked cases and an independent attacker.
+
+The attacker (``attack``) does not use indicators.disclosure: it writes every
+published relation "area = sum of its member municipalities" as an integer
+programme over the suppressed cells (each >= 1, published cells fixed) and asks
+scipy's MILP solver for the smallest and largest value of each suppressed cell.
+Protection holds when the two differ for every suppressed cell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from indicators.disclosure import DisclosureError, protect
+
+MONTH = "2024-01"
+_CAP = 10**6  # an upper bound no test value comes near: keeps every programme bounded
+
+
+def geography(regions: dict[str, list[str]], trials: dict[str, list[str]],
+              all_munis: list[str]) -> dict[tuple[str, str], list[str]]:
+    """The areas of a geography: regions, trial areas, all_trials, comparison, country."""
+    in_trial = [m for ms in trials.values() for m in ms]
+    areas = {("region", r): ms for r, ms in regions.items()}
+    areas |= {("trial_area", t): ms for t, ms in trials.items()}
+    if in_trial:
+        areas[("all_trials", "TRIALS")] = in_trial
+    comparison = [m for m in all_munis if m not in in_trial]
+    if comparison:
+        areas[("comparison", "NONTRIAL")] = comparison
+    areas[("country", "SSS")] = list(all_munis)
+    return areas
+
+
+def frames(areas, slices: dict[str, dict[str, int | None]]):
+    """Cells (areas summed from municipalities) and members for some measures."""
+    rows = []
+    for measure, values in slices.items():
+        for m, v in values.items():
+            rows.append((MONTH, "municipality", m, measure, v))
+        for (area_type, code), ms in areas.items():
+            parts = [values[m] for m in ms]
+            total = None if any(p is None for p in parts) else sum(parts)
+            rows.append((MONTH, area_type, code, measure, total))
+    cells = pl.DataFrame(
+        rows, schema={"month": pl.String, "area_type": pl.String, "area_code": pl.String,
+                      "measure": pl.String, "value": pl.Int64}, orient="row",
+    ).with_columns(population=pl.lit("all"), group=pl.lit("all"))
+    members = pl.DataFrame(
+        [(MONTH, t, c, m) for (t, c), ms in areas.items() for m in ms],
+        schema=["month", "area_type", "area_code", "municipality_code"], orient="row",
+    )
+    return cells, members
+
+
+def suppressed_set(result: pl.DataFrame, measure: str | None = None) -> set[str]:
+    if measure is not None:
+        result = result.filter(pl.col("measure") == measure)
+    return set(result.filter("suppressed").get_column("area_code"))
+
+
+def attack(result: pl.DataFrame, areas) -> dict[tuple[str, str], tuple[float, float]]:
+    """min and max of every suppressed cell given everything published, per measure."""
+    ranges = {}
+    for (measure,), part in result.group_by(["measure"]):
+        cell = {r["area_code"]: r for r in part.iter_rows(named=True)}
+        hidden = sorted(c for c, r in cell.items() if r["suppressed"])
+        index = {c: i for i, c in enumerate(hidden)}
+        rows, rhs = [], []
+        for (_, code), ms in areas.items():
+            if cell[code]["value"] is None:
+                continue
+            coef, const = np.zeros(len(hidden)), 0.0
+            for c, sign in [(code, 1.0)] + [(m, -1.0) for m in ms]:
+                if c in index:
+                    coef[index[c]] += sign
+                else:
+                    const += sign * (cell[c]["value"] or 0)
+            rows.append(coef)
+            rhs.append(-const)
+        if not hidden:
+            continue
+        constraints = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
+        bounds = Bounds(np.ones(len(hidden)), np.full(len(hidden), _CAP))
+        for c, i in index.items():
+            objective = np.zeros(len(hidden))
+            objective[i] = 1.0
+            low = milp(objective, constraints=constraints, bounds=bounds,
+                       integrality=np.ones(len(hidden)))
+            high = milp(-objective, constraints=constraints, bounds=bounds,
+                        integrality=np.ones(len(hidden)))
+            assert low.success and high.success, (measure, c, low.message, high.message)
+            ranges[(measure, c)] = (low.fun, -high.fun)
+    return ranges
+
+
+def assert_safe(result, areas):
+    for cell, (low, high) in attack(result, areas).items():
+        assert high - low >= 1 - 1e-6, f"{cell} recoverable: it can only be {low}"
+
+
+# --- hand-worked cases ---------------------------------------------------------------
+
+TWO_REGIONS = geography({"R1": ["a", "b", "c"], "R2": ["d", "e"]}, {}, list("abcde"))
+
+
+def test_one_suppressed_member_gets_the_smallest_positive_partner():
+    # a=3 is primary; R1 - b - c would give it back. The cheapest partner is c (6 < 8);
+    # then a + c = 9 is all the attacker learns.
+    values = {"a": 3, "b": 8, "c": 6, "d": 20, "e": 30}
+    cells, members = frames(TWO_REGIONS, {"u": values})
+    result = protect(cells, members)
+    assert suppressed_set(result) == {"a", "c"}
+    assert attack(result, TWO_REGIONS)[("u", "a")] == (1, 8)
+    assert result.drop("suppressed").equals(cells)
+
+
+def test_two_ones_are_not_enough():
+    # a + b = 2 with both >= 1 pins a = b = 1: a third cell (c, the only positive one
+    # left in R1) must go.
+    values = {"a": 1, "b": 1, "c": 9, "d": 20, "e": 30}
+    cells, members = frames(TWO_REGIONS, {"u": values})
+    result = protect(cells, members)
+    assert suppressed_set(result) == {"a", "b", "c"}
+    assert attack(result, TWO_REGIONS)[("u", "a")] == (1, 9)
+
+
+def test_two_ones_plus_a_two_are_safe():
+    # a + b = 4 (2 + 2): each is 1..3, nothing more to hide.
+    values = {"a": 2, "b": 2, "c": 9, "d": 20, "e": 30}
+    cells, members = frames(TWO_REGIONS, {"u": values})
+    assert suppressed_set(protect(cells, members)) == {"a", "b"}
+
+
+def test_zeros_are_shown_and_never_used_as_partners():
+    values = {"a": 3, "b": 0, "c": 0, "d": 20, "e": 30}
+    areas = geography({"R1": ["a", "b", "c", "f"], "R2": ["d", "e"]}, {}, list("abcdef"))
+    cells, members = frames(areas, {"u": {**values, "f": 7}})
+    result = protect(cells, members)
+    assert suppressed_set(result) == {"a", "f"}
+    assert_safe(result, areas)
+
+
+def test_lone_member_hides_its_area_total_and_one_more_root_arc():
+    # R1 = {a: 3, b: 0}: R1's total is 3 too (primary). Then R1 = SSS - R2 gives it
+    # back. A cycle through R1 needs another arc at the root: either SSS and, since
+    # comparison = country here, NONTRIAL (53 + 53), or R2 with its smallest member
+    # c (50 + 20), which hides less.
+    areas = geography({"R1": ["a", "b"], "R2": ["c", "d"]}, {}, list("abcd"))
+    cells, members = frames(areas, {"u": {"a": 3, "b": 0, "c": 20, "d": 30}})
+    result = protect(cells, members)
+    assert suppressed_set(result) == {"a", "R1", "R2", "c"}
+    assert_safe(result, areas)
+
+
+def test_two_partitions_pin_a_cell_that_every_single_relation_hides():
+    # Regions R1={a,b,c}, R2={e,f,g}; trial areas T1={a,b,g}, T2={c,e,f}.
+    # Primary: a=4, b=3, c=2, e=3, f=4. Each relation has >= 2 hidden cells with sum
+    # > count, yet R1 - T1 = c - g pins c while g (10) is published. Closing the cycle
+    # costs g (10); the other ways cost R1+R2 or T1+T2 (26 each).
+    areas = geography({"R1": ["a", "b", "c"], "R2": ["e", "f", "g"]},
+                      {"T1": ["a", "b", "g"], "T2": ["c", "e", "f"]}, list("abcefg"))
+    values = {"a": 4, "b": 3, "c": 2, "e": 3, "f": 4, "g": 10}
+    cells, members = frames(areas, {"u": values})
+    result = protect(cells, members)
+    assert suppressed_set(result) == {"a", "b", "c", "e", "f", "g"}
+    ranges = attack(result, areas)
+    # R1 - T1: c = g - 8; a + b = 9 - c >= 2 and e + f = 9 - c >= 2, so c is 1..7.
+    assert ranges[("u", "c")] == (1, 7)
+    assert_safe(result, areas)
+
+
+def test_null_values_are_left_alone_and_slices_are_independent():
+    values = {"a": 3, "b": 8, "c": 6, "d": 20, "e": 30}
+    cells, members = frames(TWO_REGIONS, {"u": values, "n": dict.fromkeys(values)})
+    result = protect(cells, members)
+    assert suppressed_set(result, "n") == set()
+    assert suppressed_set(result, "u") == {"a", "c"}
+
+
+def test_threshold_is_configurable():
+    values = {"a": 3, "b": 8, "c": 6, "d": 20, "e": 30}
+    cells, members = frames(TWO_REGIONS, {"u": values})
+    assert suppressed_set(protect(cells, members, threshold=3)) == set()
+    # threshold 7: a=3, c=6 primary; a + c = 9 with both hidden: safe as it stands.
+    assert suppressed_set(protect(cells, members, threshold=7)) == {"a", "c"}
+    # threshold 9: b=8 too; R1 = 17 hidden-free: a + b + c = 17, all three hidden.
+    assert suppressed_set(protect(cells, members, threshold=9)) == {"a", "b", "c"}
+
+
+def test_overlapping_areas_are_refused():
+    # T1 = {a, b} and T2 = {b, c} overlap without nesting: no longer a network.
+    areas = {("region", "R1"): ["a", "b", "c"], ("trial_area", "T1"): ["a", "b"],
+             ("trial_area", "T2"): ["b", "c"]}
+    cells, members = frames(areas, {"u": {"a": 3, "b": 7, "c": 9}})
+    with pytest.raises(DisclosureError, match="overlap"):
+        protect(cells, members)
+
+
+def test_empty_input():
+    cells, members = frames(TWO_REGIONS, {})
+    assert protect(cells, members).height == 0
