@@ -316,16 +316,13 @@ class RowCache:
         self.url = url
         self.frames: dict[str, pl.DataFrame] = {}
         self.rows_read = 0
-        self.seconds = 0.0
 
     def rows(self, months: list[str]) -> pl.DataFrame:
         for month in [m for m in self.frames if m not in months]:
             del self.frames[month]
         missing = [m for m in months if m not in self.frames]
         if missing:
-            start = time.perf_counter()
             frame = read_register_rows(self.url, missing)
-            self.seconds += time.perf_counter() - start
             self.rows_read += frame.height
             for (month,), part in frame.partition_by("month", as_dict=True).items():
                 self.frames[month] = part
@@ -340,7 +337,7 @@ class ComputeReport:
     municipal_rows: int = 0
     published_rows: int = 0
     seconds: float = 0.0
-    read_seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         if not self.months:
@@ -351,8 +348,22 @@ class ComputeReport:
                 f"{self.seconds:.1f} s")
 
 
+class Phases:
+    """Seconds spent per step (reported by the benchmark)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
+
+
 def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[str],
-                  vintages: pl.DataFrame, members: pl.DataFrame, threshold: int) -> tuple[int, int]:
+                  vintages: pl.DataFrame, members: pl.DataFrame, threshold: int,
+                  phases: Phases) -> tuple[int, int]:
     """Compute, store and publish one chunk of months; returns (municipal rows, cells)."""
     from indicators.disclosure import protect
     from indicators.measures import municipal_measures
@@ -361,15 +372,21 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
     by_measure = measure_vintages(chunk, loaded_at)
     municipal = municipal_measures(rows.lazy(), chunk, loaded).with_columns(
         pl.col("value").cast(pl.Int64))
+    phases.mark("measures")
     write_municipal(url, chunk, municipal.join(by_measure, on=["month", "measure"], how="left")
                     .select("month", "municipality_code", "population", "group", "measure",
                             "value", "vintage"))
+    phases.mark("write municipal")
     chunk_members = members.filter(pl.col("month").is_in(chunk))
     cells = areas.roll_up(municipal, chunk_members)
+    phases.mark("roll-up")
     protected = protect(cells, areas.without_municipalities(chunk_members), threshold)
+    phases.mark("protect")
     published = ratios.indicator_cells(protected, by_measure)
+    phases.mark("indicator cells")
     computed_at = dt.datetime.now(dt.UTC)
     publish(url, chunk, published, status_rows(vintages, chunk, computed_at))
+    phases.mark("publish")
     return municipal.height, published.height
 
 
@@ -387,16 +404,19 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
     members = area_members(url, targets)
     threshold = get_settings().suppression_threshold
     cache = RowCache(url)
+    phases = Phases()
     for chunk in consecutive_chunks(targets):
         needed = [m for m in [shift_month(chunk[0], -1), *chunk, shift_month(chunk[-1], 1)]
                   if m in loaded]
-        municipal_rows, cells = compute_chunk(url, chunk, cache.rows(needed), loaded, vintages,
-                                              members, threshold)
+        rows = cache.rows(needed)
+        phases.mark("read rows")
+        municipal_rows, cells = compute_chunk(url, chunk, rows, loaded, vintages, members,
+                                              threshold, phases)
         report.municipal_rows += municipal_rows
         report.published_rows += cells
         if progress:
             print(f"  computed {chunk[0]}..{chunk[-1]}: {cells:,} cells "
                   f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    report.rows_read, report.read_seconds = cache.rows_read, cache.seconds
+    report.rows_read, report.phases = cache.rows_read, phases.seconds
     report.seconds = time.perf_counter() - started
     return report

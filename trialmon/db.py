@@ -47,7 +47,11 @@ def get_engine(url: str) -> Engine:
     """One engine per URL for the life of the process."""
     if is_sqlite(url):
         microdata = _prepare_sqlite(url)
-        engine = sa.create_engine(url, connect_args={"timeout": 60})
+        # NullPool: no idle connection outlives its use. The ADBC driver links its own
+        # copy of SQLite; two copies in one process do not see each other's POSIX locks,
+        # so an idle pysqlite connection would be corrupted when an ADBC connection
+        # checkpoints and removes the WAL on close (sqlite.org/howtocorrupt.html 2.2.1).
+        engine = sa.create_engine(url, connect_args={"timeout": 60}, poolclass=sa.pool.NullPool)
 
         @sa.event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record):

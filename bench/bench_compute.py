@@ -1,0 +1,116 @@
+"""Benchmark: load + compute of a national-scale synthetic extract into SQLite.
+
+Targets (issue "Indicator engine"): five years at national scale (~40 million
+person-months) loaded and computed in under 5 minutes and 8 GB peak memory; one new
+month's incremental load + compute in under 20 seconds.
+
+    .venv/bin/python bench/bench_compute.py                 # full size (minutes)
+    .venv/bin/python bench/bench_compute.py --scale 0.05 --months 12
+
+The synthetic Parquet files are generated in a child process (so the generator's
+memory is not counted) and kept in --workdir for reuse; the database is fresh each run.
+Prints every figure: times, rows/s, peak RSS, SQLite file sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def shift_month(month: str, offset: int) -> str:
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + offset
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def generate(path: Path, scale: float, start: str, end: str, seed: int) -> None:
+    """Write the synthetic extract in a child process, unless already there."""
+    if path.exists():
+        print(f"reusing {path}")
+        return
+    code = ("import sys; from etl.demo import write_parquet; "
+            "print(write_parquet(sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], "
+            "int(sys.argv[5])))")
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, str(path), str(scale), start, end,
+                          str(seed)], cwd=ROOT, check=True, capture_output=True, text=True)
+    print(f"generated {int(out.stdout.split()[-1]):,} rows {start}..{end} -> {path} in "
+          f"{time.perf_counter() - started:.1f} s")
+
+
+def load_and_compute(url: str, path: Path, label: str) -> tuple[float, int]:
+    """What `trialmon load register --synthetic FILE` does; prints and returns (s, rows)."""
+    from etl.register import load_register_files
+    from indicators.engine import compute
+
+    started = time.perf_counter()
+    loaded = load_register_files(url, [path], synthetic=True, progress=False)
+    load_seconds = time.perf_counter() - started
+    report = compute(url, months=sorted(loaded.changed_months), progress=False)
+    total = time.perf_counter() - started
+    rows = loaded.rows_read
+    print(f"[{label}] load {load_seconds:.1f} s, compute {report.seconds:.1f} s "
+          f"({len(report.months)} months, {report.rows_read:,} rows read, "
+          f"{report.published_rows:,} cells published), total {total:.1f} s")
+    print(f"[{label}] compute phases: " + ", ".join(
+        f"{name} {seconds:.1f} s" for name, seconds in report.phases.items()))
+    print(f"[{label}] peak RSS so far {peak_rss_mb():,.0f} MB")
+    return total, rows
+
+
+def sizes(url: str) -> None:
+    from trialmon.db import sqlite_paths
+
+    for file in sqlite_paths(url):
+        wal = file.with_name(file.name + "-wal")
+        extra = wal.stat().st_size if wal.exists() else 0
+        print(f"size {file.name}: {(file.stat().st_size + extra) / 1e6:,.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--start", default="2020-01")
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/trialmon-bench"))
+    args = parser.parse_args()
+
+    end = shift_month(args.start, args.months - 1)
+    new_month = shift_month(end, 1)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    stem = f"demo-{args.scale:g}-{args.seed}"
+    bulk = args.workdir / f"{stem}-{args.start}-{end}.parquet"
+    increment = args.workdir / f"{stem}-{new_month}.parquet"
+    generate(bulk, args.scale, args.start, end, args.seed)
+    generate(increment, args.scale, new_month, new_month, args.seed)
+
+    database = args.workdir / "db"
+    shutil.rmtree(database, ignore_errors=True)
+    url = f"sqlite:///{(database / 'trialmon.sqlite').as_posix()}"
+    from trialmon.db import upgrade
+
+    upgrade(url)
+    total, rows = load_and_compute(url, bulk, f"bulk {args.start}..{end}")
+    print(f"bulk: {total:.1f} s end to end = {rows / total:,.0f} rows/s "
+          f"(target < 300 s at 40M rows)")
+    total, rows = load_and_compute(url, increment, f"incremental {new_month}")
+    print(f"incremental: {total:.1f} s (target < 20 s)")
+    print(f"peak RSS {peak_rss_mb():,.0f} MB (target < 8,192 MB)")
+    sizes(url)
+
+
+if __name__ == "__main__":
+    main()
