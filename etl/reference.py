@@ -279,8 +279,40 @@ def sync_reference(engine: sa.Engine) -> None:
     content (a few hundred rows) and writes nothing when it already matches.
     """
     reference = load_reference()
-    with engine.begin() as conn:
+    for attempt in range(SYNC_ATTEMPTS):
+        try:
+            _write_if_changed(engine, reference)
+            return
+        except (sa.exc.IntegrityError, sa.exc.OperationalError):
+            # Two processes starting at once (dashboard and a load): the loser of the
+            # race retries and then finds the content the winner wrote.
+            if attempt == SYNC_ATTEMPTS - 1:
+                raise
+
+
+SYNC_ATTEMPTS = 3
+
+
+def _lock_for_writing(conn: sa.Connection) -> None:
+    """Take the write lock before reading, so concurrent syncs queue instead of failing.
+
+    PostgreSQL: a self-conflicting table lock. SQLite: a write statement that changes
+    nothing makes the (deferred) transaction a writer now, waiting on busy_timeout;
+    upgrading later, after a read, would fail at once with "database is locked".
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE area IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        conn.execute(sa.delete(area).where(sa.false()))
+
+
+def _write_if_changed(engine: sa.Engine, reference: Reference) -> None:
+    with engine.connect() as conn:  # the usual case: a lock-free look, nothing to do
         if _is_current(conn, reference):
+            return
+    with engine.begin() as conn:
+        _lock_for_writing(conn)
+        if _is_current(conn, reference):  # another process did it meanwhile
             return
         conn.execute(sa.delete(area_member))
         conn.execute(sa.delete(area))

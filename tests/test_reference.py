@@ -304,6 +304,36 @@ def test_sync_reference_is_idempotent_and_repairs(db, ref):
             area_member.c.area_type == "country")) == 310
 
 
+def test_concurrent_syncs_both_succeed(db, ref):
+    """Two processes starting at once on an emptied table: no error, correct content."""
+    import threading
+
+    from trialmon.db import get_engine
+    from trialmon.schema import area, area_member
+
+    engine = get_engine(db)
+    with engine.begin() as conn:
+        conn.execute(sa.delete(area_member))
+        conn.execute(sa.delete(area))
+    errors = []
+
+    def run():
+        try:
+            sync_reference(engine)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(area_member)) == \
+            ref.members.height
+
+
 def test_municipality_validity_and_reference_table(db):
     validity = municipality_validity(db)
     assert validity.columns == ["code", "valid_from", "valid_to"]
