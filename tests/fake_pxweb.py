@@ -5,7 +5,8 @@ Serves one table, ``/{lang}/StatFin/tyonv/{table}.px``: GET gives the metadata
 answers a v1 query in the real ``json`` response format (``columns`` with types d/t/c,
 ``data`` [{key, values}]). Like PxWeb it refuses a query of more than ``max_cells``
 cells (HTTP 403) and more than ``max_calls`` requests in ``window`` seconds (HTTP 429).
-``fail_next`` makes the next requests fail with the given status codes (e.g. 429, 503).
+``fail_next`` makes the next requests fail with the given status codes (e.g. 429, 503),
+``fail_posts`` the next POSTs only, ``always_busy`` every POST (429).
 Every request is recorded (time, method, path, body, status) for the tests' asserts.
 
 The table is built from the real 12r5 response (all areas and 23 measures of 2026M06)
@@ -77,7 +78,10 @@ def table_from_file(path: Path | None, months: list[str]) -> FakeTable:
         areas = [r["key"][0] for r in document["data"]]
         return FakeTable(areas, measures, [c["text"] for c in contents], months, base)
     areas = ["SSS", "MK01", *(f"KU{n:03d}" for n in range(1, 400))]
-    measures = [f"M{i:02d}" for i in range(23)]
+    from indicators.public_statistics import source_measures
+
+    named = source_measures()  # the real codes the indicators need, then fillers
+    measures = [*named, *(f"M{i:02d}" for i in range(23 - len(named)))]
     base = {(a, m): ("..." if (i + j) % 97 == 0 else str((i * 31 + j * 7) % 500))
             for i, a in enumerate(areas) for j, m in enumerate(measures)}
     return FakeTable(areas, measures, measures, months, base)
@@ -100,6 +104,8 @@ class FakePxWeb:
     max_calls: int = 30
     window: float = 10.0
     fail_next: list[int] = field(default_factory=list)
+    fail_posts: list[int] = field(default_factory=list)  # only POSTs fail (metadata passes)
+    always_busy: bool = False  # every POST answers 429
     requests: list[Recorded] = field(default_factory=list)
 
     def __post_init__(self):
@@ -134,6 +140,8 @@ class FakePxWeb:
             self._recent.append(now)
             if self.fail_next:
                 return self.fail_next.pop(0), "try again later"
+            if method == "POST" and (self.always_busy or self.fail_posts):
+                return (429 if self.always_busy else self.fail_posts.pop(0)), "busy"
             if len(self._recent) > self.max_calls:
                 return 429, "Too many requests"
         if not path.endswith(f"/StatFin/tyonv/{self.table_id}.px"):
