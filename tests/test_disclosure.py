@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -205,3 +205,50 @@ def test_overlapping_areas_are_refused():
 def test_empty_input():
     cells, members = frames(TWO_REGIONS, {})
     assert protect(cells, members).height == 0
+
+
+# --- properties on random geographies ------------------------------------------------
+
+small_or_any = st.one_of(st.integers(0, 6), st.integers(0, 6), st.integers(0, 60))
+
+
+@st.composite
+def random_case(draw):
+    """Municipalities in regions, some of them in trial areas, with small counts."""
+    n = draw(st.integers(1, 10))
+    munis = [f"m{i}" for i in range(n)]
+    region_of = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    trial_of = draw(st.lists(st.integers(-1, 3), min_size=n, max_size=n))  # -1: none
+    regions, trials = {}, {}
+    for m, r, t in zip(munis, region_of, trial_of, strict=True):
+        regions.setdefault(f"R{r}", []).append(m)
+        if t >= 0:
+            trials.setdefault(f"T{t}", []).append(m)
+    areas = geography(regions, trials, munis)
+    measures = draw(st.integers(1, 2))
+    slices = {f"u{k}": dict(zip(munis, draw(st.lists(small_or_any, min_size=n, max_size=n)),
+                                strict=True))
+              for k in range(measures)}
+    threshold = draw(st.sampled_from([2, 3, 5, 5, 10]))
+    return areas, slices, threshold
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_case())
+def test_no_suppressed_value_can_be_recovered(case):
+    areas, slices, threshold = case
+    cells, members = frames(areas, slices)
+    result = protect(cells, members, threshold=threshold)
+    assert_safe(result, areas)
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_case())
+def test_primary_cells_hidden_zeros_shown_values_unchanged(case):
+    areas, slices, threshold = case
+    cells, members = frames(areas, slices)
+    result = protect(cells, members, threshold=threshold)
+    assert result.drop("suppressed").equals(cells)
+    primary = result.filter(pl.col("value").is_between(1, threshold - 1))
+    assert primary.get_column("suppressed").all()
+    assert not result.filter(pl.col("value") == 0).get_column("suppressed").any()
