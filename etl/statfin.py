@@ -16,7 +16,7 @@ Interface:
 * ``fetch_pxweb(table, start, end, out, base_url, lang, ...) -> list[Path]``: download
   months from the PxWeb API v1 in queries under its cell and rate limits.
 
-Decisions (see docs/indicators.md, "Public statistics"):
+Decisions (to be mirrored in docs/indicators.md, "Public statistics"):
 
 * **Variables are found from the metadata, never by code**: Statistics Finland renamed
   them in June 2026 (``Alue``/``Kuukausi``/``Tiedot`` became stamped codes such as

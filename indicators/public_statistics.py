@@ -10,7 +10,7 @@ Interface:
 * ``public_statistics_cells(values, members, vintages) -> pl.DataFrame``: the pure
   computation, for tests and callers that hold frames.
 
-Decisions (documented in docs/indicators.md):
+Decisions (to be mirrored in docs/indicators.md):
 
 * Municipal values (``KU...``) are summed through ``area_member`` rows valid on the
   month's last day (the statistics' reference date is the end of the month), for every

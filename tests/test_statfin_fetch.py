@@ -112,14 +112,16 @@ def test_cli_fetch_then_load(table, tmp_path, db):
     runner = CliRunner()
     out = tmp_path / "downloads"
     with FakePxWeb(table) as fake:
-        result = runner.invoke(main, ["fetch", "statfin", "--from", "2026-06", "--to", "2026-06",
-                                      "--out", str(out), "--base-url", fake.base_url, "-q"])
+        per_month = len(table.areas) * len(table.measures)
+        result = runner.invoke(main, ["fetch", "statfin", "--from", "2026-05", "--to", "2026-06",
+                                      "--out", str(out), "--base-url", fake.base_url, "-q",
+                                      "--max-cells", str(per_month)])
     assert result.exit_code == 0, result.output
-    assert "wrote 1 file(s)" in result.output
+    assert "wrote 2 file(s)" in result.output  # one month per query under the limit
     files = sorted(p for p in out.glob("12r5_*.json"))
-    result = runner.invoke(main, ["load", "statfin", *map(str, files), "--db", db, "-q"])
+    result = runner.invoke(main, ["load", "statfin", *map(str, files), "--db", db])
     assert result.exit_code == 0, result.output
-    assert "1 new month(s)" in result.output
+    assert "2 new month(s)" in result.output and "public statistics:" in result.output
     with get_engine(db).connect() as conn:
         count = conn.execute(sa.text(
             "select count(*) from indicator_value where indicator like 'stat_%'")).scalar()

@@ -94,7 +94,9 @@ def load_statfin(url, quiet, files):
     click.echo(report.summary())
     from indicators.public_statistics import compute_public_statistics
 
-    compute_public_statistics(url, report.months)
+    computed = compute_public_statistics(url, report.months)
+    if not quiet:
+        click.echo(computed.summary())
 
 
 def _compute(url: str, months, quiet: bool) -> None:
@@ -182,14 +184,21 @@ def fetch() -> None:
 @click.option("--base-url", default="https://pxdata.stat.fi/PxWeb/api/v1", show_default=True,
               envvar="TRIALMON_PXWEB_URL")
 @click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
+@click.option("--max-cells", type=int, default=100_000, show_default=True,
+              help="Cells per query (the API's limit).")
+@click.option("--max-calls", type=int, default=30, show_default=True,
+              help="Requests per --window seconds (the API's rate limit).")
+@click.option("--window", "window_seconds", type=float, default=10.0, show_default=True)
 @click.option("--quiet", "-q", is_flag=True)
-def fetch_statfin(table, start, end, out, base_url, lang, quiet):
+def fetch_statfin(table, start, end, out, base_url, lang, max_cells, max_calls, window_seconds,
+                  quiet):
     """Download table tyonv/TABLE from Statistics Finland's PxWeb API."""
     from etl.statfin import fetch_pxweb
 
     try:
         files = fetch_pxweb(table=table, start=start, end=end, out=Path(out), base_url=base_url,
-                            lang=lang, progress=not quiet)
+                            lang=lang, progress=not quiet, max_cells=max_cells,
+                            max_calls=max_calls, window_seconds=window_seconds)
     except TrialmonError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
