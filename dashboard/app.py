@@ -1,0 +1,147 @@
+"""The dashboard application: `create_app(url) -> dash.Dash`.
+
+One Dash app with its own routing: the path holds language and page
+(`/fi/explorer`), the query string the rest of the view (see dashboard/state.py).
+Every asset is served by the app itself (Bootstrap CSS from dashboard/assets,
+Plotly and Dash from their packages), so it works offline.
+"""
+
+from __future__ import annotations
+
+import dash
+import flask
+from dash import Input, Output, State, dcc, html
+
+from dashboard import api, i18n
+from dashboard.components import notice_box
+from dashboard.data import Data
+from dashboard.i18n import LANG_NAMES, LANGS, t
+from dashboard.pages import compare, downloads, explorer, overview, static_pages
+from dashboard.pages import map as map_page
+from dashboard.state import parse, split_path
+
+NAV = (("overview", "Overview"), ("explorer", "Explorer"), ("compare", "Compare"),
+       ("map", "Map"), ("downloads", "Downloads"), ("definitions", "Definitions"),
+       ("status", "Data status"))
+PAGE_LAYOUTS = {"overview": overview.layout, "explorer": explorer.layout,
+                "compare": compare.layout, "map": map_page.layout,
+                "downloads": downloads.layout, "definitions": static_pages.definitions,
+                "status": static_pages.status}
+
+
+def create_app(url: str) -> dash.Dash:
+    """The dashboard on the database at `url` (published tables only)."""
+    data = Data(url)
+    app = dash.Dash(__name__, title="Työllisyyskokeilujen seuranta",
+                    suppress_callback_exceptions=True, serve_locally=True,
+                    update_title=None, assets_folder="assets")
+    app.layout = shell()
+    _serve_language(app)
+    api.register(app.server, url)
+    _register_routing(app, data)
+    for page in (overview, explorer, compare, map_page, downloads):
+        page.register(app, data)
+    return app
+
+
+def shell() -> html.Div:
+    """The static frame; the header and page are filled in from the address."""
+    return html.Div([
+        dcc.Location(id="url", refresh=False),
+        dcc.Store(id="lang-sink"),
+        html.Header(id="header", className="site-header"),
+        html.Div(id="banner"),
+        html.Main([html.Div(id="notices"), dcc.Loading(html.Div(id="page"), type="dot",
+                                                       delay_show=400)],
+                  id="main", className="container-xl py-3", tabIndex="-1"),
+        html.Footer(id="footer", className="site-footer"),
+    ])
+
+
+def header(lang: str, page: str, search: str) -> list:
+    links = [html.Li(dcc.Link(t(lang, text), href=f"/{lang}/{'' if key == 'overview' else key}",
+                              className="nav-link" + (" active" if key == page else "")),
+                     className="nav-item") for key, text in NAV]
+    path = "" if page == "overview" else page
+    langs = [html.A(code.upper(), href=f"/{code}/{path}{search or ''}", lang=code,
+                    title=LANG_NAMES[code], id=f"lang-{code}",
+                    className="lang-link" + (" active" if code == lang else ""),
+                    **({"aria-current": "true"} if code == lang else {}))
+             for code in LANGS]
+    return [html.A(t(lang, "Skip to content"), href="#main",
+                   className="visually-hidden-focusable skip-link"),
+            html.Div([
+        html.Div([html.Div(t(lang, "Employment trials"), className="brand-kicker"),
+                  html.Div(t(lang, "Monthly monitoring"), className="brand-title")],
+                 className="brand"),
+        html.Nav(langs, className="lang-switch", **{"aria-label": t(lang, "Language")}),
+    ], className="container-xl header-top"),
+        html.Nav(html.Ul(links, className="nav main-nav container-xl"),
+                 className="nav-wrap", **{"aria-label": t(lang, "Main navigation")})]
+
+
+def banner(lang: str, data: Data) -> list:
+    if not data.is_synthetic():
+        return []
+    return [html.Div(html.Div([html.Strong(t(lang, "Synthetic demo data.")), " ",
+                               t(lang, "These figures are generated for demonstration and "
+                                       "describe no real person or municipality.")],
+                              className="container-xl"),
+                     className="synthetic-banner", role="note", id="synthetic-banner")]
+
+
+def footer(lang: str) -> list:
+    return [html.Div([
+        html.P(t(lang, "Sources: register extract of the employment services (KEHA Centre); "
+                       "Statistics Finland, table tyonv/12r5 (CC BY 4.0).")),
+        html.P(t(lang, "Counts from 1 to 4 persons are not published.")),
+    ], className="container-xl small")]
+
+
+def _register_routing(app: dash.Dash, data: Data) -> None:
+    @app.callback(Output("header", "children"), Output("banner", "children"),
+                  Output("notices", "children"), Output("page", "children"),
+                  Output("footer", "children"),
+                  Input("url", "pathname"), State("url", "search"))
+    def route(pathname, search):
+        view, notices = parse(pathname, search, data.areas()["area_code"].to_list(),
+                              data.months())
+        body = PAGE_LAYOUTS[view.page](view, data)
+        return (header(view.lang, view.page, search), banner(view.lang, data),
+                notice_box(notices), body, footer(view.lang))
+
+    app.clientside_callback(
+        """function(pathname) {
+            const lang = (pathname || '/').split('/')[1];
+            if (['fi', 'sv', 'en'].includes(lang)) { document.documentElement.lang = lang; }
+            return window.dash_clientside.no_update;
+        }""",
+        Output("lang-sink", "data"), Input("url", "pathname"))
+
+    @app.callback(Output("header", "children", allow_duplicate=True),
+                  Input("url", "search"), State("url", "pathname"),
+                  prevent_initial_call=True)
+    def keep_language_links(search, pathname):
+        lang, page = split_path(pathname)
+        return header(lang or "fi", page or "overview", search)
+
+
+def _serve_language(app: dash.Dash) -> None:
+    """`/` redirects by Accept-Language; every page is served with its <html lang>."""
+    server = app.server
+
+    @server.before_request
+    def redirect_root():
+        if flask.request.path == "/":
+            best = flask.request.accept_languages.best_match(LANGS) or i18n.DEFAULT_LANG
+            return flask.redirect(f"/{best}/", code=302)
+        return None
+
+    original = app.interpolate_index
+
+    def interpolate_index(**kwargs):
+        lang = split_path(flask.request.path)[0] or i18n.DEFAULT_LANG
+        html_text = original(**kwargs)
+        return html_text.replace("<html>", f'<html lang="{lang}">', 1)
+
+    app.interpolate_index = interpolate_index

@@ -1,0 +1,261 @@
+"""Figures, text summaries and table alternatives, built from one frame each.
+
+A chart and its table are always drawn from the same Polars frame, so they agree.
+Colours are Okabe-Ito (safe for colour-blind readers) and every series also has
+its own marker symbol and dash style, so no distinction relies on colour alone.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+from dash import html
+
+from dashboard.i18n import fmt_change, fmt_month, fmt_value, plotly_separators, t
+from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
+
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+             "#F0E442")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "star",
+           "hexagon")
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid", "dash")
+HIGHLIGHT, MUTED = "#D55E00", "#8FA9C4"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+CONFIG = {"displaylogo": False, "responsive": True,
+          "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+
+
+def base_layout(lang: str, height: int = 420, **overrides) -> dict:
+    return {**dict(
+        height=height, separators=plotly_separators(lang), template="simple_white",
+        font=dict(family=FONT, size=13, color="#1f2933"),
+        margin=dict(l=60, r=20, t=20, b=50), hovermode="x unified",
+        legend=dict(orientation="h", yanchor="top", y=-0.12, x=0),
+        plot_bgcolor="white", paper_bgcolor="white",
+    ), **overrides}
+
+
+def month_date(column: str = "month") -> pl.Expr:
+    return (pl.col(column) + "-01").str.to_date()
+
+
+def unit_label(indicator: str, mode: str, lang: str) -> str:
+    ind = INDICATORS[indicator]
+    if mode == "index":
+        return t(lang, "Index, 2021-02 = 100")
+    if mode == "yoy":
+        return t(lang, "Change from a year earlier, percentage points") if ind.unit == \
+            "percent" else t(lang, "Change from a year earlier, persons")
+    return t(lang, "Per cent") if ind.unit == "percent" else t(lang, "Persons")
+
+
+# --------------------------------------------------------------------------- series
+def transform(frame: pl.DataFrame, mode: str) -> pl.DataFrame:
+    """Level, change from a year earlier, or index 2021-02 = 100, per area.
+
+    A suppressed month stays null in every mode (its change or index cannot be known)."""
+    frame = frame.sort("area_code", "month")
+    if mode == "yoy":
+        earlier = frame.select(
+            "area_code", (month_date().dt.offset_by("12mo").dt.strftime("%Y-%m")).alias("month"),
+            pl.col("value").alias("_earlier"))
+        frame = frame.join(earlier, on=["area_code", "month"], how="left").with_columns(
+            (pl.col("value") - pl.col("_earlier")).alias("value")).drop("_earlier")
+    elif mode == "index":
+        base = frame.filter(pl.col("month") == "2021-02").select(
+            "area_code", pl.col("value").alias("_base"))
+        frame = frame.join(base, on="area_code", how="left").with_columns(
+            pl.when(pl.col("_base") > 0).then(100 * pl.col("value") / pl.col("_base"))
+            .alias("value")).drop("_base")
+    return frame
+
+
+def period_marks(fig: go.Figure, lang: str) -> None:
+    """Shade the trial period and mark the Nordic service model's start."""
+    fig.add_vrect(x0=f"{TRIAL_START}-01", x1=f"{TRIAL_END}-28", fillcolor="#E8EEF4",
+                  opacity=0.6, layer="below", line_width=0,
+                  annotation_text=t(lang, "Trial period"), annotation_position="top left",
+                  annotation_font=dict(size=11, color="#3d4b5c"))
+    fig.add_vline(x=f"{NORDIC_MODEL_START}-01", line_dash="dot", line_color="#3d4b5c",
+                  line_width=1)
+    fig.add_annotation(x=f"{NORDIC_MODEL_START}-01", y=1, yref="paper", yanchor="bottom",
+                       text=t(lang, "Nordic service model"), showarrow=False,
+                       xanchor="left", font=dict(size=11, color="#3d4b5c"))
+
+
+def line_figure(frame: pl.DataFrame, indicator: str, mode: str, names: dict[str, str],
+                codes: tuple[str, ...], lang: str) -> go.Figure:
+    """One line per area; suppressed months are gaps, incomplete cells open markers."""
+    fig = go.Figure()
+    period_marks(fig, lang)
+    for i, code in enumerate(codes):
+        part = frame.filter(pl.col("area_code") == code).sort("month")
+        if part.is_empty():
+            continue
+        labels = [_hover(v, f, indicator, mode, lang) for v, f in
+                  zip(part["value"], part["flag"], strict=True)]
+        fig.add_trace(go.Scatter(
+            x=part.select(month_date())["month"].to_list(), y=part["value"].to_list(),
+            name=names.get(code, code), mode="lines+markers", connectgaps=False,
+            text=labels, hovertemplate="%{text}",
+            line=dict(color=OKABE_ITO[i % 8], dash=DASHES[i % 8], width=2.2),
+            marker=dict(symbol=SYMBOLS[i % 8], size=5, color=OKABE_ITO[i % 8],
+                        line=dict(width=1, color=OKABE_ITO[i % 8])),
+        ))
+        incomplete = part.filter(pl.col("flag") == "incomplete")
+        if incomplete.height:
+            fig.add_trace(go.Scatter(
+                x=incomplete.select(month_date())["month"].to_list(),
+                y=incomplete["value"].to_list(), mode="markers", showlegend=False,
+                hoverinfo="skip", marker=dict(symbol="circle-open", size=11,
+                                              color=OKABE_ITO[i % 8])))
+    fig.update_layout(**base_layout(lang), yaxis_title=unit_label(indicator, mode, lang))
+    fig.update_xaxes(tickformat="%Y", dtick="M12", showgrid=False)
+    fig.update_yaxes(showgrid=True, gridcolor="#eceff3", zeroline=mode == "yoy",
+                     zerolinecolor="#9aa5b1", rangemode="tozero" if mode == "level" else None)
+    return fig
+
+
+def _hover(value, flag, indicator: str, mode: str, lang: str) -> str:
+    if flag == "suppressed":
+        return t(lang, "suppressed")
+    text = fmt_change(value, indicator, lang) if mode == "yoy" else (
+        fmt_value(value, indicator, lang) if mode == "level" else
+        fmt_value(value, "unemployed_share", lang, unit=False))
+    if flag == "incomplete":
+        text += f" ({t(lang, 'incomplete')})"
+    return text or "–"
+
+
+def sparkline(frame: pl.DataFrame) -> go.Figure:
+    """A small trend line for an overview card (no axes, no interaction)."""
+    frame = frame.sort("month")
+    fig = go.Figure(go.Scatter(x=frame.select(month_date())["month"].to_list(),
+                               y=frame["value"].to_list(), mode="lines", connectgaps=False,
+                               line=dict(color=OKABE_ITO[0], width=2), hoverinfo="skip"))
+    fig.update_layout(height=56, margin=dict(l=0, r=0, t=4, b=4), showlegend=False,
+                      xaxis=dict(visible=False), yaxis=dict(visible=False),
+                      plot_bgcolor="white", paper_bgcolor="white")
+    return fig
+
+
+# --------------------------------------------------------------------------- summaries
+def trend_word(values: list[float | None], lang: str) -> str:
+    """Rising / falling / stable over the last 12 published values (least squares slope)."""
+    points = [(i, v) for i, v in enumerate(values[-12:]) if v is not None]
+    if len(points) < 3:
+        return t(lang, "not enough data for a trend")
+    n = len(points)
+    mean_x = sum(p[0] for p in points) / n
+    mean_y = sum(p[1] for p in points) / n
+    sxx = sum((p[0] - mean_x) ** 2 for p in points)
+    slope = sum((p[0] - mean_x) * (p[1] - mean_y) for p in points) / sxx
+    relative = abs(slope * 12) / (abs(mean_y) or 1)
+    if relative < 0.02:
+        return t(lang, "stable")
+    return t(lang, "rising") if slope > 0 else t(lang, "falling")
+
+
+def series_summary(frame: pl.DataFrame, indicator: str, mode: str, names: dict[str, str],
+                   codes: tuple[str, ...], lang: str) -> list[str]:
+    """One sentence per area: latest value, change from a year earlier, 12-month trend."""
+    sentences = []
+    for code in codes:
+        part = frame.filter(pl.col("area_code") == code).sort("month")
+        known = part.filter(pl.col("value").is_not_null())
+        if known.is_empty():
+            sentences.append(t(lang, "{area}: no published values.", area=names.get(code, code)))
+            continue
+        last = known.row(-1, named=True)
+        year_before = part.filter(pl.col("month") == _months_back(last["month"], 12))
+        change = None
+        if year_before.height and year_before["value"][0] is not None and mode == "level":
+            change = last["value"] - year_before["value"][0]
+        value_text = _hover(last["value"], None, indicator, mode, lang)
+        sentence = t(lang, "{area}: {value} in {month}", area=names.get(code, code),
+                     value=value_text, month=fmt_month(last["month"], lang))
+        if change is not None:
+            sentence += "; " + t(lang, "{change} from a year earlier",
+                                 change=fmt_change(change, indicator, lang))
+        sentence += "; " + t(lang, "trend over the last 12 months: {trend}.",
+                             trend=trend_word(part["value"].to_list(), lang))
+        sentences.append(sentence)
+    return sentences
+
+
+def _months_back(month: str, n: int) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    total = year * 12 + mon - 1 - n
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+# --------------------------------------------------------------------------- tables
+def cell_text(value, flag, fmt) -> tuple[str, str]:
+    """(text, css class) of a table cell: suppressed and incomplete cells are marked."""
+    if flag == "suppressed":
+        return "··", "cell-suppressed"
+    text = fmt(value) if value is not None else "–"
+    if flag == "incomplete":
+        return f"{text}\u00a0*", "cell-incomplete"
+    return text, ""
+
+
+def wide_table(frame: pl.DataFrame, codes: tuple[str, ...], names: dict[str, str], fmt,
+               caption: str, lang: str, table_id: str) -> html.Table:
+    """Months as rows (newest first), areas as columns."""
+    months = sorted(set(frame["month"].to_list()), reverse=True)
+    lookup = {(r["area_code"], r["month"]): (r["value"], r["flag"])
+              for r in frame.select("area_code", "month", "value", "flag").iter_rows(named=True)}
+    head = html.Tr([html.Th(t(lang, "Month"), scope="col")] +
+                   [html.Th(names.get(c, c), scope="col", className="num") for c in codes])
+    rows = []
+    for month in months:
+        cells = [html.Th(month, scope="row")]
+        for code in codes:
+            text, css = cell_text(*lookup.get((code, month), (None, None)), fmt)
+            cells.append(html.Td(text, className=f"num {css}".strip()))
+        rows.append(html.Tr(cells))
+    return html.Table([html.Caption(caption), html.Thead(head), html.Tbody(rows)],
+                      className="table table-sm table-hover data-table", id=table_id)
+
+
+def legend_note(lang: str) -> html.P:
+    return html.P([
+        html.Span("··", className="cell-suppressed legend-key"), " ",
+        t(lang, "suppressed: fewer than 5 persons, not published (a gap in the chart)"), " · ",
+        html.Span("*", className="legend-key"), " ",
+        t(lang, "incomplete: some member municipalities missing at source"), " · ",
+        "– ", t(lang, "no value"),
+    ], className="legend-note small text-muted")
+
+
+def bar_figure(frame: pl.DataFrame, indicator: str, names: dict[str, str], own: str,
+               references: dict[str, float | None], lang: str) -> go.Figure:
+    """Ranked horizontal bars; the user's own area highlighted (colour, pattern and label)."""
+    ranked = frame.filter(pl.col("value").is_not_null()).sort("value")
+    labels = [names.get(c, c) for c in ranked["area_code"]]
+    is_own = [c == own for c in ranked["area_code"]]
+    texts = [fmt_value(v, indicator, lang) for v in ranked["value"]]
+    fig = go.Figure(go.Bar(
+        x=ranked["value"].to_list(), y=[("▶ " if o else "") + n for n, o in
+                                        zip(labels, is_own, strict=True)],
+        orientation="h", text=texts, textposition="outside", cliponaxis=False,
+        marker=dict(color=[HIGHLIGHT if o else MUTED for o in is_own],
+                    pattern=dict(shape=["/" if o else "" for o in is_own],
+                                 fgcolor="#ffffff", size=6)),
+        hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
+    for (name, value), dash, where in zip(references.items(), ("dash", "dot"),
+                                          ("top", "bottom"), strict=False):
+        if value is None:
+            continue
+        fig.add_vline(x=value, line_dash=dash, line_color="#1f2933", line_width=1.5,
+                      annotation_text=f"{name} {fmt_value(value, indicator, lang)}",
+                      annotation_position=where, annotation_font=dict(size=11),
+                      annotation_bgcolor="rgba(255,255,255,0.85)")
+    height = max(260, 24 * ranked.height + 90)
+    fig.update_layout(**base_layout(lang, height, hovermode="closest"),
+                      xaxis_title=unit_label(indicator, "level", lang))
+    fig.update_layout(margin=dict(l=10, r=60, t=40, b=60))
+    fig.update_yaxes(automargin=True, tickfont=dict(size=12))
+    fig.update_xaxes(showgrid=True, gridcolor="#eceff3", rangemode="tozero")
+    return fig

@@ -1,0 +1,72 @@
+"""Small building blocks shared by the pages: labelled controls and option lists."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.i18n import fmt_month, indicator_name, label, t
+from indicators.registry import GROUPS, INDICATORS, POPULATIONS
+
+
+def field(control_id: str, text: str, control, width: int = 3) -> dbc.Col:
+    """A control with a visible <label for=...>."""
+    return dbc.Col([html.Label(text, htmlFor=control_id, className="form-label"), control],
+                   md=width, className="mb-3")
+
+
+def select(control_id: str, options: list[dict], value) -> dbc.Select:
+    """A native <select>: keyboard-operable and announced by screen readers."""
+    return dbc.Select(id=control_id, options=options, value=value, size="sm")
+
+
+def multi(control_id: str, options: list[dict], value, lang: str) -> dcc.Dropdown:
+    return dcc.Dropdown(id=control_id, options=options, value=list(value), multi=True,
+                        clearable=False, placeholder=t(lang, "Choose…"),
+                        labels={"search": t(lang, "Search"),
+                                "no_options_found": t(lang, "No matches"),
+                                "select_all": t(lang, "Select all"),
+                                "deselect_all": t(lang, "Deselect all"),
+                                "clear_search": t(lang, "Clear search"),
+                                "clear_selection": t(lang, "Clear selection")})
+
+
+def indicator_options(lang: str) -> list[dict]:
+    return [{"label": indicator_name(i, lang), "value": i} for i in INDICATORS]
+
+
+def population_options(lang: str) -> list[dict]:
+    return [{"label": label("population", p, lang), "value": p} for p in POPULATIONS]
+
+
+def group_options(lang: str) -> list[dict]:
+    return [{"label": label("group", g, lang), "value": g} for g in GROUPS]
+
+
+def month_options(months: list[str], lang: str) -> list[dict]:
+    return [{"label": fmt_month(m, lang), "value": m} for m in reversed(months)]
+
+
+def area_options(areas, lang: str, types: tuple[str, ...] | None = None) -> list[dict]:
+    """Areas grouped by type in their label ('Helsinki — Municipalities')."""
+    frame = areas if types is None else areas.filter(areas["area_type"].is_in(types))
+    names = frame[f"name_{lang}"].to_list()
+    kinds = [label("area_type", k, lang) if k in ("municipality", "region", "trial_area") else ""
+             for k in frame["area_type"].to_list()]
+    return [{"label": f"{n} ({k})" if k else n, "value": c}
+            for n, k, c in zip(names, kinds, frame["area_code"].to_list(), strict=True)]
+
+
+def radio(control_id: str, options: list[dict], value) -> dbc.RadioItems:
+    return dbc.RadioItems(id=control_id, options=options, value=value, inline=True)
+
+
+def notice_box(messages: list[str]) -> list:
+    return [dbc.Alert(m, color="warning", className="py-2 mb-2", dismissable=True)
+            for m in messages]
+
+
+def summary_block(summary_id: str, sentences: list[str], lang: str) -> html.Div:
+    return html.Div([html.H3(t(lang, "Summary"), className="visually-hidden"),
+                     html.Ul([html.Li(s) for s in sentences], className="summary-list")],
+                    id=summary_id, className="chart-summary")

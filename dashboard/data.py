@@ -1,0 +1,203 @@
+"""Read access to the published tables, in small slices, cached per data vintage.
+
+The dashboard never opens microdata: every query here reads ``indicator_value``,
+``area``, ``area_member`` or ``month_status``. Each query is keyed on the primary
+key prefix of ``indicator_value`` (indicator, population, group, area_type, area_code),
+so a callback reads only the cells it draws.
+
+Results are cached in memory. The cache key includes a *data version* (the newest
+``month_status`` vintage and computation time and the number of published months),
+so a new load or recomputation is picked up by the next callback without a restart.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+
+import polars as pl
+import sqlalchemy as sa
+
+from indicators.registry import AREA_TYPES
+from trialmon.db import get_engine
+from trialmon.schema import area, area_member, indicator_value, month_status
+
+AREA_TYPE_ORDER = {t: i for i, t in enumerate(
+    ("all_trials", "trial_area", "comparison", "country", "region", "municipality"))}
+VALUE_SCHEMA = {"indicator": pl.String, "area_type": pl.String, "area_code": pl.String,
+                "month": pl.String, "value": pl.Float64, "numerator": pl.Float64,
+                "denominator": pl.Float64, "flag": pl.String}
+VERSION_TTL_SECONDS = 2.0
+
+
+def _frame(rows, schema: dict) -> pl.DataFrame:
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+class Data:
+    """The dashboard's view of one database."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = get_engine(url)
+        self._version: tuple = ()
+        self._version_checked = 0.0
+        self._lock = threading.Lock()
+        self._cached = functools.lru_cache(maxsize=2048)(self._compute)
+
+    # ----------------------------------------------------------------- versioning
+    def version(self) -> tuple:
+        """A token that changes whenever published data change (rechecked every 2 s)."""
+        now = time.monotonic()
+        if now - self._version_checked > VERSION_TTL_SECONDS:
+            stmt = sa.select(sa.func.count(), sa.func.max(month_status.c.vintage),
+                             sa.func.max(month_status.c.computed_at))
+            with self.engine.connect() as conn:
+                row = conn.execute(stmt).one()
+            with self._lock:
+                self._version = tuple(str(v) for v in row)
+                self._version_checked = now
+        return self._version
+
+    def _get(self, name: str, *args):
+        return self._cached(self.version(), name, args)
+
+    def _compute(self, _version, name: str, args: tuple):
+        return getattr(self, f"_q_{name}")(*args)
+
+    # ----------------------------------------------------------------- public reads
+    def areas(self) -> pl.DataFrame:
+        """Every area's current version: area_type, area_code, name_fi/sv/en, trial_from/to."""
+        return self._get("areas")
+
+    def area_names(self, lang: str) -> dict[str, str]:
+        column = f"name_{lang}"
+        frame = self.areas()
+        return dict(zip(frame["area_code"], frame[column], strict=True))
+
+    def area_type_of(self) -> dict[str, str]:
+        frame = self.areas()
+        return dict(zip(frame["area_code"], frame["area_type"], strict=True))
+
+    def members(self, area_type: str) -> pl.DataFrame:
+        """Current membership: area_code, municipality_code."""
+        return self._get("members", area_type)
+
+    def months(self) -> list[str]:
+        """Published months (any source), ascending."""
+        return self._get("months")
+
+    def latest_month(self, indicator: str | None = None) -> str | None:
+        """The newest month with a published cell (of `indicator` when given)."""
+        if indicator:
+            return self._get("latest_month", indicator)
+        months = self.months()
+        return months[-1] if months else None
+
+    def status(self) -> pl.DataFrame:
+        """month_status as a frame, newest month first."""
+        return self._get("status")
+
+    def is_synthetic(self) -> bool:
+        status = self.status()
+        return bool(status.height and status["synthetic"].any())
+
+    def series(self, indicators: tuple[str, ...], population: str, group: str,
+               codes: tuple[str, ...], start: str | None = None,
+               end: str | None = None) -> pl.DataFrame:
+        """Cells of several indicators for several areas over a period (VALUE_SCHEMA)."""
+        return self._get("series", tuple(indicators), population, group, tuple(codes),
+                         start, end)
+
+    def cross_section(self, indicator: str, population: str, group: str, area_type: str,
+                      month: str) -> pl.DataFrame:
+        """One indicator in one month for every area of a type (VALUE_SCHEMA)."""
+        return self._get("cross_section", indicator, population, group, area_type, month)
+
+    # ----------------------------------------------------------------- queries
+    def _read(self, stmt, schema: dict) -> pl.DataFrame:
+        with self.engine.connect() as conn:
+            return _frame(conn.execute(stmt).all(), schema)
+
+    def _q_areas(self) -> pl.DataFrame:
+        stmt = sa.select(area.c.area_type, area.c.area_code, area.c.name_fi, area.c.name_sv,
+                         area.c.name_en, area.c.valid_from, area.c.trial_from, area.c.trial_to)
+        schema = {"area_type": pl.String, "area_code": pl.String, "name_fi": pl.String,
+                  "name_sv": pl.String, "name_en": pl.String, "valid_from": pl.Date,
+                  "trial_from": pl.String, "trial_to": pl.String}
+        frame = self._read(stmt, schema)
+        return (frame.sort("valid_from").unique(["area_type", "area_code"], keep="last")
+                .filter(pl.col("area_type").is_in(AREA_TYPES))
+                .with_columns(pl.col("area_type").replace_strict(AREA_TYPE_ORDER).alias("_o"))
+                .sort("_o", "area_code").drop("_o", "valid_from"))
+
+    def _q_members(self, area_type: str) -> pl.DataFrame:
+        stmt = (sa.select(area_member.c.area_code, area_member.c.municipality_code,
+                          area_member.c.valid_from)
+                .where(area_member.c.area_type == area_type))
+        frame = self._read(stmt, {"area_code": pl.String, "municipality_code": pl.String,
+                                  "valid_from": pl.Date})
+        return (frame.sort("valid_from").unique("municipality_code", keep="last")
+                .drop("valid_from").sort("municipality_code"))
+
+    def _q_months(self) -> list[str]:
+        stmt = sa.select(month_status.c.month).distinct().order_by(month_status.c.month)
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(stmt)]
+
+    def _q_latest_month(self, indicator: str) -> str | None:
+        stmt = sa.select(sa.func.max(indicator_value.c.month)).where(
+            indicator_value.c.indicator == indicator)
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).scalar()
+
+    def _q_status(self) -> pl.DataFrame:
+        c = month_status.c
+        stmt = sa.select(c.month, c.source, c.vintage, c.revision, c.row_count, c.rows_changed,
+                         c.synthetic, c.computed_at).order_by(c.month.desc(), c.source)
+        names = ["month", "source", "vintage", "revision", "row_count", "rows_changed",
+                 "synthetic", "computed_at"]
+        with self.engine.connect() as conn:
+            rows = [tuple(r) for r in conn.execute(stmt).all()]
+        frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+        return frame.with_columns(_as_utc(frame, "vintage"), _as_utc(frame, "computed_at"),
+                                  pl.col("synthetic").cast(pl.Boolean))
+
+    def _value_select(self):
+        c = indicator_value.c
+        return sa.select(c.indicator, c.area_type, c.area_code, c.month, c.value, c.numerator,
+                         c.denominator, c.flag)
+
+    def _q_series(self, indicators, population, group, codes, start, end) -> pl.DataFrame:
+        c = indicator_value.c
+        types = self.area_type_of()
+        keys = [(types[code], code) for code in codes if code in types]
+        if not keys or not indicators:
+            return pl.DataFrame(schema=VALUE_SCHEMA)
+        stmt = self._value_select().where(
+            c.indicator.in_(indicators), c.population == population, c.group == group,
+            sa.tuple_(c.area_type, c.area_code).in_(keys) if len(keys) > 1 else sa.and_(
+                c.area_type == keys[0][0], c.area_code == keys[0][1]))
+        if start:
+            stmt = stmt.where(c.month >= start)
+        if end:
+            stmt = stmt.where(c.month <= end)
+        return self._read(stmt.order_by(c.month), VALUE_SCHEMA)
+
+    def _q_cross_section(self, indicator, population, group, area_type, month) -> pl.DataFrame:
+        c = indicator_value.c
+        stmt = self._value_select().where(
+            c.indicator == indicator, c.population == population, c.group == group,
+            c.area_type == area_type, c.month == month)
+        return self._read(stmt, VALUE_SCHEMA)
+
+
+def _as_utc(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """Timestamps from either backend (aware on PostgreSQL, naive UTC on SQLite) as UTC."""
+    dtype = frame.schema[column]
+    if not isinstance(dtype, pl.Datetime):
+        return pl.col(column).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    if dtype.time_zone is None:
+        return pl.col(column).dt.replace_time_zone("UTC")
+    return pl.col(column).dt.convert_time_zone("UTC")

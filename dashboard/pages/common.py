@@ -1,0 +1,24 @@
+"""Helpers the page modules share: the language of a path, the view of the controls."""
+
+from __future__ import annotations
+
+from dash import Output
+
+from dashboard.state import View, split_path, to_query
+
+
+def lang_of(pathname: str | None) -> str:
+    return split_path(pathname)[0] or "fi"
+
+
+def url_output():
+    """Each page writes its own controls' state into the address (no reload)."""
+    return Output("url", "search", allow_duplicate=True)
+
+
+def search_of(page: str, lang: str, **fields) -> str:
+    return to_query(View(page=page, lang=lang, **fields))
+
+
+def explorer_href(lang: str, **fields) -> str:
+    return f"/{lang}/explorer{to_query(View(page='explorer', lang=lang, **fields))}"

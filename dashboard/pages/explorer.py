@@ -1,0 +1,124 @@
+"""Explorer: one indicator over time for several areas, in levels, changes or an index."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html
+
+from dashboard import charts
+from dashboard.components import (
+    area_options,
+    field,
+    group_options,
+    indicator_options,
+    month_options,
+    multi,
+    population_options,
+    radio,
+    select,
+    summary_block,
+)
+from dashboard.i18n import fmt_change, fmt_value, indicator_text, label, t
+from dashboard.pages.common import lang_of, search_of, url_output
+from dashboard.state import MAX_AREAS, View
+
+
+def mode_options(lang: str) -> list[dict]:
+    return [{"label": t(lang, "Level"), "value": "level"},
+            {"label": t(lang, "Change from a year earlier"), "value": "yoy"},
+            {"label": t(lang, "Index (2021-02 = 100)"), "value": "index"}]
+
+
+def layout(view: View, data) -> html.Div:
+    lang = view.lang
+    months = data.months()
+    period = [{"label": t(lang, "All months"), "value": "all"}] + month_options(months, lang)
+    return html.Div([
+        html.H1(t(lang, "Explorer"), className="page-title"),
+        html.P(t(lang, "One indicator over time for up to {n} areas of any type.", n=MAX_AREAS),
+               className="lead-text"),
+        dbc.Row([
+            field("ex-indicator", t(lang, "Indicator"),
+                  select("ex-indicator", indicator_options(lang), view.indicator), 4),
+            field("ex-areas", t(lang, "Areas"),
+                  multi("ex-areas", area_options(data.areas(), lang), view.areas, lang), 8),
+        ]),
+        dbc.Row([
+            field("ex-population", t(lang, "Population"),
+                  select("ex-population", population_options(lang), view.population), 3),
+            field("ex-group", t(lang, "Group"),
+                  select("ex-group", group_options(lang), view.group), 3),
+            field("ex-from", t(lang, "From"), select("ex-from", period, view.start or "all"), 3),
+            field("ex-to", t(lang, "To"), select("ex-to", period, view.end or "all"), 3),
+        ]),
+        html.Fieldset([html.Legend(t(lang, "Show as"), className="form-label fs-6"),
+                       radio("ex-mode", mode_options(lang), view.mode)], className="mb-3"),
+        html.Div(id="ex-heading"),
+        dcc.Tabs(id="ex-tab", value=view.tab, children=[
+            dcc.Tab(label=t(lang, "Chart"), value="chart", children=[
+                dcc.Graph(id="ex-graph", config=charts.CONFIG, className="chart"),
+            ]),
+            dcc.Tab(label=t(lang, "Table"), value="table", children=[
+                html.Div(id="ex-table", className="table-wrap")]),
+        ]),
+        html.Div(id="ex-legend", children=charts.legend_note(lang)),
+        html.Div(id="ex-summary"),
+    ])
+
+
+def build(view: View, data):
+    """(heading, figure, table, summary) for an explorer view -- one frame for all."""
+    lang = view.lang
+    names = data.area_names(lang)
+    frame = data.series((view.indicator,), view.population, view.group, view.areas,
+                        view.start, view.end)
+    if view.mode != "level":
+        # a change or an index needs months before the shown period
+        full = data.series((view.indicator,), view.population, view.group, view.areas)
+        frame = charts.transform(full, view.mode)
+        if view.start:
+            frame = frame.filter(frame["month"] >= view.start)
+        if view.end:
+            frame = frame.filter(frame["month"] <= view.end)
+    name, short, _ = indicator_text(view.indicator, lang)
+    unit = charts.unit_label(view.indicator, view.mode, lang)
+    heading = html.Div([
+        html.H2(name, className="chart-title"),
+        html.P(f"{label('population', view.population, lang)} · "
+               f"{label('group', view.group, lang)} · {unit}", className="chart-subtitle"),
+        html.P(short, className="small text-muted") if short else None,
+    ])
+    figure = charts.line_figure(frame, view.indicator, view.mode, names, view.areas, lang)
+    fmt = (lambda v: fmt_change(v, view.indicator, lang)) if view.mode == "yoy" else (
+        (lambda v: fmt_value(v, view.indicator, lang)) if view.mode == "level" else
+        (lambda v: fmt_value(v, "unemployed_share", lang, unit=False)))
+    table = charts.wide_table(frame, view.areas, names, fmt, f"{name}: {unit}", lang,
+                              "ex-data-table")
+    sentences = charts.series_summary(frame, view.indicator, view.mode, names, view.areas, lang)
+    if frame.is_empty():
+        sentences = [t(lang, "No published values for this selection.")]
+    return heading, figure, table, summary_block("ex-summary-list", sentences, lang)
+
+
+def register(app, data) -> None:
+    @app.callback(
+        Output("ex-heading", "children"), Output("ex-graph", "figure"),
+        Output("ex-table", "children"), Output("ex-summary", "children"), url_output(),
+        Input("ex-indicator", "value"), Input("ex-areas", "value"),
+        Input("ex-population", "value"), Input("ex-group", "value"),
+        Input("ex-mode", "value"), Input("ex-from", "value"), Input("ex-to", "value"),
+        Input("ex-tab", "value"), State("url", "pathname"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def update(indicator, areas, population, group, mode, start, end, tab, pathname):
+        lang = lang_of(pathname)
+        areas = tuple(areas or ())[:MAX_AREAS] or ("TRIALS",)
+        view = View(page="explorer", lang=lang, indicator=indicator, areas=areas,
+                    population=population, group=group, mode=mode, start=None if start in (None, "", "all") else start,
+                    end=None if end in (None, "", "all") else end, tab=tab)
+        return (*build(view, data), search_of("explorer", lang, **_fields(view)))
+
+
+def _fields(view: View) -> dict:
+    return {k: getattr(view, k) for k in ("indicator", "areas", "population", "group", "mode",
+                                          "start", "end", "tab")}

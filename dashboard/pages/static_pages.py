@@ -1,0 +1,112 @@
+"""Definitions (every indicator's metadata) and Data status (what is loaded, when)."""
+
+from __future__ import annotations
+
+import polars as pl
+from dash import html
+
+from dashboard.i18n import fmt_month, fmt_number, indicator_text, label, t
+from dashboard.state import View
+from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
+from trialmon.settings import get_settings
+
+FAMILIES = ("stocks", "ratios", "flows", "process", "public_statistics")
+FAMILY_TITLES = {"stocks": "Stocks", "ratios": "Shares and rates", "flows": "Flows",
+                 "process": "Service process", "public_statistics": "Public statistics"}
+
+
+def _definition(ind, lang: str) -> html.Article:
+    name, short, long = indicator_text(ind.id, lang)
+    unit = t(lang, "per cent") if ind.unit == "percent" else t(lang, "persons")
+    facts = [(t(lang, "Identifier"), html.Code(ind.id)), (t(lang, "Unit"), unit),
+             (t(lang, "Decimals"), str(ind.decimals)),
+             (t(lang, "Source"), t(lang, "Register extract") if ind.source == "register"
+              else t(lang, "Statistics Finland, table tyonv/12r5")),
+             (t(lang, "Numerator"), html.Code(ind.numerator))]
+    if ind.denominator:
+        facts.append((t(lang, "Denominator"), html.Code(ind.denominator)))
+    if ind.first_month:
+        facts.append((t(lang, "Reported from"), fmt_month(ind.first_month, lang)))
+    return html.Article([
+        html.H3(name, className="h6 mb-1"),
+        html.P(long or short, className="mb-1"),
+        html.Dl([part for k, v in facts for part in (html.Dt(k), html.Dd(v))],
+                className="facts"),
+    ], className="definition", id=f"def-{ind.id}")
+
+
+def definitions(view: View, data) -> html.Div:
+    lang = view.lang
+    threshold = get_settings().suppression_threshold
+    sections = []
+    for family in FAMILIES:
+        inds = [i for i in INDICATORS.values() if i.family == family]
+        sections.append(html.Section([html.H2(t(lang, FAMILY_TITLES[family]), className="h4"),
+                                      *[_definition(i, lang) for i in inds]],
+                                     className="mb-4"))
+    return html.Div([
+        html.H1(t(lang, "Definitions"), className="page-title"),
+        html.Section([
+            html.H2(t(lang, "Disclosure control"), className="h4"),
+            html.P(t(lang, "A count from 1 to {k} persons is not published (zero is shown). "
+                           "A percentage is not published when its numerator or denominator "
+                           "is from 1 to {k}. Further cells are hidden where a hidden count "
+                           "could be worked out from an area total (secondary suppression). "
+                           "Hidden cells are marked ·· in tables and are gaps in charts, "
+                           "never zeros.", k=threshold - 1)),
+            html.H2(t(lang, "Populations and groups"), className="h4"),
+            html.Ul([html.Li(label("population", p, lang)) for p in
+                     ("all", "target_group", "trial_customers")] +
+                    [html.Li(label("group", g, lang)) for g in
+                     ("under_30", "foreign_language", "no_earnings_related")]),
+            html.H2(t(lang, "Periods"), className="h4"),
+            html.P(t(lang, "Trial period {a}–{b}; the Nordic service model from {c}.",
+                     a=fmt_month(TRIAL_START, lang), b=fmt_month(TRIAL_END, lang),
+                     c=fmt_month(NORDIC_MODEL_START, lang))),
+            html.H2(t(lang, "Sources"), className="h4"),
+            html.Ul([html.Li(t(lang, "Register extract of the public employment services, "
+                                     "monthly, pseudonymised.")),
+                     html.Li(t(lang, "Statistics Finland, Employment Service Statistics, "
+                                     "table tyonv/12r5, CC BY 4.0."))]),
+        ], className="mb-4"),
+        *sections,
+    ])
+
+
+def status(view: View, data) -> html.Div:
+    lang = view.lang
+    frame = data.status()
+    if frame.is_empty():
+        return html.Div([html.H1(t(lang, "Data status"), className="page-title"),
+                         html.P(t(lang, "No data has been published yet."))])
+    register = frame.filter(pl.col("source") == "register")
+    months = register["month"].sort()
+    synthetic = frame["synthetic"].any()
+    head = html.Tr([html.Th(t(lang, h), scope="col") for h in
+                    ("Month", "Source", "Loaded", "Revision", "Rows", "Rows changed",
+                     "Computed", "Synthetic")])
+    rows = [html.Tr([
+        html.Th(r["month"], scope="row"), html.Td(t(lang, r["source"])),
+        html.Td(_when(r["vintage"])), html.Td(str(r["revision"]), className="num"),
+        html.Td(fmt_number(r["row_count"], 0, lang), className="num"),
+        html.Td(fmt_number(r["rows_changed"], 0, lang), className="num"),
+        html.Td(_when(r["computed_at"])),
+        html.Td(t(lang, "yes") if r["synthetic"] else t(lang, "no")),
+    ]) for r in frame.iter_rows(named=True)]
+    summary = t(lang, "{n} months loaded from the register, {a} to {b}; newest load {v}.",
+                n=len(months), a=fmt_month(months[0], lang) if len(months) else "–",
+                b=fmt_month(months[-1], lang) if len(months) else "–",
+                v=_when(frame["vintage"].max()))
+    return html.Div([
+        html.H1(t(lang, "Data status"), className="page-title"),
+        html.P(summary, className="lead-text", id="status-summary"),
+        html.P(t(lang, "All figures are synthetic demo data.") if synthetic else
+               t(lang, "No synthetic data is loaded."), className="fw-semibold"),
+        html.Div(html.Table([html.Caption(t(lang, "Loaded months")), html.Thead(head),
+                             html.Tbody(rows)], className="table table-sm data-table",
+                            id="status-table"), className="table-wrap"),
+    ])
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "–"
