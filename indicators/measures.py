@@ -155,7 +155,11 @@ def _month_calendar(months: Iterable[str]) -> pl.DataFrame:
     return pl.DataFrame(
         {"month": months, "month_idx": [month_index(m) for m in months], "month_start": starts},
         schema={"month": pl.Utf8, "month_idx": pl.Int32, "month_start": pl.Date},
-    ).with_columns(month_end=pl.col("month_start").dt.month_end())
+    ).with_columns(
+        month_end=pl.col("month_start").dt.month_end(),
+        **stocks.MONTH_COLUMNS,
+        **process.MONTH_COLUMNS,
+    )
 
 
 def _membership(age: pl.Expr) -> dict[str, pl.Expr]:
@@ -174,8 +178,9 @@ def _membership(age: pl.Expr) -> dict[str, pl.Expr]:
 
 
 def prepare_rows(rows: pl.LazyFrame, calendar: pl.DataFrame) -> pl.LazyFrame:
-    """The rows of the calendar's months with month_idx, month_start, month_end and
-    the ``cell`` struct (municipality_code and the membership flags)."""
+    """The rows of the calendar's months with the calendar's per-month columns
+    (month_idx, month_start, month_end, the families' MONTH_COLUMNS) and the
+    ``cell`` struct (municipality_code and the membership flags)."""
     return rows.join(calendar.lazy(), on="month", how="inner").with_columns(
         cell=pl.struct(pl.col("municipality_code"), **_membership(pl.col("age")))
     )

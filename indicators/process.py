@@ -33,11 +33,22 @@ NORDIC_MODEL_FIRST_DAY = date(2022, 5, 2)
 INTERVIEW_WORKING_DAYS = 5
 
 
+# Per-month constants, evaluated once per month on the month calendar.
+MONTH_COLUMNS = {
+    # first day of month t-2: the recency window is t-2 .. t
+    "recency_window_start": pl.col("month_start").dt.offset_by("-2mo"),
+    # for a row of month t+1 (this month), the cohort's month t ...
+    "cohort_first_day": pl.max_horizontal(
+        pl.col("month_start").dt.offset_by("-1mo"), pl.lit(NORDIC_MODEL_FIRST_DAY)
+    ),
+    "cohort_last_day": pl.col("month_start") - pl.duration(days=1),
+}
+
+
 def _within_three_months(column: str) -> pl.Expr:
     """The date falls in month t, t-1 or t-2 (null dates never do)."""
     day = pl.col(column)
-    window_start = pl.col("month_start").dt.offset_by("-2mo")
-    return ((day >= window_start) & (day <= pl.col("month_end"))).fill_null(False)
+    return ((day >= pl.col("recency_window_start")) & (day <= pl.col("month_end"))).fill_null(False)
 
 
 def recency_rows(current: pl.LazyFrame) -> pl.LazyFrame:
@@ -95,13 +106,9 @@ def interview_rows(following: pl.LazyFrame, deadlines: pl.DataFrame) -> pl.LazyF
     ``following`` holds the prepared rows of the months t+1 whose t is computed;
     the cohort month t is the month before the row's own month.
     """
-    reported_start = pl.col("month_start").dt.offset_by("-1mo")
-    reported_end = pl.col("month_start") - pl.duration(days=1)
     registered = pl.col("registered_on")
-    in_cohort = (
-        (registered >= reported_start)
-        & (registered <= reported_end)
-        & (registered >= pl.lit(NORDIC_MODEL_FIRST_DAY))
+    in_cohort = (registered >= pl.col("cohort_first_day")) & (
+        registered <= pl.col("cohort_last_day")
     )
     return following.join(deadlines.lazy(), on="registered_on", how="left").select(
         pl.col("month_idx") - 1,

@@ -2,8 +2,8 @@
 
 Every stock is a count of rows of month t, and its cell (municipality, population,
 group) comes from that same row. ``indicators.measures`` prepares the rows (adds
-``month_idx``, ``month_start``, ``month_end`` and the ``cell`` struct) and counts
-the flags this module returns.
+``month_idx``, ``month_end``, the ``MONTH_COLUMNS`` of each family and the ``cell``
+struct) and counts the flags this module returns.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ def long_term_cutoff(month_start: pl.Expr) -> pl.Expr:
     return month_start.dt.offset_by("-1y").dt.month_end()
 
 
+# Per-month constants, evaluated once per month on the month calendar (calendar
+# arithmetic per row would cost more than all the counting).
+MONTH_COLUMNS = {"long_term_cutoff": long_term_cutoff(pl.col("month_start"))}
+
+
 def stock_flags() -> dict[str, pl.Expr]:
     """One boolean expression per stock measure, evaluated on a row of month t."""
     return {
@@ -46,9 +51,7 @@ def stock_flags() -> dict[str, pl.Expr]:
         "unemployed": IS_UNEMPLOYED,
         "laid_off": pl.col("status") == "laid_off",
         "long_term_unemployed": IS_UNEMPLOYED
-        & (pl.col("unemployment_start") <= long_term_cutoff(pl.col("month_start"))).fill_null(
-            False
-        ),
+        & (pl.col("unemployment_start") <= pl.col("long_term_cutoff")).fill_null(False),
         "in_services": IS_IN_SERVICES,
         "in_labour_training": (pl.col("service_type") == "labour_training").fill_null(False),
         "in_pay_subsidy": (pl.col("service_type") == "pay_subsidy").fill_null(False),
