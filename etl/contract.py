@@ -129,10 +129,26 @@ def parse_columns(schema: pl.Schema) -> list[pl.Expr]:
 
 
 def raw_text(column: str, schema: pl.Schema) -> pl.Expr:
-    """The raw value as text, for messages and presence checks."""
+    """The raw value as text, for messages."""
     source = pl.col(raw(column))
     text = source if schema[raw(column)] == pl.String() else source.cast(pl.String)
     return _blank_to_null(text)
+
+
+def _given(column: str, schema: pl.Schema) -> pl.Expr:
+    """True where the source has a value (an empty string is no value)."""
+    source = pl.col(raw(column))
+    if schema[raw(column)] == pl.String():
+        return source.str.len_bytes() > 0
+    return source.is_not_null()
+
+
+def _unparsable(column: str, schema: pl.Schema) -> pl.Expr:
+    """True where a value was given but did not parse (never, for a typed date or boolean)."""
+    dtype = schema[raw(column)]
+    if _source_is_typed(column, dtype) and not dtype.is_integer():
+        return pl.lit(False)
+    return _given(column, schema) & pl.col(column).is_null()
 
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -149,20 +165,18 @@ def month_end() -> pl.Expr:
 
 def rules(schema: pl.Schema, current_month: str) -> list[Rule]:
     """Every row-level rule of the contract, in the order problems are listed."""
-    given = {c: raw_text(c, schema) for c in COLUMNS}
     status = pl.col("status")
     out: list[Rule] = []
     for column in REQUIRED:
-        out.append(Rule(column, "missing value (the column is required)", given[column].is_null()))
+        out.append(Rule(column, "missing value (the column is required)",
+                        ~_given(column, schema).fill_null(False)))
     for column in COLUMNS:
         if COLUMNS[column] != pl.String():
             expected = {pl.Date(): "a date YYYY-MM-DD", pl.Boolean(): "true/false or 1/0",
                         pl.Int16(): "a whole number"}[COLUMNS[column]]
-            out.append(Rule(column, f"not {expected}",
-                            given[column].is_not_null() & pl.col(column).is_null()))
+            out.append(Rule(column, f"not {expected}", _unparsable(column, schema)))
     out += [
-        Rule("month", "not a month YYYY-MM",
-             given["month"].is_not_null() & ~pl.col("month").str.contains(MONTH_PATTERN)),
+        Rule("month", "not a month YYYY-MM", ~pl.col("month").str.contains(MONTH_PATTERN)),
         Rule("month", f"in the future (the current month is {current_month})",
              pl.col(MONTH_END).is_not_null() & (pl.col("month") > current_month)),
         Rule("person_id", "must be 1-64 characters",
@@ -198,32 +212,47 @@ def rules(schema: pl.Schema, current_month: str) -> list[Rule]:
     return out
 
 
-def valid_municipality_months(validity: pl.DataFrame, last_month: str) -> pl.DataFrame:
-    """(month, municipality_code) pairs valid on the month's last day, up to `last_month`.
+def municipality_month_spans(validity: pl.DataFrame) -> pl.DataFrame:
+    """Each validity interval as the months whose last day it covers.
 
-    `validity` has columns code, valid_from, valid_to (inclusive, null = still valid).
-    Expanding it to months keeps the per-row check a plain join on two short strings.
+    `validity` has columns code, valid_from, valid_to (inclusive, null = still
+    valid). Returns code, first_month, last_month ('YYYY-MM', comparable as text)
+    and slot (0 for a code's first interval, 1 for its second ...).
     """
-    if validity.is_empty():
-        return pl.DataFrame(schema={"month": pl.String, "municipality_code": pl.String,
-                                    KNOWN_MUNICIPALITY: pl.Boolean})
-    first = validity["valid_from"].min().replace(day=1)
-    last = pl.Series([last_month + "-01"]).str.to_date()[0]
-    month_starts = pl.date_range(first, last, "1mo", eager=True)
-    months = pl.DataFrame({MONTH_END: month_starts}).select(
-        pl.col(MONTH_END).dt.strftime("%Y-%m").alias("month"), pl.col(MONTH_END).dt.month_end())
+    valid_to = pl.col("valid_to")
+    last_month = (
+        pl.when(valid_to.is_null()).then(pl.lit("9999-12"))
+        .when(valid_to == valid_to.dt.month_end()).then(valid_to.dt.strftime("%Y-%m"))
+        .otherwise(valid_to.dt.offset_by("-1mo").dt.strftime("%Y-%m"))
+    )
     return (
-        months.join(validity, how="cross")
-        .filter((pl.col("valid_from") <= pl.col(MONTH_END))
-                & (pl.col("valid_to").is_null() | (pl.col(MONTH_END) <= pl.col("valid_to"))))
-        .select("month", pl.col("code").alias("municipality_code"),
-                pl.lit(True).alias(KNOWN_MUNICIPALITY))
-        .unique(["month", "municipality_code"])
+        validity.select("code", pl.col("valid_from").dt.strftime("%Y-%m").alias("first_month"),
+                        last_month.alias("last_month"))
+        .filter(pl.col("first_month") <= pl.col("last_month"))
+        .sort("code", "first_month")
+        .with_columns(pl.int_range(pl.len()).over("code").alias("slot"))
     )
 
 
+def known_municipality(spans: pl.DataFrame) -> pl.Expr:
+    """True where municipality_code is a municipality on the last day of `month`.
+
+    One lookup of the code's validity interval per slot (almost always one), then a
+    text comparison of months: far cheaper per row than a join on (month, code).
+    """
+    known = pl.lit(False)
+    code = pl.col("municipality_code")
+    for _, slot in spans.group_by("slot", maintain_order=True):
+        first = code.replace_strict(slot["code"], slot["first_month"], default=None,
+                                    return_dtype=pl.String)
+        last = code.replace_strict(slot["code"], slot["last_month"], default=None,
+                                   return_dtype=pl.String)
+        known = known | pl.col("month").is_between(first, last).fill_null(False)
+    return known
+
+
 def checked_plan(source: pl.LazyFrame, current_month: str,
-                 municipality_months: pl.DataFrame) -> tuple[pl.LazyFrame, list[Rule]]:
+                 municipality_spans: pl.DataFrame) -> tuple[pl.LazyFrame, list[Rule]]:
     """The source with its row number, parsed columns and one flag column per rule.
 
     `source` must hold exactly the contract's columns (checked before, by name).
@@ -235,10 +264,8 @@ def checked_plan(source: pl.LazyFrame, current_month: str,
     plan = (
         renamed.with_row_index(ROW, offset=1)
         .with_columns(parse_columns(schema))
-        .with_columns(month_end().alias(MONTH_END))
-        .join(municipality_months.lazy(), on=["month", "municipality_code"], how="left",
-              maintain_order="left")
-        .with_columns(pl.col(KNOWN_MUNICIPALITY).fill_null(False))
+        .with_columns(month_end().alias(MONTH_END),
+                      known_municipality(municipality_spans).alias(KNOWN_MUNICIPALITY))
         .with_columns(rule.broken.fill_null(False).alias(f"__rule_{i}")
                       for i, rule in enumerate(the_rules))
     )

@@ -37,9 +37,9 @@ from etl.contract import (
     ROW,
     Rule,
     checked_plan,
+    municipality_month_spans,
     raw,
     raw_text,
-    valid_municipality_months,
 )
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
 from trialmon.errors import InputRejected, Problem
@@ -227,13 +227,12 @@ def _first_line(error: Exception) -> str:
 @dataclass(frozen=True)
 class _Context:
     current_month: str
-    municipality_months: pl.DataFrame
+    municipality_spans: pl.DataFrame
 
 
 def _context(url: str) -> _Context:
     current = date.today().strftime("%Y-%m")
-    validity = municipality_validity(url)
-    return _Context(current, valid_municipality_months(validity, current))
+    return _Context(current, municipality_month_spans(municipality_validity(url)))
 
 
 def municipality_validity(url: str) -> pl.DataFrame:
@@ -248,7 +247,7 @@ def municipality_validity(url: str) -> pl.DataFrame:
 
 def _validate(name: str, scan: pl.LazyFrame, context: _Context) -> pl.DataFrame:
     """The source's rows in their stored types, or _Rejected with the first problems."""
-    plan, rules = checked_plan(scan, context.current_month, context.municipality_months)
+    plan, rules = checked_plan(scan, context.current_month, context.municipality_spans)
     flags = [f"__rule_{i}" for i in range(len(rules))]
     try:
         frame = plan.select(*COLUMNS, pl.any_horizontal(flags).alias("__bad")).collect()
@@ -362,13 +361,13 @@ def _deliveries(source: str, frame: pl.DataFrame) -> list[_Delivery]:
     return out
 
 
-_HASH_SEEDS = (20210501, 20240101)
+_HASH_SEEDS = (20210501,)
 
 
 def _content_hashes(frame: pl.DataFrame) -> dict[str, str]:
     """An order-independent hash of each month's rows.
 
-    Each row is hashed (two seeds, 64 bits each) and the row hashes are summed in
+    Each row is hashed (64 bits) and the row hashes are summed in
     32-bit halves, so the order of rows does not matter and no sort is needed. The
     Polars version is part of the value because Polars' hash is only stable within
     a version; a mismatch merely makes the loader compare the rows themselves.
@@ -482,7 +481,9 @@ class _Writer:
                       "WHERE month = ? AND is_current", month)
         vintage_id = self._insert_vintage(delivery, revision, stats)
         rows = delivery.rows.with_columns(pl.lit(vintage_id, pl.Int32).alias("vintage_id"))
-        self.cursor.adbc_ingest("register_row", rows.to_arrow(), mode="append",
+        # Arrow string views as Polars holds them: no conversion to plain strings.
+        arrow = rows.to_arrow(compat_level=pl.CompatLevel.newest())
+        self.cursor.adbc_ingest("register_row", arrow, mode="append",
                                 db_schema_name=ingest_schema(self.url, MICRODATA))
 
     def _insert_vintage(self, delivery: _Delivery, revision: int,
