@@ -124,17 +124,15 @@ def parse_pxweb_json(document: dict) -> pl.DataFrame:
         raise PxFormatError(f"columns {[c.get('code') for c in columns]}: expected one time "
                             "column (type 't') and at least one contents column (type 'c')")
     area_index = _single_area(areas, [keys[i]["code"] for i in areas])
-    rows = document["data"]
-    if any(len(r.get("key", ())) != len(keys) or len(r.get("values", ())) != len(contents)
-           for r in rows):
-        raise PxFormatError(f"a data row does not have {len(keys)} keys and "
-                            f"{len(contents)} values, as its columns say")
-    wide = pl.DataFrame(
-        {"period": [r["key"][times[0]] for r in rows],
-         "area_code": [r["key"][area_index] for r in rows],
-         "values": [r["values"] for r in rows]},
-        schema={"period": pl.String, "area_code": pl.String, "values": pl.List(pl.String)},
-    )
+    wide = pl.DataFrame(document["data"], schema={"key": pl.List(pl.String),
+                                                  "values": pl.List(pl.String)})
+    bad = wide.filter((pl.col("key").list.len() != len(keys))
+                      | (pl.col("values").list.len() != len(contents)))
+    if bad.height:
+        raise PxFormatError(f"{bad.height} data row(s) do not have {len(keys)} keys and "
+                            f"{len(contents)} values, as the columns say")
+    wide = wide.select(pl.col("key").list.get(times[0]).alias("period"),
+                       pl.col("key").list.get(area_index).alias("area_code"), "values")
     return (wide.with_columns(pl.lit(contents, dtype=pl.List(pl.String)).alias("measure"))
             .explode("measure", "values").rename({"values": "text"}).select(*RAW_SCHEMA))
 
