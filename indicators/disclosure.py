@@ -232,33 +232,41 @@ def _grid(cells: pl.DataFrame, arcs: pl.DataFrame, nodes_per_month: pl.DataFrame
 def _secondary_suppression(grid: pl.DataFrame) -> np.ndarray:
     """Suppression flags aligned with ``grid``: primary plus complementary cells.
 
-    Each round audits every still-active slice exactly and, in each slice with an
-    exposed arc, suppresses the cheapest published arcs closing a cycle through one
-    exposed arc. A slice leaves the loop when its audit finds nothing exposed.
+    Each round audits every still-active slice exactly; then, exposed arc by exposed
+    arc (the k-th of every slice at once), it suppresses the cheapest published arcs
+    closing a cycle through the arc. A slice leaves the loop when its audit finds
+    nothing exposed; the loop ends when no slice is left.
     """
     slice_id = grid.get_column("_slice").to_numpy()
-    tail = grid.get_column("tail").to_numpy()
-    head = grid.get_column("head").to_numpy()
     value = grid.get_column("value").fill_null(0).to_numpy()
     free = grid.get_column("_free").to_numpy()
-    candidate = grid.get_column("_candidate").to_numpy()
-    suppressed = grid.get_column("_primary").to_numpy().copy()
     in_network = ~grid.get_column("_isolated").to_numpy()
+    tail, head = grid.get_column("tail").to_numpy(), grid.get_column("head").to_numpy()
+    suppressed = grid.get_column("_primary").to_numpy().copy()
+    paths = _CyclePaths(slice_id, tail, head, value, free,
+                        grid.get_column("_candidate").to_numpy())
     active = np.zeros(int(slice_id.max(initial=-1)) + 1, dtype=bool)
     active[slice_id[suppressed & in_network]] = True
     while active.any():
         sel = np.flatnonzero(active[slice_id] & in_network)
-        net = _Network(tail[sel], head[sel], value[sel], free[sel], suppressed[sel])
-        exposed = sel[net.exposed()]
+        exposed = sel[_Network(tail[sel], head[sel], value[sel], free[sel],
+                               suppressed[sel]).exposed()]
         active[:] = False
-        if exposed.size == 0:
-            break
-        first = np.unique(slice_id[exposed], return_index=True)[1]
-        targets = exposed[first]
-        active[slice_id[targets]] = True
-        suppressed[_cheapest_cycles(sel, targets, tail, head, value, free, suppressed,
-                                    candidate, slice_id)] = True
+        active[slice_id[exposed]] = True
+        for targets in _one_per_slice(exposed, slice_id):
+            suppressed[paths.close(targets, suppressed)] = True
     return suppressed
+
+
+def _one_per_slice(arcs: np.ndarray, slice_id: np.ndarray):
+    """Split sorted arc indices into layers holding at most one arc of each slice."""
+    if arcs.size == 0:
+        return
+    slices = slice_id[arcs]
+    first = np.flatnonzero(np.r_[True, slices[1:] != slices[:-1]])
+    rank = np.arange(arcs.size) - np.repeat(first, np.diff(np.r_[first, arcs.size]))
+    for k in range(int(rank.max()) + 1):
+        yield arcs[rank == k]
 
 
 class _Network:
@@ -362,51 +370,77 @@ def _root_forest(f_lo: np.ndarray, f_hi: np.ndarray, n: int):
     return parent, order, depth
 
 
-def _cheapest_cycles(sel, targets, tail, head, value, free, suppressed, candidate,
-                     slice_id) -> np.ndarray:
-    """Published arcs to suppress so that each target arc lies on a residual cycle.
+class _CyclePaths:
+    """Cheapest cycles through given arcs, one arc per slice, all slices in one search.
 
-    For a target arc t -> h the cycle is t -> h followed by a cheapest path h -> t that
-    avoids the target itself: unknown arcs cost almost nothing, a published arc costs
-    its value and may be walked backwards only if its value is >= 2 (it must stay >= 1
-    when the attacker's alternative solution lowers it). All slices share one
-    Dijkstra run: they are disjoint, so each source only reaches its own slice.
+    For a target arc t -> h the cycle is t -> h followed by a cheapest path h -> t
+    that avoids the target itself: an unknown arc costs almost nothing, a published
+    arc costs its value, and an arc may be walked backwards only if its value is >= 2
+    (it must stay >= 1 when the attacker's alternative lowers it) or it is free. The
+    edges are built and sorted once; each call only re-prices them. Slices are
+    disjoint, so one multi-source Dijkstra serves them all.
     """
-    usable = np.ones(tail.size, dtype=bool)
-    usable[targets] = False
-    arcs = sel[usable[sel] & (suppressed[sel] | free[sel] | candidate[sel])]
-    unknown = suppressed[arcs] | free[arcs]
-    cost = np.where(unknown, _UNKNOWN_ARC_COST, value[arcs].astype(np.float64))
-    backwards = np.where(unknown, free[arcs] | (value[arcs] >= 2), value[arcs] >= 2)
-    nodes, inverse = np.unique(np.concatenate([tail[sel], head[sel]]), return_inverse=True)
-    local = dict(zip(("tail", "head"), np.split(inverse, 2), strict=True))
-    position = np.searchsorted(sel, arcs)
-    src = np.concatenate([local["tail"][position], local["head"][position[backwards]]])
-    dst = np.concatenate([local["head"][position], local["tail"][position[backwards]]])
-    edge_cost = np.concatenate([cost, cost[backwards]])
-    edge_arc = np.concatenate([arcs, arcs[backwards]])
-    keys, first = _cheapest_parallel_edges(src, dst, edge_cost, nodes.size)
-    graph = sparse.csr_matrix((edge_cost[first], (src[first], dst[first])),
-                              shape=(nodes.size, nodes.size))
-    start = np.searchsorted(nodes, head[targets])
-    goal = np.searchsorted(nodes, tail[targets])
-    dist, pred, _ = csgraph.dijkstra(graph, directed=True, indices=start, min_only=True,
-                                     return_predecessors=True)
-    on_path = _walk_back(goal, start, pred, keys, edge_arc[first], nodes.size)
-    chosen = on_path[candidate[on_path] & ~suppressed[on_path]]
-    stranded = targets[~np.isfinite(dist[goal])]
-    if stranded.size:  # cannot happen for consistent sums; hide the whole slice then
-        chosen = np.concatenate([chosen, sel[np.isin(slice_id[sel], slice_id[stranded])
-                                             & candidate[sel]]])
-    return chosen
+
+    def __init__(self, slice_id, tail, head, value, free, candidate):
+        self.slice_id, self.tail, self.head = slice_id, tail, head
+        self.value, self.free, self.candidate = value, free, candidate
+        walkable = np.flatnonzero(candidate | (free & (tail != head)))
+        two_way = free[walkable] | (value[walkable] >= 2)
+        src = np.concatenate([tail[walkable], head[walkable[two_way]]])
+        dst = np.concatenate([head[walkable], tail[walkable[two_way]]])
+        self.n = int(max(tail.max(initial=0), head.max(initial=0))) + 1
+        key = src.astype(np.int64) * self.n + dst
+        order = np.argsort(key, kind="stable")
+        self.key, self.src, self.dst = key[order], src[order], dst[order]
+        self.arc = np.concatenate([walkable, walkable[two_way]])[order]
+        n_slices = int(slice_id.max(initial=-1)) + 1
+        edge_slice = slice_id[self.arc]
+        self.start = np.searchsorted(edge_slice, np.arange(n_slices))
+        self.stop = np.searchsorted(edge_slice, np.arange(n_slices), side="right")
+
+    def close(self, targets: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
+        """Published arcs to suppress so that every target arc lies on a cycle."""
+        edges = self._edges_of(self.slice_id[targets])
+        arc = self.arc[edges]
+        cost = np.where(suppressed[arc] | self.free[arc], _UNKNOWN_ARC_COST,
+                        self.value[arc].astype(np.float64))
+        cost[np.isin(arc, targets)] = np.inf
+        key, group_arc, group_cost = _cheapest_parallel(self.key[edges], arc, cost)
+        usable = np.isfinite(group_cost)
+        key, group_arc, group_cost = key[usable], group_arc[usable], group_cost[usable]
+        src, dst = key // self.n, key % self.n
+        indptr = np.r_[0, np.cumsum(np.bincount(src, minlength=self.n))]
+        graph = sparse.csr_matrix((group_cost, dst, indptr), shape=(self.n, self.n))
+        start, goal = self.head[targets], self.tail[targets]
+        dist, pred, _ = csgraph.dijkstra(graph, directed=True, indices=start, min_only=True,
+                                         return_predecessors=True)
+        on_path = _walk_back(goal, start, pred, key, group_arc, self.n)
+        chosen = on_path[self.candidate[on_path] & ~suppressed[on_path]]
+        stranded = self.slice_id[targets[~np.isfinite(dist[goal])]]
+        if stranded.size:  # impossible for consistent sums; then hide the whole slice
+            everything = self.arc[self._edges_of(stranded)]
+            chosen = np.concatenate([chosen, everything[self.candidate[everything]]])
+        return chosen
+
+    def _edges_of(self, slices: np.ndarray) -> np.ndarray:
+        """Indices of the (key-sorted, slice-contiguous) edges of the given slices."""
+        start, stop = self.start[slices], self.stop[slices]
+        length = stop - start
+        offsets = np.repeat(start - np.r_[0, np.cumsum(length)[:-1]], length)
+        return np.arange(int(length.sum())) + offsets
 
 
-def _cheapest_parallel_edges(src, dst, cost, n):
-    """Sorted keys (src * n + dst) and, per key, the index of its cheapest edge."""
-    key = src.astype(np.int64) * n + dst
-    order = np.lexsort((cost, key))
-    keys, first_in_order = np.unique(key[order], return_index=True)
-    return keys, order[first_in_order]
+def _cheapest_parallel(key: np.ndarray, arc: np.ndarray, cost: np.ndarray):
+    """Per distinct sorted key: the key, the arc of its cheapest edge, and that cost."""
+    if key.size == 0:
+        return key, arc, cost
+    boundary = np.r_[True, key[1:] != key[:-1]]
+    group = np.cumsum(boundary) - 1
+    starts = np.flatnonzero(boundary)
+    group_cost = np.minimum.reduceat(cost, starts)
+    cheapest = np.flatnonzero(cost == group_cost[group])
+    first = cheapest[np.r_[True, group[cheapest][1:] != group[cheapest][:-1]]]
+    return key[starts], arc[first], group_cost
 
 
 def _walk_back(goal, start, pred, keys, key_arc, n) -> np.ndarray:
