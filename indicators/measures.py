@@ -61,6 +61,24 @@ OUTPUT_SCHEMA = {
 }
 
 
+REQUIRED_TYPES = {
+    "month": pl.Utf8,
+    "person_id": pl.Utf8,
+    "municipality_code": pl.Utf8,
+    "foreign_language": pl.Boolean,
+    "earnings_related": pl.Boolean,
+    "status": pl.Utf8,
+    "service_type": pl.Utf8,
+    "responsibility": pl.Utf8,
+    "registered_on": pl.Date,
+    "unemployment_start": pl.Date,
+    "initial_interview_on": pl.Date,
+    "plan_updated_on": pl.Date,
+    "last_review_on": pl.Date,
+}
+"""The input columns the measures read, with the contract's Polars types."""
+
+
 # --------------------------------------------------------------------------- months
 
 
@@ -181,7 +199,8 @@ def prepare_rows(rows: pl.LazyFrame, calendar: pl.DataFrame) -> pl.LazyFrame:
     """The rows of the calendar's months with the calendar's per-month columns
     (month_idx, month_start, month_end, the families' MONTH_COLUMNS) and the
     ``cell`` struct (municipality_code and the membership flags)."""
-    return rows.join(calendar.lazy(), on="month", how="inner").with_columns(
+    typed = rows.cast({c: t for c, t in REQUIRED_TYPES.items() if c != "month"})
+    return typed.join(calendar.lazy(), on="month", how="inner").with_columns(
         cell=pl.struct(pl.col("municipality_code"), **_membership(pl.col("age")))
     )
 
@@ -265,6 +284,22 @@ def _family_cells(
     return out
 
 
+def _check_schema(rows: pl.LazyFrame) -> None:
+    """Fail loudly on a wrongly typed input: an integer 0/1 in place of a boolean
+    would silently turn ``~earnings_related`` into a bitwise not."""
+    schema = rows.collect_schema()
+    wrong = {
+        column: str(schema.get(column))
+        for column, dtype in REQUIRED_TYPES.items()
+        if schema.get(column) not in (dtype, pl.Null)  # Null: an all-empty column
+    }
+    if wrong or not schema.get("age", pl.Null).is_integer():
+        raise TypeError(
+            f"municipal_measures: register rows need the contract's Polars types; got {wrong} "
+            f"(age: {schema.get('age')})"
+        )
+
+
 def _check_families() -> None:
     covered = [m for f in FAMILIES for m in f.measures]
     if sorted(covered) != sorted(registry.MEASURES):
@@ -280,6 +315,7 @@ def municipal_measures(rows: pl.LazyFrame, months: list[str], loaded: set[str]) 
     if not_loaded:
         raise ValueError(f"municipal_measures: months {not_loaded} are not loaded")
     _check_families()
+    _check_schema(rows)
     neighbours = {shift_month(t, d) for t in months for d in (-1, 1)} & set(loaded)
     calendar = _month_calendar(set(months) | neighbours)
     prepared = prepare_rows(rows, calendar)

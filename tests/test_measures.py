@@ -111,6 +111,21 @@ def test_month_not_loaded_is_an_error():
         municipal_measures(frame(row("2024-02", "a")), ["2024-03"], {"2024-02"})
 
 
+def test_wrongly_typed_rows_are_an_error():
+    rows = frame(row("2024-02", "a")).with_columns(pl.col("earnings_related").cast(pl.Int8))
+    with pytest.raises(TypeError, match="earnings_related"):
+        municipal_measures(rows, ["2024-02"], {"2024-02"})
+
+
+def test_all_empty_optional_columns_may_come_untyped():
+    # a database read of a month without any service row can give a Null-typed column
+    rows = frame(row("2024-02", "a"), row("2024-02", "b", "other")).with_columns(
+        service_type=pl.lit(None), last_review_on=pl.lit(None))
+    out = municipal_measures(rows, ["2024-02"], {"2024-02"})
+    assert value(out, "2024-02", "091", "in_labour_training") == 0
+    assert value(out, "2024-02", "091", "unemployed") == 1
+
+
 def test_first_months_follow_the_registry():
     firsts = measure_first_months()
     # the process numerators and the interview cohort start with the Nordic model ...
