@@ -31,6 +31,7 @@ reviews from 2022-05) are kept as day numbers and never exceed the month's end.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
@@ -40,6 +41,8 @@ from pathlib import Path
 import holidays
 import numpy as np
 import polars as pl
+
+from trialmon.errors import TrialmonError
 
 # The simulation always starts here (or 24 months before `start` if that is earlier)
 # so that any window of months is a slice of one and the same synthetic world.
@@ -76,9 +79,9 @@ CAPITAL_REGION = {"091", "049", "092", "235"}
 MERGERS = {"099": "214", "588": "507"}
 
 # Nationwide inflow of new jobseekers per month at scale 1.0, by stream.
-INFLOW_UNEMPLOYED = 20_500
-INFLOW_EMPLOYED_OPEN = 7_500
-INFLOW_OTHER = 6_500
+INFLOW_UNEMPLOYED = 20_000
+INFLOW_EMPLOYED_OPEN = 8_500
+INFLOW_OTHER = 7_200
 INFLOW_SERVICE = 3_500
 INFLOW_SHORT_WEEK = 700
 INFLOW_LAID_OFF = 7_000
@@ -584,18 +587,32 @@ def generate_months(scale: float, start: str, end: str, seed: int, *,
     The same seed gives identical frames; the world is simulated from EPOCH (or 24
     months before `start`), so a month's rows do not depend on the window asked for.
     `reference` defaults to the project's reference (etl.reference.load_reference).
+    Bad options raise TrialmonError at once, before anything is generated.
     """
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, not {scale}")
-    first, last = month_index(start), month_index(end)
-    if last < first:
-        raise ValueError(f"empty month range {start}..{end}")
+    first, last = _checked_range(scale, start, end)
     if reference is None:
         from etl.reference import load_reference
 
         reference = load_reference()
+    return _simulate(build_geography(reference), scale, first, last, seed)
+
+
+def _checked_range(scale: float, start: str, end: str) -> tuple[int, int]:
+    for option, value in (("start", start), ("end", end)):
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(value)):
+            raise TrialmonError(f"demo: {option} month must be YYYY-MM, not {value!r}")
+    if not scale > 0:
+        raise TrialmonError(f"demo: scale must be positive, not {scale}")
+    first, last = month_index(start), month_index(end)
+    if last < first:
+        raise TrialmonError(f"demo: empty month range {start}..{end}")
+    return first, last
+
+
+def _simulate(geography: Geography, scale: float, first: int, last: int, seed: int
+              ) -> Iterator[pl.DataFrame]:
     epoch = min(month_index(EPOCH), first - BURN_IN_MONTHS)
-    world = World(build_geography(reference), scale, seed, epoch, last)
+    world = World(geography, scale, seed, epoch, last)
     while world.month < last:
         world.advance()
         if world.month >= first:

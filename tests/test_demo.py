@@ -325,3 +325,34 @@ def test_write_parquet_streams_the_same_rows(tmp_path):
     expected = pl.concat(generate_months(0.005, "2021-01", "2021-03", 5))
     assert written == expected.height
     assert pl.read_parquet(path).equals(expected)
+
+
+def test_demo_command_writes_parquet_instead_of_loading(tmp_path):
+    from click.testing import CliRunner
+
+    from trialmon.cli import main
+
+    out = tmp_path / "extract.parquet"
+    db = tmp_path / "untouched.sqlite"
+    result = CliRunner().invoke(main, ["demo", "--scale", "0.002", "--from", "2022-05",
+                                       "--to", "2022-06", "--seed", "4", "--out", str(out),
+                                       "--db", f"sqlite:///{db}", "-q"])
+    assert result.exit_code == 0, result.output
+    written = pl.read_parquet(out)
+    assert sorted(set(written["month"])) == ["2022-05", "2022-06"]
+    assert written.equals(pl.concat(generate_months(0.002, "2022-05", "2022-06", 4)))
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("options", [["--from", "2021-13"], ["--from", "2022-01", "--to", "2021-12"],
+                                     ["--scale", "0"]])
+def test_demo_command_rejects_bad_options(tmp_path, options):
+    from click.testing import CliRunner
+
+    from trialmon.cli import main
+
+    out = tmp_path / "extract.parquet"
+    result = CliRunner().invoke(main, ["demo", *options, "--out", str(out), "-q"])
+    assert result.exit_code == 1
+    assert "error: demo:" in result.output
+    assert not out.exists()
