@@ -37,7 +37,8 @@ INTERVIEW_WORKING_DAYS = 5
 MONTH_COLUMNS = {
     # first day of month t-2: the recency window is t-2 .. t
     "recency_window_start": pl.col("month_start").dt.offset_by("-2mo"),
-    # for a row of month t+1 (this month), the cohort's month t ...
+    # cohort bounds, evaluated on the row's own month t+1: registered in the month
+    # before (t), and not before the Nordic model started
     "cohort_first_day": pl.max_horizontal(
         pl.col("month_start").dt.offset_by("-1mo"), pl.lit(NORDIC_MODEL_FIRST_DAY)
     ),

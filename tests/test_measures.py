@@ -456,8 +456,8 @@ def test_example_extract_of_the_spec():
     assert value(out, feb, "091", "exit_open_market") == 0
     # trial customers in 091: LTU0, LTU1, P000000, P000003 (P000001 is te_office)
     assert value(out, feb, "091", "jobseekers", "trial_customers") == 4
-    # target group in 091: P000003 (age 20); LTU0/LTU1/P000000 are unemployed without
-    # earnings-related allowance; P000001 is 60, 'other' = 4
+    # target group in 091: P000003 (age 20) + LTU0, LTU1, P000000 (unemployed without
+    # earnings-related allowance) = 4; P000001 (60, 'other', with allowance) is not
     assert value(out, feb, "091", "jobseekers", "target_group") == 4
     # 049 in February: P000009 unemployed since 2023-08-10 (not long-term), P000004 and
     # P000005 employed on the open market
