@@ -78,30 +78,35 @@ def roll_up(municipal: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
     ``municipal``: [month, municipality_code, population, group, measure, value];
     ``members``: [month, area_type, area_code, municipality_code].
     Returns [month, area_type, area_code, population, group, measure, value (Int64)].
+
+    The sums run on a wide frame (one column per measure), so the join with the
+    membership and the group-by touch one row per (municipality, population, group)
+    rather than one per measure as well.
     """
-    municipal = municipal.lazy().with_columns(pl.col("value").cast(pl.Int64))
-    members = members.lazy()
-    not_computable = municipal.group_by("month", "measure").agg(
-        pl.col("value").is_null().any().alias("not_computable")
-    )
+    if municipal.is_empty():
+        return pl.DataFrame(schema={**{k: pl.String for k in CELL_KEYS}, "value": pl.Int64})
+    measures = municipal["measure"].unique().sort().to_list()
+    wide = municipal.pivot(on="measure", index=["month", "municipality_code", "population",
+                                                "group"], values="value")
+    area_keys = ["month", "area_type", "area_code", "population", "group"]
     sums = (
-        municipal.join(members, on=["month", "municipality_code"], how="inner")
-        .group_by(CELL_KEYS)
-        .agg(pl.col("value").sum())
+        wide.lazy()
+        .join(members.lazy(), on=["month", "municipality_code"], how="inner")
+        .group_by(area_keys)
+        .agg(pl.col(measures).sum())
     )
     grid = (
-        members.select("month", "area_type", "area_code").unique()
-        .join(municipal.select("month", "population", "group", "measure").unique(),
-              on="month", how="inner")
+        members.lazy().select("month", "area_type", "area_code").unique()
+        .join(wide.lazy().select("month", "population", "group").unique(), on="month")
     )
+    not_computable = municipal.lazy().group_by("month", "measure").agg(
+        pl.col("value").is_null().any().alias("not_computable"))
     return (
-        grid.join(sums, on=CELL_KEYS, how="left")
+        grid.join(sums, on=area_keys, how="left")
+        .with_columns(pl.col(measures).fill_null(0).cast(pl.Int64))
+        .unpivot(on=measures, index=area_keys, variable_name="measure", value_name="value")
         .join(not_computable, on=["month", "measure"], how="left")
-        .select(
-            *CELL_KEYS,
-            pl.when(pl.col("not_computable")).then(None)
-            .otherwise(pl.col("value").fill_null(0)).cast(pl.Int64).alias("value"),
-        )
-        .sort(CELL_KEYS)
+        .select(*CELL_KEYS, pl.when(pl.col("not_computable")).then(None)
+                .otherwise(pl.col("value")).alias("value"))
         .collect()
     )

@@ -45,14 +45,29 @@ def definitions() -> pl.DataFrame:
     )
 
 
-def _side(cells: pl.LazyFrame, role: str) -> pl.LazyFrame:
-    """The measure cells renamed for one side (numerator or denominator) of a join."""
-    return cells.select(
-        *CELL_KEYS,
-        pl.col("measure").alias(role),
-        pl.col("value").alias(f"{role}_value"),
-        pl.col("suppressed").alias(f"{role}_suppressed"),
-        pl.col("vintage").alias(f"{role}_vintage"),
+def _indicator_rows(wide: pl.LazyFrame, indicator) -> pl.LazyFrame:
+    """One indicator's cells from the wide frame of measure values and suppression flags."""
+    numerator = pl.col(f"v:{indicator.numerator}").cast(pl.Float64)
+    suppressed = pl.col(f"s:{indicator.numerator}")
+    computable = numerator.is_not_null()
+    if indicator.denominator is None:
+        value, denominator = numerator, pl.lit(None, dtype=pl.Float64)
+    else:
+        denominator = pl.col(f"v:{indicator.denominator}").cast(pl.Float64)
+        suppressed = suppressed | pl.col(f"s:{indicator.denominator}")
+        computable = computable & denominator.is_not_null()
+        value = pl.when(denominator == 0).then(None).otherwise(100.0 * numerator / denominator)
+    rows = wide.filter(computable)
+    if indicator.first_month:
+        rows = rows.filter(pl.col("month") >= indicator.first_month)
+    hidden = suppressed.fill_null(False)
+    return rows.select(
+        pl.lit(indicator.id).alias("indicator"), "population", "group", "area_type",
+        "area_code", "month",
+        pl.when(hidden).then(None).otherwise(value).alias("value"),
+        pl.when(hidden).then(None).otherwise(numerator).alias("numerator"),
+        pl.when(hidden).then(None).otherwise(denominator).alias("denominator"),
+        pl.when(hidden).then(pl.lit("suppressed")).otherwise(None).alias("flag"),
     )
 
 
@@ -62,43 +77,34 @@ def indicator_cells(cells: pl.DataFrame, vintages: pl.DataFrame) -> pl.DataFrame
     ``cells``: [month, area_type, area_code, population, group, measure, value,
     suppressed] (from ``disclosure.protect``; pass suppressed=False for unprotected
     tables). ``vintages``: [month, measure, vintage] -- the newest load time of the
-    months each measure of each month depends on.
+    months each measure of each month depends on. Works on a wide frame (one value
+    and one suppression column per measure, one row per cell).
     """
-    measures = (
-        cells.lazy()
-        .select(*CELL_KEYS, "measure", "value", pl.col("suppressed").fill_null(False))
-        .join(vintages.lazy(), on=["month", "measure"], how="left")
-    )
-    defs = definitions().lazy()
-    months = measures.select("month").unique()
-    ratio = pl.col("denominator").is_not_null()
-    suppressed = pl.col("numerator_suppressed") | pl.col("denominator_suppressed").fill_null(False)
-    joined = (
-        defs.join(months, how="cross")
-        .filter(pl.col("first_month").is_null() | (pl.col("month") >= pl.col("first_month")))
-        .join(_side(measures, "numerator"), on=["month", "numerator"], how="inner")
-        .join(_side(measures, "denominator"), on=[*CELL_KEYS, "denominator"], how="left")
-        .filter(pl.col("numerator_value").is_not_null()
-                & (~ratio | pl.col("denominator_value").is_not_null()))
-    )
-    numerator = pl.col("numerator_value").cast(pl.Float64)
-    denominator = pl.col("denominator_value").cast(pl.Float64)
-    value = (
-        pl.when(~ratio).then(numerator)
-        .when(denominator == 0).then(None)
-        .otherwise(100.0 * numerator / denominator)
+    schema = {c: pl.String for c in INDICATOR_COLUMNS} | {
+        "value": pl.Float64, "numerator": pl.Float64, "denominator": pl.Float64,
+        "vintage": pl.Datetime("us", "UTC")}
+    if cells.is_empty():
+        return pl.DataFrame(schema=schema)
+    long = cells.select(*CELL_KEYS, "measure", pl.col("value").alias("v"),
+                        pl.col("suppressed").fill_null(False).alias("s"))
+    wide = long.pivot(on="measure", index=CELL_KEYS, values=["v", "s"],
+                      separator=":").lazy()
+    present = set(cells["measure"].unique())
+    usable = [i for i in REGISTER_INDICATORS
+              if i.numerator in present and (i.denominator is None or i.denominator in present)]
+    indicator_vintages = (
+        definitions().lazy()
+        .unpivot(on=["numerator", "denominator"], index="indicator", value_name="measure")
+        .drop_nulls("measure")
+        .join(vintages.lazy(), on="measure")
+        .group_by("month", "indicator").agg(pl.col("vintage").max())
     )
     return (
-        joined.select(
-            "indicator", "population", "group", "area_type", "area_code", "month",
-            pl.when(suppressed).then(None).otherwise(value).alias("value"),
-            pl.when(suppressed).then(None).otherwise(numerator).alias("numerator"),
-            pl.when(suppressed | ~ratio).then(None).otherwise(denominator).alias("denominator"),
-            pl.when(suppressed).then(pl.lit("suppressed")).otherwise(None).alias("flag"),
-            pl.max_horizontal("numerator_vintage", "denominator_vintage").alias("vintage"),
-        )
-        .sort("indicator", "population", "group", "area_type", "area_code", "month")
+        pl.concat([_indicator_rows(wide, i) for i in usable])
+        .join(indicator_vintages, on=["month", "indicator"], how="left")
+        .select(INDICATOR_COLUMNS)
         .collect()
+        .cast(schema)
     )
 
 
