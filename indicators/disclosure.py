@@ -42,6 +42,11 @@ REGION_FAMILY = ("region",)  # every other area type belongs to the trial-side f
 # Tiny cost of walking an arc that is already unknown: keeps such arcs preferred over
 # any published arc (whose cost is its value >= 1) without making paths free.
 _UNKNOWN_ARC_COST = 1e-6
+# A published arc costs its value plus rank x this: equal values are then broken by
+# the arc's place in (area_type, area_code) order, never by the input's row order, so
+# equal slices on equal geographies get equal patterns (unemployed_previous_month in
+# t is unemployed in t-1). Far below 1 even summed over the longest path.
+_TIE_BREAK = 1e-9
 
 
 class DisclosureError(ValueError):
@@ -123,7 +128,11 @@ def _network(members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .select("month", pl.lit("municipality").alias("area_type"),
                 pl.col("municipality_code").alias("area_code"), "tail", "head")
     )
-    arcs = pl.concat([area_arcs, leaves.cast(area_arcs.schema)])
+    arcs = (
+        pl.concat([area_arcs, leaves.cast(area_arcs.schema)])
+        .sort(AREA_KEYS)
+        .with_columns(pl.int_range(pl.len()).over("month").alias("_arc_rank"))
+    )
     nodes_per_month = nodes.group_by("month").agg((pl.col("_node").max() + 1).alias("n_nodes"))
     return arcs, nodes_per_month
 
@@ -208,7 +217,7 @@ def _grid(cells: pl.DataFrame, arcs: pl.DataFrame, nodes_per_month: pl.DataFrame
         pl.concat([present, absent.select(present.collect_schema().names())])
         .join(slices.lazy().select(*SLICE_KEYS, "_slice", "_offset"), on=SLICE_KEYS)
         .select(
-            "_row", "_slice",
+            "_row", "_slice", "_arc_rank",
             (pl.col("_offset") + pl.col("tail").fill_null(0)).alias("tail"),
             (pl.col("_offset") + pl.col("head").fill_null(0)).alias("head"),
             pl.col("value").cast(pl.Int64),
@@ -221,7 +230,7 @@ def _grid(cells: pl.DataFrame, arcs: pl.DataFrame, nodes_per_month: pl.DataFrame
         .with_columns(
             ((pl.col("value") >= 1) & ~pl.col("_isolated")).fill_null(False).alias("_candidate"),
         )
-        .sort("_slice", maintain_order=True)
+        .sort("_slice", "_arc_rank", nulls_last=True, maintain_order=True)
         .collect()
     )
 
@@ -244,7 +253,8 @@ def _secondary_suppression(grid: pl.DataFrame) -> np.ndarray:
     tail, head = grid.get_column("tail").to_numpy(), grid.get_column("head").to_numpy()
     suppressed = grid.get_column("_primary").to_numpy().copy()
     paths = _CyclePaths(slice_id, tail, head, value, free,
-                        grid.get_column("_candidate").to_numpy())
+                        grid.get_column("_candidate").to_numpy(),
+                        grid.get_column("_arc_rank").fill_null(0).to_numpy())
     active = np.zeros(int(slice_id.max(initial=-1)) + 1, dtype=bool)
     active[slice_id[suppressed & in_network]] = True
     while active.any():
@@ -381,8 +391,8 @@ class _CyclePaths:
     disjoint, so one multi-source Dijkstra serves them all.
     """
 
-    def __init__(self, slice_id, tail, head, value, free, candidate):
-        self.slice_id, self.tail, self.head = slice_id, tail, head
+    def __init__(self, slice_id, tail, head, value, free, candidate, rank):
+        self.slice_id, self.tail, self.head, self.rank = slice_id, tail, head, rank
         self.value, self.free, self.candidate = value, free, candidate
         walkable = np.flatnonzero(candidate | (free & (tail != head)))
         two_way = free[walkable] | (value[walkable] >= 2)
@@ -403,7 +413,7 @@ class _CyclePaths:
         edges = self._edges_of(self.slice_id[targets])
         arc = self.arc[edges]
         cost = np.where(suppressed[arc] | self.free[arc], _UNKNOWN_ARC_COST,
-                        self.value[arc].astype(np.float64))
+                        self.value[arc] + self.rank[arc] * _TIE_BREAK)
         cost[np.isin(arc, targets)] = np.inf
         key, group_arc, group_cost = _cheapest_parallel(self.key[edges], arc, cost)
         usable = np.isfinite(group_cost)

@@ -183,6 +183,32 @@ def test_null_values_are_left_alone_and_slices_are_independent():
     assert suppressed_set(result, "u") == {"a", "c"}
 
 
+def test_areas_without_a_published_total_give_the_attacker_nothing():
+    # R1 and SSS have members but no cell: a=3 appears in no published relation
+    # (R2 = {c} says nothing about a), so no partner is needed.
+    areas = {("region", "R1"): ["a", "b"], ("region", "R2"): ["c"],
+             ("country", "SSS"): ["a", "b", "c"]}
+    cells, members = frames(areas, {"u": {"a": 3, "b": 8, "c": 6}})
+    cells = cells.filter(~pl.col("area_code").is_in(["R1", "SSS"]))
+    assert suppressed_set(protect(cells, members)) == {"a"}
+    # With SSS published, a = SSS - b - c: the cheapest cycle hides b (8) too, the
+    # other way (c and R2, 6 + 6) is dearer.
+    cells, members = frames(areas, {"u": {"a": 3, "b": 8, "c": 6}})
+    cells = cells.filter(pl.col("area_code") != "R1")
+    assert suppressed_set(protect(cells, members)) == {"a", "b"}
+
+
+def test_ties_are_broken_by_area_code_not_by_row_order():
+    # b and c (6 each) are equally cheap partners for a=3: the first code wins, in
+    # whatever order the rows come.
+    values = {"a": 3, "b": 6, "c": 6, "d": 20, "e": 30}
+    cells, members = frames(TWO_REGIONS, {"u": values})
+    forward = protect(cells, members)
+    backward = protect(cells.reverse(), members.reverse()).reverse()
+    assert suppressed_set(forward) == {"a", "b"}
+    assert forward.equals(backward)
+
+
 def test_threshold_is_configurable():
     values = {"a": 3, "b": 8, "c": 6, "d": 20, "e": 30}
     cells, members = frames(TWO_REGIONS, {"u": values})
