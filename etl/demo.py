@@ -58,7 +58,8 @@ SERVICE_TYPES = ("labour_training", "pay_subsidy", "coaching", "work_trial",
 # entry shares follow as stock share / duration (a longer service needs fewer starts).
 SERVICE_STOCK_SHARE = np.array([0.24, 0.25, 0.13, 0.08, 0.14, 0.08, 0.02, 0.02, 0.04])
 SERVICE_DURATION = np.array([4.5, 8.0, 2.5, 3.0, 10.0, 5.0, 6.0, 6.0, 2.0])
-SERVICE_ENTRY_SHARE = SERVICE_STOCK_SHARE / SERVICE_DURATION / (SERVICE_STOCK_SHARE / SERVICE_DURATION).sum()
+SERVICE_ENTRY_SHARE = (SERVICE_STOCK_SHARE / SERVICE_DURATION
+                       / (SERVICE_STOCK_SHARE / SERVICE_DURATION).sum())
 
 UNPAID_BY_ALLOWANCE = [SERVICE_TYPES.index(name) for name in (
     "pay_subsidy", "work_trial", "rehabilitative_work", "start_grant")]
@@ -75,7 +76,9 @@ LARGE_CITIES = {
     "743": 65_000, "698": 65_000, "491": 52_000, "734": 51_000, "285": 51_000,
 }
 CAPITAL_REGION = {"091", "049", "092", "235"}
-# Where the people of a municipality that ceases to exist move (mergers).
+# Where the people of a municipality that ceases to exist move (the reference has
+# validity but no successors). Any other ending municipality's people move to the
+# largest municipality of its region that is still valid.
 MERGERS = {"099": "214", "588": "507"}
 
 # Nationwide inflow of new jobseekers per month at scale 1.0, by stream.
@@ -93,9 +96,6 @@ UNEMPLOYED_SEASON = {1: 1.15, 2: 0.95, 3: 0.95, 4: 0.9, 5: 0.9, 6: 1.05, 7: 1.0,
 COVID_LAY_OFFS = {"2020-03": 30_000, "2020-04": 25_000, "2020-05": 5_000}
 COVID_SHORT_WEEK = {"2020-03": 12_000, "2020-04": 10_000}
 
-COLUMNS = ("month", "person_id", "municipality_code", "age", "sex", "foreign_language",
-           "earnings_related", "status", "service_type", "responsibility", "registered_on",
-           "unemployment_start", "initial_interview_on", "plan_updated_on", "last_review_on")
 NO_DATE = -1
 
 
@@ -210,11 +210,12 @@ def build_geography(reference) -> Geography:
     foreign += np.where(np.isin(codes, list(CAPITAL_REGION)), 0.1, 0.0)
     late = np.array([0.05 + 0.3 * rng.beta(2, 5) for rng in local])
     quality = np.array([rng.uniform(0.75, 1.15) for rng in local])
-    successor = np.array([position.get(MERGERS.get(c, c), i) for i, c in enumerate(codes)])
+    valid_to = municipalities["last"].to_numpy()
+    successor = _successors(reference, codes, position, sizes, valid_to)
     return Geography(
         codes=codes,
         valid_from=municipalities["first"].to_numpy(),
-        valid_to=municipalities["last"].to_numpy(),
+        valid_to=valid_to,
         weight=sizes * jobseeker_rate,
         foreign_share=foreign,
         late_interview_share=late,
@@ -222,6 +223,24 @@ def build_geography(reference) -> Geography:
         successor=successor,
         trial_members=_trial_members(reference, position),
     )
+
+
+def _successors(reference, codes: np.ndarray, position: dict[str, int], sizes: np.ndarray,
+                valid_to: np.ndarray) -> np.ndarray:
+    """For each municipality, the index its people move to when it ceases (itself if it
+    never does): the known merger partner, else the largest lasting one of its region."""
+    region = dict(reference.members.filter(pl.col("area_type") == "region")
+                  .select("municipality_code", "area_code").iter_rows())
+    successor = np.arange(len(codes))
+    for i in np.flatnonzero(valid_to < valid_to.max()):  # the few that cease, not rows
+        partner = MERGERS.get(codes[i])
+        if partner not in position:
+            lasting = [j for j, c in enumerate(codes)
+                       if valid_to[j] > valid_to[i] and region.get(c) == region.get(codes[i])]
+            lasting = lasting or list(np.flatnonzero(valid_to > valid_to[i]))
+            partner = codes[max(lasting, key=lambda j: sizes[j])] if lasting else codes[i]
+        successor[i] = position[partner]
+    return successor
 
 
 def _trial_members(reference, position: dict[str, int]
@@ -338,7 +357,7 @@ class World:
         return int(self.rng.poisson(expected * self.scale))
 
     def _new_persons(self, n: int, status: int, t: int, age_weights: np.ndarray,
-                     summer: bool = False, service_weights: np.ndarray | None = None) -> Panel:
+                     summer: bool = False) -> Panel:
         rng, geo = self.rng, self.geo
         valid = geo.valid(t)
         weights = np.where(valid, geo.weight, 0.0)
@@ -352,8 +371,7 @@ class World:
         registered = rng.integers(first, last + 1, size=n).astype(np.int32)
         service = np.full(n, -1, dtype=np.int8)
         if status == V:
-            weights = SERVICE_ENTRY_SHARE if service_weights is None else service_weights
-            service = rng.choice(len(SERVICE_TYPES), size=n, p=weights).astype(np.int8)
+            service = rng.choice(len(SERVICE_TYPES), size=n, p=SERVICE_ENTRY_SHARE).astype(np.int8)
         pid = np.arange(self.next_pid, self.next_pid + n, dtype=np.int64)
         self.next_pid += n
         none = np.full(n, NO_DATE, dtype=np.int32)
@@ -377,6 +395,7 @@ class World:
             persons.registered -= (months_ago * 30.4).astype(np.int32)
             if status in (U, L):
                 persons.unemp_start = persons.registered.copy()
+            self._schedule_first_meetings(persons, t)
             parts.append(persons)
         panel = parts[0]
         for part in parts[1:]:
@@ -427,7 +446,9 @@ class World:
         if month_index("2020-04") <= t <= month_index("2020-05"):
             season = 0.6  # COVID lay-offs last
         rates[p.status == L, X] *= season
-        rates[age >= 99, X] = 1.0
+        very_old = age >= 99  # the contract's ages end at 99
+        rates[very_old] = 0.0
+        rates[very_old, X] = 1.0
         return rates
 
     def _transition(self, t: int) -> None:

@@ -356,3 +356,22 @@ def test_demo_command_rejects_bad_options(tmp_path, options):
     assert result.exit_code == 1
     assert "error: demo:" in result.output
     assert not out.exists()
+
+
+def test_people_of_an_ending_municipality_move_to_the_largest_of_its_region():
+    """Without a known merger partner, Alajärvi (005, Etelä-Pohjanmaa) ending 2020-12
+    sends its people to Seinäjoki (743), the region's largest town."""
+    reference = load_reference()
+    ends = pl.when(pl.col("area_code") == "005").then(pl.lit(date(2020, 12, 31)))
+    areas = reference.areas.with_columns(valid_to=ends.otherwise(pl.col("valid_to")))
+    members = reference.members.with_columns(
+        valid_to=pl.when(pl.col("municipality_code") == "005").then(pl.lit(date(2020, 12, 31)))
+        .otherwise(pl.col("valid_to")))
+    changed = type(reference)(areas=areas, members=members)
+    december, january = generate_months(0.05, "2020-12", "2021-01", 2, reference=changed)
+    alajarvi = december.filter(pl.col("municipality_code") == "005")
+    assert alajarvi.height > 0
+    assert "005" not in set(january["municipality_code"])
+    moved = january.join(alajarvi, on="person_id")
+    assert moved.height > 0.6 * alajarvi.height
+    assert set(moved["municipality_code"]) == {"743"}
