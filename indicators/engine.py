@@ -230,9 +230,10 @@ def area_members(url: str, months: list[str]) -> pl.DataFrame:
 
 
 def storable(url: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Timestamps as SQLAlchemy stores them on SQLite (text); typed on PostgreSQL."""
+    """Timestamps as SQLAlchemy stores them on SQLite (text); on PostgreSQL the integer
+    columns as int4 (the tables' Integer: binary COPY needs the exact type)."""
     if not is_sqlite(url):
-        return frame
+        return frame.with_columns(pl.col(pl.Int64).cast(pl.Int32))
     return frame.with_columns(
         pl.col(name).dt.convert_time_zone(UTC).dt.replace_time_zone(None)
         .dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
