@@ -19,6 +19,7 @@ from dashboard.i18n import LANG_NAMES, LANGS, t
 from dashboard.pages import compare, downloads, explorer, overview, static_pages
 from dashboard.pages import map as map_page
 from dashboard.state import parse, split_path
+from trialmon.settings import get_settings
 
 NAV = (("overview", "Overview"), ("explorer", "Explorer"), ("compare", "Compare"),
        ("map", "Map"), ("downloads", "Downloads"), ("definitions", "Definitions"),
@@ -94,7 +95,8 @@ def footer(lang: str) -> list:
     return [html.Div([
         html.P(t(lang, "Sources: register extract of the employment services (KEHA Centre); "
                        "Statistics Finland, table tyonv/12r5 (CC BY 4.0).")),
-        html.P(t(lang, "Counts from 1 to 4 persons are not published.")),
+        html.P(t(lang, "Counts from 1 to {k} persons are not published.",
+                 k=get_settings().suppression_threshold - 1)),
     ], className="container-xl small")]
 
 

@@ -7,12 +7,15 @@ its own marker symbol and dash style, so no distinction relies on colour alone.
 
 from __future__ import annotations
 
+import base64
+
 import plotly.graph_objects as go
 import polars as pl
 from dash import html
 
 from dashboard.i18n import fmt_change, fmt_month, fmt_value, plotly_separators, t
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
+from trialmon.settings import get_settings
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
              "#F0E442")
@@ -127,16 +130,27 @@ def _hover(value, flag, indicator: str, mode: str, lang: str) -> str:
     return text or "–"
 
 
-def sparkline(frame: pl.DataFrame) -> go.Figure:
-    """A small trend line for an overview card (no axes, no interaction)."""
-    frame = frame.sort("month")
-    fig = go.Figure(go.Scatter(x=frame.select(month_date())["month"].to_list(),
-                               y=frame["value"].to_list(), mode="lines", connectgaps=False,
-                               line=dict(color=OKABE_ITO[0], width=2), hoverinfo="skip"))
-    fig.update_layout(height=56, margin=dict(l=0, r=0, t=4, b=4), showlegend=False,
-                      xaxis=dict(visible=False), yaxis=dict(visible=False),
-                      plot_bgcolor="white", paper_bgcolor="white")
-    return fig
+def sparkline_svg(values: list[float | None], width: int = 240, height: int = 48) -> str:
+    """A small trend line as an SVG data URI: drawn by the browser without Plotly, so the
+    overview page stays light. Suppressed months break the line (separate segments)."""
+    known = [v for v in values if v is not None]
+    if len(known) < 2:
+        return ""
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    step = width / max(len(values) - 1, 1)
+    segments, current = [], []
+    for i, v in enumerate(values):
+        if v is None:
+            segments, current = segments + ([current] if current else []), []
+            continue
+        current.append(f"{i * step:.1f},{height - 4 - (v - low) / span * (height - 8):.1f}")
+    segments += [current] if current else []
+    lines = "".join(f'<polyline points="{" ".join(seg)}" fill="none" stroke="{OKABE_ITO[0]}" '
+                    'stroke-width="2" stroke-linejoin="round"/>' for seg in segments)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+           f'preserveAspectRatio="none">{lines}</svg>')
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 # --------------------------------------------------------------------------- summaries
@@ -222,7 +236,8 @@ def wide_table(frame: pl.DataFrame, codes: tuple[str, ...], names: dict[str, str
 def legend_note(lang: str) -> html.P:
     return html.P([
         html.Span("··", className="cell-suppressed legend-key"), " ",
-        t(lang, "suppressed: fewer than 5 persons, not published (a gap in the chart)"), " · ",
+        t(lang, "suppressed: fewer than {n} persons, not published (a gap in the chart)",
+          n=get_settings().suppression_threshold), " · ",
         html.Span("*", className="legend-key"), " ",
         t(lang, "incomplete: some member municipalities missing at source"), " · ",
         "– ", t(lang, "no value"),

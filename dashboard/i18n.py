@@ -68,7 +68,8 @@ def fmt_value(value: float | None, indicator_id: str, lang: str, signed: bool = 
 def fmt_change(value: float | None, indicator_id: str, lang: str) -> str:
     """A change: signed, in percentage points for percentages."""
     ind = registry.INDICATORS[indicator_id]
-    text = fmt_number(value, ind.decimals, lang, signed=True)
+    text = fmt_number(value, ind.decimals, lang, signed=value is not None and
+                      round(value, ind.decimals) != 0)
     if text and ind.unit == "percent":
         text += "\u00a0" + t(lang, "pp")
     return text

@@ -58,7 +58,7 @@ def layout(view: View, data) -> html.Div:
             dcc.Tab(label=t(lang, "Chart"), value="chart",
                     children=[dcc.Graph(id="cmp-graph", config=charts.CONFIG)]),
             dcc.Tab(label=t(lang, "Table"), value="table",
-                    children=[html.Div(id="cmp-table", className="table-wrap")]),
+                    children=[html.Div(id="cmp-table", className="table-wrap", tabIndex="0")]),
         ]),
         charts.legend_note(lang),
         html.Div(id="cmp-summary"),

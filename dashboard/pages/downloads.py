@@ -60,7 +60,7 @@ def layout(view: View, data) -> html.Div:
         ], className="mb-3"),
         dcc.Download(id="dl-file"), dcc.Download(id="dl-bulk-file"),
         html.H2(t(lang, "Preview"), className="h5 mt-3"),
-        html.Div(id="dl-preview", className="table-wrap"),
+        html.Div(id="dl-preview", className="table-wrap", tabIndex="0"),
         html.P([t(lang, "The same data are available from the HTTP API: "),
                 html.Code("/api/v1/indicators?indicator=unemployed&area=TRIALS&format=csv")],
                className="small text-muted mt-3"),

@@ -63,7 +63,7 @@ def layout(view: View, data) -> html.Div:
                     children=[dcc.Graph(id="map-graph", config={
                         **charts.CONFIG, "topojsonURL": "/assets/topojson/"})]),
             dcc.Tab(label=t(lang, "Table"), value="table",
-                    children=[html.Div(id="map-table", className="table-wrap")]),
+                    children=[html.Div(id="map-table", className="table-wrap", tabIndex="0")]),
         ]),
         charts.legend_note(lang),
         html.Div(id="map-summary"),

@@ -68,14 +68,18 @@ def card(indicator: str, population: str, frame: pl.DataFrame, area_code: str, m
         html.Div([shown, html.Span(" *", title=t(lang, "incomplete"))
                   if flag == "incomplete" else None], className="card-value"),
         html.Ul(changes, className="card-changes"),
-        html.Div(dcc.Graph(figure=charts.sparkline(spark), config={"staticPlot": True},
-                           className="sparkline", style={"height": "56px"}),
-                 **{"aria-hidden": "true"}) if spark.height > 1 else None,
+        html.Img(src=charts.sparkline_svg(_monthly(spark)), alt="", className="sparkline")
+        if spark.height > 1 else None,
         html.P(t(lang, "{month}, {population}", month=fmt_month(month, lang),
                  population=label("population", population, lang)), className="card-meta"),
     ]
     return dbc.Col(dbc.Card(dbc.CardBody(body), className="kpi-card h-100"),
                    xs=12, sm=6, lg=4, xl=3, className="mb-3")
+
+
+def _monthly(frame: pl.DataFrame) -> list[float | None]:
+    """Values in month order; a suppressed month is None (a break in the line)."""
+    return frame.sort("month")["value"].to_list()
 
 
 def build(view: View, data) -> list:

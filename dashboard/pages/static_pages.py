@@ -104,7 +104,7 @@ def status(view: View, data) -> html.Div:
                t(lang, "No synthetic data is loaded."), className="fw-semibold"),
         html.Div(html.Table([html.Caption(t(lang, "Loaded months")), html.Thead(head),
                              html.Tbody(rows)], className="table table-sm data-table",
-                            id="status-table"), className="table-wrap"),
+                            id="status-table"), className="table-wrap", tabIndex="0"),
     ])
 
 
