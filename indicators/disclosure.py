@@ -49,17 +49,28 @@ _UNKNOWN_ARC_COST = 1e-6
 _TIE_BREAK = 1e-9
 
 
+# Published measures that are exact sums of other published measures, cell by cell.
+# The sum takes the union of its parts' patterns (see _share_sum_patterns).
+SUM_IDENTITIES: dict[str, tuple[str, ...]] = {
+    "unemployed_or_in_services": ("unemployed", "in_services"),
+}
+
+
 class DisclosureError(ValueError):
     """The input cannot be protected as given (wrong columns, overlapping areas)."""
 
 
-def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5) -> pl.DataFrame:
+def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5, *,
+            sums: dict[str, tuple[str, ...]] | None = None) -> pl.DataFrame:
     """Flag every cell that must not be published: primary and secondary suppression.
 
     Primary: ``1 <= value < threshold`` (zero is shown, null is left alone). Secondary:
-    the fewest-value complementary cells, never a zero or null, such that no suppressed
+    the cheapest complementary cells, never a zero or null, such that no suppressed
     value is determined by the published values and the relations area = sum of its
     member municipalities (with the knowledge that a suppressed value is >= 1).
+    ``sums`` (default ``SUM_IDENTITIES``) names measures that are cell-by-cell sums of
+    others; such a measure is hidden exactly where one of its parts is, which keeps the
+    identity from reopening a hidden part (docs/disclosure.md).
     """
     _check_input(cells, members, threshold)
     arcs, nodes_per_month = _network(members)
@@ -69,7 +80,42 @@ def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5) -> p
     from_cells = rows >= 0
     flags = np.zeros(cells.height, dtype=bool)
     flags[rows[from_cells]] = suppressed[from_cells]
+    flags = _share_sum_patterns(cells, flags, SUM_IDENTITIES if sums is None else sums)
     return cells.with_columns(pl.Series("suppressed", flags, dtype=pl.Boolean))
+
+
+def _share_sum_patterns(cells: pl.DataFrame, flags: np.ndarray,
+                        sums: dict[str, tuple[str, ...]]) -> np.ndarray:
+    """A sum measure S = A + B + ... is hidden exactly where one of its parts is.
+
+    Why this is safe: any alternative the attacker cannot exclude for part A (a change
+    of A on A's hidden cells) is also one for S (the same change on S's cells, which
+    are hidden there, with B unchanged), so hidden parts stay open and every hidden S
+    cell moves with a hidden part. Hiding more S cells than that would be unsafe: an S
+    cell whose parts are all published is their sum. S's primary cells are covered,
+    since a positive S below the threshold has a positive part below it.
+    """
+    cell_keys = [*AREA_KEYS, "population", "group"]
+    measures = set(cells.get_column("measure").unique().to_list())
+    for total, parts in sums.items():
+        if total not in measures or not set(parts) <= measures:
+            continue
+        indexed = cells.lazy().with_row_index("_row").with_columns(
+            pl.Series("_flag", flags.copy(), dtype=pl.Boolean))
+        part_flags = (
+            indexed.filter(pl.col("measure").is_in(list(parts)))
+            .group_by(cell_keys)
+            .agg(pl.col("_flag").any().alias("_part_hidden"), pl.len().alias("_n_parts"))
+        )
+        shared = (
+            indexed.filter(pl.col("measure") == total)
+            .join(part_flags, on=cell_keys, how="inner")
+            .filter((pl.col("_n_parts") == len(parts)) & pl.col("value").is_not_null())
+            .select("_row", "_part_hidden")
+            .collect()
+        )
+        flags[shared.get_column("_row").to_numpy()] = shared.get_column("_part_hidden").to_numpy()
+    return flags
 
 
 def _check_input(cells: pl.DataFrame, members: pl.DataFrame, threshold: int) -> None:
