@@ -28,7 +28,8 @@ def multi(control_id: str, options: list[dict], value, lang: str) -> dcc.Dropdow
                                 "select_all": t(lang, "Select all"),
                                 "deselect_all": t(lang, "Deselect all"),
                                 "clear_search": t(lang, "Clear search"),
-                                "clear_selection": t(lang, "Clear selection")})
+                                "clear_selection": t(lang, "Clear selection"),
+                                "selected_count": t(lang, "{n} selected", n="{num_selected}")})
 
 
 def indicator_options(lang: str) -> list[dict]:

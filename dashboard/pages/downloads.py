@@ -21,6 +21,7 @@ from dashboard.i18n import fmt_number, t
 from dashboard.pages.common import lang_of, search_of, url_output
 from dashboard.state import View
 from indicators.export import ExportQuery, query_table
+from indicators.registry import INDICATORS
 
 PREVIEW_ROWS = 12
 PREVIEW_COLUMNS = ("month", "area_name", "population", "group", "indicator", "value", "flag")
@@ -79,11 +80,19 @@ def _view(lang, indicators, areas, population, group, start, end, fmt) -> View:
                 start=None if start in (None, "", "all") else start, end=None if end in (None, "", "all") else end, format=fmt)
 
 
+def _preview_cell(name: str, value, indicator: str, lang: str) -> str:
+    """Values as the page language writes them, with the indicator's own decimals."""
+    if name != "value":
+        return "" if value is None else str(value)
+    return fmt_number(value, INDICATORS[indicator].decimals, lang) if value is not None else "–"
+
+
 def preview(table, lang: str) -> list:
     head = html.Tr([html.Th(c, scope="col") for c in PREVIEW_COLUMNS])
-    rows = [html.Tr([html.Td("" if v is None else (
-        fmt_number(v, 1, lang) if isinstance(v, float) else str(v))) for v in row])
-        for row in table.select(PREVIEW_COLUMNS).head(PREVIEW_ROWS).iter_rows()]
+    rows = [html.Tr([html.Td(_preview_cell(name, value, row["indicator"], lang),
+                             className="num" if name == "value" else None)
+                     for name, value in row.items()])
+            for row in table.select(PREVIEW_COLUMNS).head(PREVIEW_ROWS).iter_rows(named=True)]
     count = t(lang, "{n} rows in the selection; the first {k} are shown.",
               n=fmt_number(table.height, 0, lang), k=min(PREVIEW_ROWS, table.height))
     return [html.P(count, id="dl-count"),

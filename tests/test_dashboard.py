@@ -1,0 +1,159 @@
+"""Dashboard building blocks: formats, address state, projection, data access, callbacks."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard import charts, geo, i18n, state
+from tests.conftest import shared_file
+from tests.test_dashboard_fixture import MONTHS, publish_fixture, unemployed, unemployed_share
+
+NBSP = "\u00a0"
+
+
+# --------------------------------------------------------------------------- formats
+@pytest.mark.parametrize("lang, expected", [("fi", f"1{NBSP}234{NBSP}567,9"),
+                                            ("sv", f"1{NBSP}234{NBSP}567,9"),
+                                            ("en", "1,234,567.9")])
+def test_numbers_follow_the_language(lang, expected):
+    assert i18n.fmt_number(1234567.89, 1, lang) == expected
+
+
+def test_percentages_changes_and_months():
+    assert i18n.fmt_value(12.345, "unemployed_share", "fi") == f"12,3{NBSP}%"
+    assert i18n.fmt_change(1.25, "unemployed_share", "en") == f"+1.2{NBSP}pp" or \
+        i18n.fmt_change(1.25, "unemployed_share", "en") == f"+1.3{NBSP}pp"
+    assert i18n.fmt_change(-40, "unemployed", "sv") == "-40"
+    assert i18n.fmt_change(0.0, "unemployed_share", "en") == f"0.0{NBSP}pp"
+    assert i18n.fmt_value(None, "unemployed", "fi") == ""
+    assert i18n.fmt_month("2024-03", "fi") == "maaliskuu 2024"
+    assert i18n.fmt_month("2024-03", "sv") == "mars 2024"
+
+
+def test_interface_texts_come_from_the_catalogs():
+    assert i18n.t("fi", "Overview") == "Yleiskuva"
+    assert i18n.t("sv", "Overview") == "Översikt"
+    assert i18n.t("en", "Overview") == "Overview"
+    assert i18n.t("sv", "{n} selected", n=3) == "3 valda"
+
+
+# --------------------------------------------------------------------------- address state
+AREAS = ["TRIALS", "NONTRIAL", "SSS", "091", "TA01"]
+
+
+def test_a_view_survives_a_round_trip_through_the_address():
+    view = state.View(page="explorer", lang="sv", indicator="unemployed", areas=("091", "TA01"),
+                      population="target_group", group="under_30", mode="index",
+                      start="2021-01", end="2023-12", tab="table")
+    parsed, notices = state.parse("/sv/explorer", state.to_query(view), AREAS, MONTHS)
+    assert notices == []
+    for name in state.PAGE_PARAMS["explorer"]:
+        field = {"from": "start", "to": "end"}.get(name, name)
+        assert getattr(parsed, field) == getattr(view, field)
+
+
+def test_bad_parameters_fall_back_to_defaults_with_notices():
+    view, notices = state.parse("/en/explorer", "?indicator=x&areas=091,ZZ&mode=up&from=2031-01",
+                                AREAS, MONTHS)
+    assert view.indicator == state.DEFAULT_INDICATOR and view.areas == ("091",)
+    assert view.mode == "level" and view.start is None
+    assert len(notices) == 4 and "ZZ" in notices[1]
+
+
+def test_unknown_pages_and_languages():
+    assert state.split_path("/sv/compare") == ("sv", "compare")
+    assert state.split_path("/fi/") == ("fi", "overview")
+    view, notices = state.parse("/de/nothing", "", AREAS, MONTHS)
+    assert view.page == "overview" and view.lang == "fi" and len(notices) == 1
+
+
+# --------------------------------------------------------------------------- projection
+def test_tm35fin_inverse_matches_known_points():
+    # central meridian, and Helsinki Senate Square (EPSG:3067 385 800 / 6 672 000 ≈
+    # 60.1689 N 24.9419 E, as given by the National Land Survey's coordinate service)
+    lon, lat = geo.tm35fin_to_wgs84(500000.0, 0.0)
+    assert abs(lon - 27.0) < 1e-9 and abs(lat) < 1e-9
+    lon, lat = geo.tm35fin_to_wgs84(385800.0, 6672000.0)
+    assert abs(lon - 24.9419) < 2e-4 and abs(lat - 60.1689) < 2e-4
+
+
+def test_boundaries_are_reprojected_and_keyed_by_municipality_code():
+    path = shared_file("data", "geo", "finland_kunnat_2km.geojson")
+    collection = geo.load_boundaries(str(path))
+    codes = {f["id"] for f in collection["features"]}
+    assert len(codes) == 308 and "091" in codes
+    ring = next(f for f in collection["features"] if f["id"] == "091")["geometry"]["coordinates"]
+    while isinstance(ring[0][0], list):
+        ring = ring[0]
+    assert all(24.5 < x < 25.5 and 59.8 < y < 60.5 for x, y in ring)
+
+
+# --------------------------------------------------------------------------- charts
+def test_change_and_index_modes_are_worked_from_the_series():
+    import polars as pl
+
+    frame = pl.DataFrame({"area_code": ["A"] * 14,
+                          "month": ["2021-01", "2021-02", *[f"2021-{m:02d}" for m in
+                                                            range(3, 13)], "2022-01", "2022-02"],
+                          "value": [90.0, 100.0, *[110.0] * 10, 99.0, 120.0]})
+    index = charts.transform(frame, "index").sort("month")
+    assert index["value"].to_list()[:3] == [90.0, 100.0, 110.0]
+    yoy = charts.transform(frame, "yoy").sort("month")
+    assert yoy["value"].to_list()[-2:] == [9.0, 20.0] and yoy["value"][0] is None
+
+
+def test_trend_words():
+    assert charts.trend_word([1, 2, 3, 4, 5, 6], "en") == "rising"
+    assert charts.trend_word([6, 5, 4, 3, 2, 1], "en") == "falling"
+    assert charts.trend_word([5, 5, 5, 5], "en") == "stable"
+    assert charts.trend_word([None, 1], "en") == "not enough data for a trend"
+
+
+# --------------------------------------------------------------------------- data access
+def test_data_access_reads_exactly_the_published_cells(db_url):
+    from dashboard.data import Data
+
+    data = Data(publish_fixture(db_url))
+    series = data.series(("unemployed_share",), "all", "all", ("091", "TRIALS"), "2024-05",
+                         "2024-07")
+    helsinki = series.filter(series["area_code"] == "091").sort("month")
+    assert helsinki["value"].to_list() == [unemployed_share("091", MONTHS.index("2024-05")),
+                                           None, unemployed_share("091", MONTHS.index("2024-07"))]
+    assert helsinki["flag"].to_list() == [None, "suppressed", "incomplete"]
+    section = data.cross_section("unemployed", "all", "all", "municipality", "2024-12")
+    assert dict(zip(section["area_code"], section["value"], strict=True)) == {
+        c: unemployed(c, MONTHS.index("2024-12")) for c in ("091", "049", "837", "092")}
+    assert data.months() == MONTHS and data.latest_month() == "2024-12"
+    assert data.is_synthetic()
+    assert data.area_names("sv")["091"] == "Helsingfors"
+    status = data.status()
+    assert status.height == len(MONTHS) and str(status["vintage"].dtype) == "Datetime(time_unit='us', time_zone='UTC')"
+
+
+def texts(component) -> list[str]:
+    """Every string in a Dash component tree."""
+    if isinstance(component, str | int | float):
+        return [str(component)]
+    if isinstance(component, list | tuple):
+        return [t for c in component for t in texts(c)]
+    children = getattr(component, "children", None)
+    return texts(children) if children is not None else []
+
+
+def test_page_builders_show_the_fixture_values(sqlite_url):
+    from dashboard.data import Data
+    from dashboard.pages import compare, explorer, overview
+
+    data = Data(publish_fixture(sqlite_url))
+    view = state.View(page="explorer", lang="fi", indicator="unemployed", areas=("091",),
+                      start="2024-05", end="2024-07")
+    _, figure, table, summary = explorer.build(view, data)
+    assert figure.data[0].y == (unemployed("091", 52), None, unemployed("091", 54))
+    text = texts(table)
+    assert "··" in text and f"{unemployed('091', 54):,}".replace(",", NBSP) in text
+    cards = texts(overview.build(state.View(area="TRIALS", month="2024-12", lang="en"), data))
+    assert "50,590" in cards and "12,559" in cards
+    cmp = state.View(page="compare", lang="en", scope="municipality", area="091",
+                     month="2024-12", peers="size")
+    _, bars, _, _ = compare.build(cmp, data)
+    assert len(bars.data[0].y) == 4  # all four municipalities are within the 15 nearest
