@@ -27,6 +27,21 @@ persons enter in streams (general inflow, a June-July wave of young summer
 jobseekers, winter and COVID lay-offs, ...). Dates (registration, unemployment
 spell start, the Nordic service model's initial interview, plan updates and
 reviews from 2022-05) are kept as day numbers and never exceed the month's end.
+
+Modelling choices where the brief is silent:
+
+* A person leaving the register never comes back under the same id (a new spell
+  is a new pseudonym), so a person present in consecutive months is always in one
+  job-seeking spell and keeps ``registered_on``.
+* A laid-off person who becomes unemployed (or back) keeps ``unemployment_start``;
+  any other status interrupts the unemployment spell.
+* ``earnings_related`` is a per-person entitlement that runs out after 400 days of
+  continuous unemployment, and is false during pay-subsidised work, work trials,
+  rehabilitative work and start grants (not paid from the allowance).
+* The trial target group and responsibility follow the spec's attribute rule
+  exactly, from the trial area membership and trial period in the reference.
+* Initial interviews are scheduled on registration and appear in the first month
+  whose last day is on or after them; about 4 % of spells never get one.
 """
 
 from __future__ import annotations
@@ -83,7 +98,7 @@ MERGERS = {"099": "214", "588": "507"}
 
 # Nationwide inflow of new jobseekers per month at scale 1.0, by stream.
 INFLOW_UNEMPLOYED = 20_000
-INFLOW_EMPLOYED_OPEN = 8_500
+INFLOW_EMPLOYED_OPEN = 6_000
 INFLOW_OTHER = 7_200
 INFLOW_SERVICE = 3_500
 INFLOW_SHORT_WEEK = 700
@@ -316,7 +331,7 @@ def _probabilities(weights: np.ndarray) -> np.ndarray:
 # Monthly transition probabilities by status, destinations U L S V E OT X.
 # Fast and slow types differ only when unemployed (the long tail of unemployment).
 RATES_FAST = np.array([
-    [0.0, 0.0, 0.003, 0.100, 0.060, 0.015, 0.130],  # unemployed
+    [0.0, 0.0, 0.003, 0.100, 0.085, 0.015, 0.105],  # unemployed
     [0.040, 0.0, 0.0, 0.010, 0.0, 0.0, 0.380],  # laid_off: most return to their employer
     [0.020, 0.040, 0.0, 0.0, 0.0, 0.0, 0.250],  # short_week
     [0.0] * 7,  # service: set from the service type's duration
@@ -324,7 +339,7 @@ RATES_FAST = np.array([
     [0.030, 0.0, 0.0, 0.020, 0.010, 0.0, 0.070],  # other
 ])
 RATES_SLOW = RATES_FAST.copy()
-RATES_SLOW[U] = [0.0, 0.0, 0.001, 0.024, 0.010, 0.005, 0.012]
+RATES_SLOW[U] = [0.0, 0.0, 0.001, 0.024, 0.014, 0.005, 0.008]
 # Where people go when a service ends.
 AFTER_SERVICE = np.array([0.45, 0.0, 0.0, 0.0, 0.20, 0.08, 0.27])
 # One row of rates per profile: the six statuses (fast type), the slow unemployed,
