@@ -13,6 +13,8 @@ The contract itself: ``register-extract.md`` (the project's input specification)
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import polars as pl
@@ -151,13 +153,22 @@ def _unparsable(column: str, schema: pl.Schema) -> pl.Expr:
     return _given(column, schema) & pl.col(column).is_null()
 
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+@functools.cache
+def _month_ends() -> pl.DataFrame:
+    """Every month 1900-01..9999-12 with its last day: a lookup table of 97,200 rows."""
+    starts = pl.date_range(dt.date(1900, 1, 1), dt.date(9999, 12, 1), "1mo", eager=True)
+    return pl.DataFrame({"month": starts.dt.strftime("%Y-%m"), "end": starts.dt.month_end()})
 
 
 def month_end() -> pl.Expr:
-    """Last day of the month, the calculation date (null unless the month is well formed)."""
-    start = (pl.col("month") + "-01").str.to_date("%Y-%m-%d", strict=False)
-    return pl.when(pl.col("month").str.contains(MONTH_PATTERN)).then(start.dt.month_end())
+    """Last day of the month, the calculation date; null unless `month` is a YYYY-MM month.
+
+    A lookup rather than parsing: months repeat on every row, and the lookup both
+    validates the format and gives the date.
+    """
+    table = _month_ends()
+    return pl.col("month").replace_strict(table["month"], table["end"], default=None,
+                                          return_dtype=pl.Date)
 
 
 # --------------------------------------------------------------------------- rules
@@ -176,7 +187,8 @@ def rules(schema: pl.Schema, current_month: str) -> list[Rule]:
                         pl.Int16(): "a whole number"}[COLUMNS[column]]
             out.append(Rule(column, f"not {expected}", _unparsable(column, schema)))
     out += [
-        Rule("month", "not a month YYYY-MM", ~pl.col("month").str.contains(MONTH_PATTERN)),
+        Rule("month", "not a month YYYY-MM",
+             pl.col("month").is_not_null() & pl.col(MONTH_END).is_null()),
         Rule("month", f"in the future (the current month is {current_month})",
              pl.col(MONTH_END).is_not_null() & (pl.col("month") > current_month)),
         Rule("person_id", "must be 1-64 characters",
@@ -206,10 +218,17 @@ def rules(schema: pl.Schema, current_month: str) -> list[Rule]:
     ]
     out += [Rule(c, "after the last day of the month", pl.col(c) > pl.col(MONTH_END))
             for c in DATE_COLUMNS]
-    out.append(Rule("person_id", "duplicate (month, person_id): already on an earlier row",
-                    ~pl.struct("month", "person_id").is_first_distinct()
-                    & pl.col("person_id").is_not_null()))
+    out.append(duplicate_rule())
     return out
+
+
+def duplicate_rule() -> Rule:
+    """No person twice in a month. It needs whole columns, so the streaming pass of
+    `checked_plan(..., row_local=True)` leaves it out and the loader checks it on the
+    collected (compact) frame."""
+    return Rule("person_id", "duplicate (month, person_id): already on an earlier row",
+                ~pl.struct("month", "person_id").is_first_distinct()
+                & pl.col("person_id").is_not_null())
 
 
 def municipality_month_spans(validity: pl.DataFrame) -> pl.DataFrame:
@@ -251,16 +270,19 @@ def known_municipality(spans: pl.DataFrame) -> pl.Expr:
     return known
 
 
-def checked_plan(source: pl.LazyFrame, current_month: str,
-                 municipality_spans: pl.DataFrame) -> tuple[pl.LazyFrame, list[Rule]]:
+def checked_plan(source: pl.LazyFrame, current_month: str, municipality_spans: pl.DataFrame,
+                 *, row_local: bool = False) -> tuple[pl.LazyFrame, list[Rule]]:
     """The source with its row number, parsed columns and one flag column per rule.
 
     `source` must hold exactly the contract's columns (checked before, by name).
-    Flags are named ``__rule_<i>`` in the order of the returned rules.
+    Flags are named ``__rule_<i>`` in the order of the returned rules. With
+    `row_local` the duplicate rule is left out, so the plan can stream.
     """
     renamed = source.select(pl.col(c).alias(raw(c)) for c in COLUMNS)
     schema = renamed.collect_schema()
     the_rules = rules(schema, current_month)
+    if row_local:
+        the_rules = the_rules[:-1]
     plan = (
         renamed.with_row_index(ROW, offset=1)
         .with_columns(parse_columns(schema))
@@ -270,3 +292,18 @@ def checked_plan(source: pl.LazyFrame, current_month: str,
                       for i, rule in enumerate(the_rules))
     )
     return plan, the_rules
+
+
+# Low-cardinality text columns, held as categoricals between validation and writing.
+COMPACT = ("month", "municipality_code", "sex", "status", "service_type", "responsibility")
+
+
+def compact(columns=COLUMNS) -> list[pl.Expr]:
+    """The contract's columns with the repetitive text ones as categoricals (a few bytes
+    a row instead of 16), so a national year of rows fits comfortably in memory."""
+    return [pl.col(c).cast(pl.Categorical) if c in COMPACT else pl.col(c) for c in columns]
+
+
+def stored_types(frame: pl.DataFrame) -> pl.DataFrame:
+    """A compact frame back in the stored types (text columns as text)."""
+    return frame.select(pl.col(c).cast(t) for c, t in COLUMNS.items())

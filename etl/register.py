@@ -37,9 +37,12 @@ from etl.contract import (
     ROW,
     Rule,
     checked_plan,
+    compact,
+    duplicate_rule,
     municipality_month_spans,
     raw,
     raw_text,
+    stored_types,
 )
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
 from trialmon.errors import InputRejected, Problem
@@ -246,17 +249,25 @@ def municipality_validity(url: str) -> pl.DataFrame:
 
 
 def _validate(name: str, scan: pl.LazyFrame, context: _Context) -> pl.DataFrame:
-    """The source's rows in their stored types, or _Rejected with the first problems."""
-    plan, rules = checked_plan(scan, context.current_month, context.municipality_spans)
+    """The source's rows (compact: see contract.compact), or _Rejected with the first problems.
+
+    The row-local rules run in one streaming pass that keeps only the parsed,
+    compact columns; the duplicate rule then runs on that frame.
+    """
+    plan, rules = checked_plan(scan, context.current_month, context.municipality_spans,
+                               row_local=True)
     flags = [f"__rule_{i}" for i in range(len(rules))]
     try:
-        frame = plan.select(*COLUMNS, pl.any_horizontal(flags).alias("__bad")).collect()
+        frame = (plan.select(*compact(), pl.any_horizontal(flags).alias("__bad"))
+                 .collect(engine="streaming"))
     except (pl.exceptions.PolarsError, OSError) as error:
         raise _file_problem(name, f"cannot be read ({_first_line(error)})") from None
     if frame.is_empty():
         raise _file_problem(name, "no data rows (only a header)")
-    if frame["__bad"].any():
-        raise _locate_problems(name, plan, rules, scan)
+    if frame["__bad"].any() or frame.select(duplicate_rule().broken.any()).item():
+        full_plan, all_rules = checked_plan(scan, context.current_month,
+                                            context.municipality_spans)
+        raise _locate_problems(name, full_plan, all_rules, scan)
     return frame.drop("__bad")
 
 
@@ -328,63 +339,59 @@ def _load(url: str, sources: list[tuple[str, pl.LazyFrame]], rejected: list[_Rej
     deliveries = [delivery for name, frame in frames for delivery in _deliveries(name, frame)]
     with _Writer(url, synthetic=synthetic) as writer:
         for delivery in deliveries:
+            month_started = time.perf_counter()
             outcome = writer.write_month(delivery)
             report.months[outcome.month] = outcome
             _say(progress, f"{delivery.source}: {outcome.month} {outcome.outcome} "
-                           f"({outcome.rows:,} rows)")
+                           f"({outcome.rows:,} rows, {time.perf_counter() - month_started:.1f} s)")
+        commit_started = time.perf_counter()
         writer.commit()
+        _say(progress, f"committed ({time.perf_counter() - commit_started:.1f} s)")
     report.seconds = time.perf_counter() - started
     return report
 
 
 @dataclass(frozen=True)
 class _Delivery:
-    """One month of one source, validated, with its content hash."""
+    """One month of one source, validated (compact columns)."""
 
     source: str
     month: str
     rows: pl.DataFrame
-    content_hash: str
 
 
 def _deliveries(source: str, frame: pl.DataFrame) -> list[_Delivery]:
     """Split a validated frame by month (zero-copy slices when months are contiguous)."""
-    spans = (frame.select("month").with_row_index("i")
+    spans = (frame.select(pl.col("month").cast(pl.String)).with_row_index("i")
              .group_by("month").agg(first=pl.col("i").min(), last=pl.col("i").max(), n=pl.len())
              .sort("month"))
-    hashes = _content_hashes(frame)
     out = []
     for month, first, last, n in spans.iter_rows():  # one row per month
         rows = (frame.slice(first, n) if last - first + 1 == n
                 else frame.filter(pl.col("month") == month))
-        out.append(_Delivery(source, month, rows, hashes[month]))
+        out.append(_Delivery(source, month, rows))
     return out
 
 
-_HASH_SEEDS = (20210501,)
+_HASH_SEED = 20210501
 
 
-def _content_hashes(frame: pl.DataFrame) -> dict[str, str]:
-    """An order-independent hash of each month's rows.
+def content_hash(rows: pl.DataFrame) -> str:
+    """An order-independent hash of one month's rows (in the stored types).
 
-    Each row is hashed (64 bits) and the row hashes are summed in
-    32-bit halves, so the order of rows does not matter and no sort is needed. The
-    Polars version is part of the value because Polars' hash is only stable within
-    a version; a mismatch merely makes the loader compare the rows themselves.
+    Each column is hashed, the column hashes of a row are hashed together (64
+    bits; cheaper than hashing a struct of the raw columns) and the row hashes are
+    summed in 32-bit halves, so the order of rows does not matter and no sort is
+    needed. The Polars version is part of the value because Polars' hash is only
+    stable within a version; a mismatch merely makes the loader compare the rows.
     """
-    row = pl.struct(list(COLUMNS))
     half = pl.lit(1 << 32, pl.UInt64)
-    sums = []
-    for i, seed in enumerate(_HASH_SEEDS):
-        h = row.hash(seed=seed)
-        sums += [(h // half).sum().alias(f"h{i}"), (h % half).sum().alias(f"l{i}")]
-    table = frame.group_by("month").agg(*sums, n=pl.len())
-    mask = (1 << 64) - 1
-    return {
-        r["month"]: f"pl{pl.__version__}:" + "".join(
-            f"{((r[f'h{i}'] << 32) + r[f'l{i}']) & mask:016x}" for i in range(len(_HASH_SEEDS)))
-        for r in table.iter_rows(named=True)  # one row per month
-    }
+    columns = [pl.col(c).hash(seed=_HASH_SEED + i) for i, c in enumerate(COLUMNS)]
+    hashed = pl.struct(columns).hash(seed=_HASH_SEED)
+    row_hashes = rows.select(hashed.alias("h"))
+    high, low = row_hashes.select((pl.col("h") // half).sum(), (pl.col("h") % half).sum()
+                                  .alias("low")).row(0)
+    return f"pl{pl.__version__}:{((high << 32) + low) & ((1 << 64) - 1):016x}"
 
 
 class _Writer:
@@ -445,21 +452,23 @@ class _Writer:
     # ----------------------------------------------------------------- one month
 
     def write_month(self, delivery: _Delivery) -> MonthOutcome:
-        current = self._current_vintage(delivery.month)
-        rows = delivery.rows.height
+        month, source = delivery.month, delivery.source
+        rows = stored_types(delivery.rows)
+        digest = content_hash(rows)
+        current = self._current_vintage(month)
         if current is None:
-            self._replace(delivery, revision=0, stats=(rows, 0, 0))
-            return MonthOutcome(delivery.month, "new", rows, 0, rows, 0, 0, delivery.source)
+            self._replace(month, source, rows, digest, revision=0, stats=(rows.height, 0, 0))
+            return MonthOutcome(month, "new", rows.height, 0, rows.height, 0, 0, source)
+        unchanged = MonthOutcome(month, "unchanged", rows.height, current["revision"],
+                                 source=source)
+        if current["content_hash"] == digest:
+            return unchanged
+        stats = revision_stats(self._stored_rows(month), rows)
+        if stats == (0, 0, 0):
+            return unchanged  # same rows, hashed by another Polars version
         revision = current["revision"] + 1
-        if current["content_hash"] == delivery.content_hash:
-            return MonthOutcome(delivery.month, "unchanged", rows, current["revision"],
-                                source=delivery.source)
-        stats = revision_stats(self._stored_rows(delivery.month), delivery.rows)
-        if stats == (0, 0, 0) and current["row_count"] == rows:
-            return MonthOutcome(delivery.month, "unchanged", rows, current["revision"],
-                                source=delivery.source)
-        self._replace(delivery, revision=revision, stats=stats)
-        return MonthOutcome(delivery.month, "revised", rows, revision, *stats, delivery.source)
+        self._replace(month, source, rows, digest, revision=revision, stats=stats)
+        return MonthOutcome(month, "revised", rows.height, revision, *stats, source)
 
     def _current_vintage(self, month: str) -> dict | None:
         found = self._query(
@@ -472,22 +481,22 @@ class _Writer:
                              "WHERE month = ?", month)
         return stored_to_contract_types(stored)
 
-    def _replace(self, delivery: _Delivery, *, revision: int, stats: tuple[int, int, int]):
-        """Swap the month's stored rows for the delivery's, under a new current vintage."""
-        month = delivery.month
-        self._maybe_drop_index(delivery.rows.height)
+    def _replace(self, month: str, source: str, rows: pl.DataFrame, digest: str, *,
+                 revision: int, stats: tuple[int, int, int]) -> None:
+        """Swap the month's stored rows for `rows`, under a new current vintage."""
+        self._maybe_drop_index(rows.height)
         self._execute(f"DELETE FROM {self._table('register_row')} WHERE month = ?", month)
         self._execute(f"UPDATE {self._table('vintage')} SET is_current = FALSE "
                       "WHERE month = ? AND is_current", month)
-        vintage_id = self._insert_vintage(delivery, revision, stats)
-        rows = delivery.rows.with_columns(pl.lit(vintage_id, pl.Int32).alias("vintage_id"))
+        vintage_id = self._insert_vintage(month, source, digest, rows.height, revision, stats)
+        rows = rows.with_columns(pl.lit(vintage_id, pl.Int32).alias("vintage_id"))
         # Arrow string views as Polars holds them: no conversion to plain strings.
         arrow = rows.to_arrow(compat_level=pl.CompatLevel.newest())
         self.cursor.adbc_ingest("register_row", arrow, mode="append",
                                 db_schema_name=ingest_schema(self.url, MICRODATA))
 
-    def _insert_vintage(self, delivery: _Delivery, revision: int,
-                        stats: tuple[int, int, int]) -> int:
+    def _insert_vintage(self, month: str, source: str, digest: str, row_count: int,
+                        revision: int, stats: tuple[int, int, int]) -> int:
         if self.sqlite:  # SQLAlchemy's SQLite DateTime text format
             loaded_at, cast = self.loaded_at.strftime("%Y-%m-%d %H:%M:%S.%f"), "?"
         else:
@@ -497,8 +506,7 @@ class _Writer:
             f"INSERT INTO {self._table('vintage')} (month, loaded_at, source_file, content_hash, "
             "row_count, revision, rows_added, rows_removed, rows_changed, synthetic, is_current) "
             f"VALUES (?, {cast}, ?, ?, ?, ?, ?, ?, ?, {synthetic}, TRUE) RETURNING vintage_id",
-            delivery.month, loaded_at, delivery.source, delivery.content_hash,
-            delivery.rows.height, revision, *stats)
+            month, loaded_at, source, digest, row_count, revision, *stats)
         return int(inserted.item())
 
     def _maybe_drop_index(self, incoming: int) -> None:
