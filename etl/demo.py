@@ -288,7 +288,7 @@ def _trial_members(reference, position: dict[str, int]
 class Panel:
     """The persons currently in the register: one array per attribute (structure of arrays)."""
 
-    pid: np.ndarray  # int64, printed as 'P' + 9 digits
+    pid: np.ndarray  # int64, printed as "P" + digits
     mun: np.ndarray  # int32 index into Geography.codes
     birth: np.ndarray  # int32 month index of birth (age advances with time)
     female: np.ndarray  # bool
@@ -599,7 +599,7 @@ def _month_frame(world: World) -> pl.DataFrame:
 
     return raw.select(
         month=pl.lit(month_label(t)),
-        person_id=pl.lit("P") + pl.col("pid").cast(pl.Utf8).str.zfill(9),
+        person_id=pl.lit("P") + pl.col("pid").cast(pl.Utf8),
         municipality_code=pl.lit(codes).gather(pl.col("mun")),
         age=pl.col("age"),
         sex=pl.when(pl.col("female")).then(pl.lit("F")).otherwise(pl.lit("M")),
