@@ -47,6 +47,7 @@ _UNKNOWN_ARC_COST = 1e-6
 # equal slices on equal geographies get equal patterns (unemployed_previous_month in
 # t is unemployed in t-1). Far below 1 even summed over the longest path.
 _TIE_BREAK = 1e-9
+CHUNK_CELLS = 1_000_000
 
 
 # Published measures that are exact sums of other published measures, cell by cell.
@@ -74,12 +75,15 @@ def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5, *,
     """
     _check_input(cells, members, threshold)
     arcs, nodes_per_month = _network(members)
-    grid = _grid(cells, arcs, nodes_per_month, threshold)
-    suppressed = _secondary_suppression(grid)
-    rows = grid.get_column("_row").fill_null(-1).cast(pl.Int64).to_numpy()
-    from_cells = rows >= 0
     flags = np.zeros(cells.height, dtype=bool)
-    flags[rows[from_cells]] = suppressed[from_cells]
+    indexed = cells.select(*CELL_COLUMNS[:-1], pl.col("value").cast(pl.Int64)).with_row_index("_row")
+    for months in _month_chunks(cells):
+        grid = _grid(indexed.filter(pl.col("month").is_in(months)), arcs, nodes_per_month,
+                     threshold)
+        suppressed = _secondary_suppression(grid)
+        rows = grid.get_column("_row").fill_null(-1).cast(pl.Int64).to_numpy()
+        from_cells = rows >= 0
+        flags[rows[from_cells]] = suppressed[from_cells]
     flags = _share_sum_patterns(cells, flags, SUM_IDENTITIES if sums is None else sums)
     return cells.with_columns(pl.Series("suppressed", flags, dtype=pl.Boolean))
 
@@ -116,6 +120,15 @@ def _share_sum_patterns(cells: pl.DataFrame, flags: np.ndarray,
         )
         flags[shared.get_column("_row").to_numpy()] = shared.get_column("_part_hidden").to_numpy()
     return flags
+
+
+def _month_chunks(cells: pl.DataFrame) -> list[pl.Series]:
+    """Months in groups of about CHUNK_CELLS cells: slices are independent, so working
+    a few months at a time bounds memory without changing any result."""
+    per_month = cells.group_by("month").len().sort("month")
+    chunk = (per_month.get_column("len").cum_sum() - 1) // CHUNK_CELLS
+    return [part.get_column("month") for part in per_month.with_columns(chunk=chunk)
+            .partition_by("chunk", maintain_order=True)]
 
 
 def _check_input(cells: pl.DataFrame, members: pl.DataFrame, threshold: int) -> None:
@@ -232,8 +245,8 @@ def _grid(cells: pl.DataFrame, arcs: pl.DataFrame, nodes_per_month: pl.DataFrame
           threshold: int) -> pl.DataFrame:
     """[_row, _slice, tail, head (global node ids), value, _free, _primary, _candidate].
 
-    Rows from ``cells`` come first (``_row`` set); then the arcs of areas that have a
-    relation but no cell in a slice (unknown to the attacker, never a secret). A null
+    Rows from ``cells`` (which carry their row number ``_row``) come first; then the
+    arcs of areas that have a relation but no cell in a slice (unknown to the attacker, never a secret). A null
     area value is such a free arc too; a null municipality value is a known nothing
     (the roll-up makes a slice null everywhere at once). Cells outside every relation
     get tail = head and never take part.
@@ -249,7 +262,7 @@ def _grid(cells: pl.DataFrame, arcs: pl.DataFrame, nodes_per_month: pl.DataFrame
     )
     keys = [*SLICE_KEYS, "area_type", "area_code"]
     present = (
-        cells.lazy().with_row_index("_row").select("_row", *keys, "value")
+        cells.lazy().select("_row", *keys, "value")
         .join(arcs.lazy(), on=AREA_KEYS, how="left")
     )
     absent = (
@@ -440,6 +453,7 @@ class _CyclePaths:
     def __init__(self, slice_id, tail, head, value, free, candidate, rank):
         self.slice_id, self.tail, self.head, self.rank = slice_id, tail, head, rank
         self.value, self.free, self.candidate = value, free, candidate
+        self.is_target = np.zeros(tail.size, dtype=bool)
         walkable = np.flatnonzero(candidate | (free & (tail != head)))
         two_way = free[walkable] | (value[walkable] >= 2)
         src = np.concatenate([tail[walkable], head[walkable[two_way]]])
@@ -447,7 +461,7 @@ class _CyclePaths:
         self.n = int(max(tail.max(initial=0), head.max(initial=0))) + 1
         key = src.astype(np.int64) * self.n + dst
         order = np.argsort(key, kind="stable")
-        self.key, self.src, self.dst = key[order], src[order], dst[order]
+        self.key = key[order]
         self.arc = np.concatenate([walkable, walkable[two_way]])[order]
         n_slices = int(slice_id.max(initial=-1)) + 1
         edge_slice = slice_id[self.arc]
@@ -460,7 +474,9 @@ class _CyclePaths:
         arc = self.arc[edges]
         cost = np.where(suppressed[arc] | self.free[arc], _UNKNOWN_ARC_COST,
                         self.value[arc] + self.rank[arc] * _TIE_BREAK)
-        cost[np.isin(arc, targets)] = np.inf
+        self.is_target[targets] = True
+        cost[self.is_target[arc]] = np.inf
+        self.is_target[targets] = False
         key, group_arc, group_cost = _cheapest_parallel(self.key[edges], arc, cost)
         usable = np.isfinite(group_cost)
         key, group_arc, group_cost = key[usable], group_arc[usable], group_cost[usable]

@@ -239,6 +239,25 @@ def test_a_sum_measure_is_hidden_where_its_parts_are():
     assert attack(alone, TWO_REGIONS, IDENTITY)[("unemployed", "a")] == (3, 3)
 
 
+def test_months_worked_in_chunks_give_the_same_result(monkeypatch):
+    import indicators.disclosure as disclosure
+
+    first = {"a": 3, "b": 8, "c": 6, "d": 20, "e": 30}
+    second = {"a": 9, "b": 1, "c": 1, "d": 2, "e": 30}
+    one, members = frames(TWO_REGIONS, {"u": first})
+    two, _ = frames(TWO_REGIONS, {"u": second})
+    cells = pl.concat([one, two.with_columns(month=pl.lit("2024-02"))])
+    members = pl.concat([members, members.with_columns(month=pl.lit("2024-02"))])
+    whole = protect(cells, members)
+    monkeypatch.setattr(disclosure, "CHUNK_CELLS", 3)
+    assert protect(cells, members).equals(whole)
+    # 2024-02: b, c (1 + 1 = 2) pin each other: a third cell of R1 (a, 9) goes;
+    # R2: d=2 alone, its partner is e (30) or R2 with SSS... e is cheapest.
+    feb = whole.filter(pl.col("month") == "2024-02")
+    assert suppressed_set(feb) == {"a", "b", "c", "d", "e"}
+    assert suppressed_set(whole.filter(pl.col("month") == "2024-01")) == {"a", "c"}
+
+
 def test_threshold_is_configurable():
     values = {"a": 3, "b": 8, "c": 6, "d": 20, "e": 30}
     cells, members = frames(TWO_REGIONS, {"u": values})
