@@ -32,6 +32,7 @@ def layout(view: View, data) -> html.Div:
              {"label": t(lang, "Same region"), "value": "region"},
              {"label": t(lang, "Similar size (jobseekers)"), "value": "size"}]
     own = area_options(data.areas(), lang, ("trial_area", "municipality"))
+    area = view.area if view.area in {o["value"] for o in own} else _first_of(data, view.scope)
     return html.Div([
         html.H1(t(lang, "Compare areas"), className="page-title"),
         html.P(t(lang, "One indicator in one month across areas, ranked. The whole country "
@@ -50,7 +51,7 @@ def layout(view: View, data) -> html.Div:
         dbc.Row([
             field("cmp-scope", t(lang, "Compare"), select("cmp-scope", scopes, view.scope), 3),
             field("cmp-area", t(lang, "Your area (highlighted)"),
-                  select("cmp-area", own, view.area), 5),
+                  select("cmp-area", own, area), 5),
             field("cmp-peers", t(lang, "Peer group"), select("cmp-peers", peers, view.peers), 4),
         ]),
         html.Div(id="cmp-heading"),
@@ -63,6 +64,13 @@ def layout(view: View, data) -> html.Div:
         charts.legend_note(lang),
         html.Div(id="cmp-summary"),
     ])
+
+
+def _first_of(data, area_type: str) -> str:
+    """The default highlighted area: the first area of the compared type."""
+    areas = data.areas()
+    codes = areas.filter(pl.col("area_type") == area_type)["area_code"]
+    return codes[0] if codes.len() else ""
 
 
 def _region_of(data, code: str) -> set[str]:
