@@ -304,6 +304,8 @@ def random_case(draw):
     slices = {f"u{k}": dict(zip(munis, draw(st.lists(small_or_any, min_size=n, max_size=n)),
                                 strict=True))
               for k in range(measures)}
+    if draw(st.booleans()):  # a measure not computable this month: null everywhere
+        slices["unknown"] = dict.fromkeys(munis)
     threshold = draw(st.sampled_from([2, 3, 5, 5, 10]))
     return areas, slices, threshold
 
@@ -327,6 +329,7 @@ def test_primary_cells_hidden_zeros_shown_values_unchanged(case):
     primary = result.filter(pl.col("value").is_between(1, threshold - 1))
     assert primary.get_column("suppressed").all()
     assert not result.filter(pl.col("value") == 0).get_column("suppressed").any()
+    assert not result.filter(pl.col("value").is_null()).get_column("suppressed").any()
 
 
 @st.composite
