@@ -97,10 +97,10 @@ CAPITAL_REGION = {"091", "049", "092", "235"}
 MERGERS = {"099": "214", "588": "507"}
 
 # Nationwide inflow of new jobseekers per month at scale 1.0, by stream.
-INFLOW_UNEMPLOYED = 20_000
+INFLOW_UNEMPLOYED = 19_500
 INFLOW_EMPLOYED_OPEN = 6_000
-INFLOW_OTHER = 7_200
-INFLOW_SERVICE = 3_500
+INFLOW_OTHER = 8_000
+INFLOW_SERVICE = 4_000
 INFLOW_SHORT_WEEK = 700
 INFLOW_LAID_OFF = 7_000
 SUMMER_YOUNG = {5: 6_000, 6: 18_000, 7: 6_000}  # month of year -> extra young entrants
@@ -147,7 +147,7 @@ def _business_cycle(index: int) -> float:
     recovery to a low in 2022, rising again through 2023-2025."""
     points = [("2018-01", 1.0), ("2019-06", 0.97), ("2020-02", 0.98), ("2020-05", 1.12),
               ("2020-12", 1.07), ("2021-12", 0.96), ("2022-06", 0.93), ("2023-06", 1.0),
-              ("2024-06", 1.03), ("2025-06", 1.05), ("2026-12", 1.05)]
+              ("2024-06", 1.03), ("2025-06", 1.04), ("2026-12", 1.04)]
     xs = [month_index(m) for m, _ in points]
     return float(np.interp(index, xs, [v for _, v in points]))
 
