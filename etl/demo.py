@@ -197,6 +197,13 @@ def _date_to_month(column: str) -> pl.Expr:
     return pl.col(column).dt.year().cast(pl.Int64) * 12 + pl.col(column).dt.month() - 1
 
 
+def _last_month_valid(column: str) -> pl.Expr:
+    """The last month whose last day is on or before the date `column` (validity is
+    judged on the calculation date, the month's last day); null stays null."""
+    after = pl.col(column) + pl.duration(days=1)
+    return after.dt.year().cast(pl.Int64) * 12 + after.dt.month() - 2
+
+
 def _label_to_month(expr: pl.Expr) -> pl.Expr:
     """'YYYY-MM' -> month index, as an expression."""
     return expr.str.slice(0, 4).cast(pl.Int64) * 12 + expr.str.slice(5, 2).cast(pl.Int64) - 1
@@ -211,7 +218,7 @@ def build_geography(reference) -> Geography:
         .group_by("area_code")
         .agg(first=_date_to_month("valid_from").min(),
              last=pl.when(pl.col("valid_to").is_null().any()).then(far)
-             .otherwise(_date_to_month("valid_to").max()))
+             .otherwise(_last_month_valid("valid_to").max()))
         .sort("area_code")
         .collect()
     )
@@ -275,7 +282,7 @@ def _trial_members(reference, position: dict[str, int]
         mun=pl.col("municipality_code").replace_strict(position, default=None, return_dtype=pl.Int64),
         first=pl.max_horizontal(_date_to_month("valid_from"),
                                 _label_to_month(pl.col("first_trial").fill_null(TRIAL_FROM))),
-        last=pl.min_horizontal(_date_to_month("valid_to").fill_null(far),
+        last=pl.min_horizontal(_last_month_valid("valid_to").fill_null(far),
                                _label_to_month(pl.col("last_trial").fill_null(TRIAL_TO))),
     ).drop_nulls("mun")
     return (members["mun"].to_numpy(), members["first"].to_numpy(), members["last"].to_numpy())
