@@ -139,9 +139,10 @@ def test_unemployment_start_exactly_when_unemployed_and_never_before_registratio
     assert rows.filter(pl.col("unemployment_start") < pl.col("registered_on")).is_empty()
 
 
-def test_no_date_after_the_months_last_day(rows):
+def test_no_date_after_the_months_last_day_nor_before_registration(rows):
     for column in DATE_COLUMNS:
         assert rows.filter(pl.col(column) > MONTH_END).is_empty(), column
+        assert rows.filter(pl.col(column) < pl.col("registered_on")).is_empty(), column
 
 
 def test_one_row_per_person_and_month(rows):
