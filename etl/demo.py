@@ -76,6 +76,10 @@ SERVICE_DURATION = np.array([4.5, 8.0, 2.5, 3.0, 10.0, 5.0, 6.0, 6.0, 2.0])
 SERVICE_ENTRY_SHARE = (SERVICE_STOCK_SHARE / SERVICE_DURATION
                        / (SERVICE_STOCK_SHARE / SERVICE_DURATION).sum())
 
+# People who register straight into a service mostly start rehabilitative work,
+# self-motivated study or training (not pay subsidy, which follows a spell).
+DIRECT_SERVICE_SHARE = np.array([0.25, 0.05, 0.15, 0.05, 0.2, 0.2, 0.02, 0.03, 0.05])
+
 UNPAID_BY_ALLOWANCE = [SERVICE_TYPES.index(name) for name in (
     "pay_subsidy", "work_trial", "rehabilitative_work", "start_grant")]
 
@@ -379,7 +383,8 @@ class World:
         return int(self.rng.poisson(expected * self.scale))
 
     def _new_persons(self, n: int, status: int, t: int, age_weights: np.ndarray,
-                     summer: bool = False) -> Panel:
+                     summer: bool = False, service_mix: np.ndarray = SERVICE_ENTRY_SHARE
+                     ) -> Panel:
         rng, geo = self.rng, self.geo
         valid = geo.valid(t)
         weights = np.where(valid, geo.weight, 0.0)
@@ -393,7 +398,7 @@ class World:
         registered = rng.integers(first, last + 1, size=n).astype(np.int32)
         service = np.full(n, -1, dtype=np.int8)
         if status == V:
-            service = rng.choice(len(SERVICE_TYPES), size=n, p=SERVICE_ENTRY_SHARE).astype(np.int8)
+            service = rng.choice(len(SERVICE_TYPES), size=n, p=service_mix).astype(np.int8)
         pid = np.arange(self.next_pid, self.next_pid + n, dtype=np.int64)
         self.next_pid += n
         none = np.full(n, NO_DATE, dtype=np.int32)
@@ -411,7 +416,8 @@ class World:
         the burn-in months before any output let it settle."""
         parts = []
         for status, size in INITIAL_STOCK.items():
-            persons = self._new_persons(self._count(size), status, t, AGE_WEIGHTS)
+            persons = self._new_persons(self._count(size), status, t, AGE_WEIGHTS,
+                                        service_mix=SERVICE_STOCK_SHARE)
             hazard = np.where(persons.slow & (status == U), 0.06, 0.25 if status != L else 0.4)
             months_ago = self.rng.geometric(hazard) - 1
             persons.registered -= (months_ago * 30.4).astype(np.int32)
@@ -442,7 +448,8 @@ class World:
         ]
         panel = self._new_persons(0, U, t, AGE_WEIGHTS)
         for n, status, ages, summer in streams:
-            panel = Panel.concat(panel, self._new_persons(n, status, t, ages, summer))
+            panel = Panel.concat(panel, self._new_persons(n, status, t, ages, summer,
+                                                          DIRECT_SERVICE_SHARE))
         return panel
 
     # ---- monthly transitions
