@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 
-import plotly.graph_objects as go
 import polars as pl
 from dash import html
 
@@ -28,14 +27,24 @@ CONFIG = {"displaylogo": False, "responsive": True,
           "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 
 
+AXIS = dict(showline=True, linecolor="#1f2933", ticks="outside", tickcolor="#1f2933",
+            showgrid=False, zeroline=False, automargin=True)
+
+
 def base_layout(lang: str, height: int = 420, **overrides) -> dict:
+    """A plain-dict layout (no plotly.graph_objects validation: callbacks stay fast)."""
     return {**dict(
-        height=height, separators=plotly_separators(lang), template="simple_white",
+        height=height, separators=plotly_separators(lang),
         font=dict(family=FONT, size=13, color="#1f2933"),
-        margin=dict(l=60, r=20, t=20, b=50), hovermode="x unified",
+        margin=dict(l=60, r=20, t=28, b=50), hovermode="x unified",
         legend=dict(orientation="h", yanchor="top", y=-0.12, x=0),
-        plot_bgcolor="white", paper_bgcolor="white",
+        plot_bgcolor="white", paper_bgcolor="white", xaxis=dict(AXIS), yaxis=dict(AXIS),
     ), **overrides}
+
+
+def month_dates(frame: pl.DataFrame) -> list[str]:
+    """'2024-03' as '2024-03-01' (a date Plotly places on a date axis)."""
+    return (frame["month"] + "-01").to_list()
 
 
 def month_date(column: str = "month") -> pl.Expr:
@@ -73,50 +82,54 @@ def transform(frame: pl.DataFrame, mode: str) -> pl.DataFrame:
     return frame
 
 
-def period_marks(fig: go.Figure, lang: str) -> None:
-    """Shade the trial period and mark the Nordic service model's start."""
-    fig.add_vrect(x0=f"{TRIAL_START}-01", x1=f"{TRIAL_END}-28", fillcolor="#E8EEF4",
-                  opacity=0.6, layer="below", line_width=0,
-                  annotation_text=t(lang, "Trial period"), annotation_position="top left",
-                  annotation_font=dict(size=11, color="#3d4b5c"))
-    fig.add_vline(x=f"{NORDIC_MODEL_START}-01", line_dash="dot", line_color="#3d4b5c",
-                  line_width=1)
-    fig.add_annotation(x=f"{NORDIC_MODEL_START}-01", y=1, yref="paper", yanchor="bottom",
-                       text=t(lang, "Nordic service model"), showarrow=False,
-                       xanchor="left", font=dict(size=11, color="#3d4b5c"))
+def period_marks(lang: str) -> tuple[list[dict], list[dict]]:
+    """(shapes, annotations): the trial period shaded, the Nordic service model's start."""
+    shapes = [
+        dict(type="rect", xref="x", yref="paper", x0=f"{TRIAL_START}-01", x1=f"{TRIAL_END}-28",
+             y0=0, y1=1, fillcolor="#E8EEF4", opacity=0.7, layer="below", line=dict(width=0)),
+        dict(type="line", xref="x", yref="paper", x0=f"{NORDIC_MODEL_START}-01",
+             x1=f"{NORDIC_MODEL_START}-01", y0=0, y1=1,
+             line=dict(color="#3d4b5c", width=1, dash="dot")),
+    ]
+    label = dict(showarrow=False, xref="x", yref="paper", y=1, yanchor="bottom",
+                 xanchor="left", font=dict(size=11, color="#3d4b5c"))
+    annotations = [dict(label, x=f"{TRIAL_START}-01", text=t(lang, "Trial period")),
+                   dict(label, x=f"{NORDIC_MODEL_START}-01",
+                        text="┆ " + t(lang, "Nordic service model"))]
+    return shapes, annotations
 
 
 def line_figure(frame: pl.DataFrame, indicator: str, mode: str, names: dict[str, str],
-                codes: tuple[str, ...], lang: str) -> go.Figure:
+                codes: tuple[str, ...], lang: str) -> dict:
     """One line per area; suppressed months are gaps, incomplete cells open markers."""
-    fig = go.Figure()
-    period_marks(fig, lang)
+    traces = []
     for i, code in enumerate(codes):
         part = frame.filter(pl.col("area_code") == code).sort("month")
         if part.is_empty():
             continue
+        colour = OKABE_ITO[i % 8]
         labels = [_hover(v, f, indicator, mode, lang) for v, f in
                   zip(part["value"], part["flag"], strict=True)]
-        fig.add_trace(go.Scatter(
-            x=part.select(month_date())["month"].to_list(), y=part["value"].to_list(),
+        traces.append(dict(
+            type="scatter", x=month_dates(part), y=part["value"].to_list(),
             name=names.get(code, code), mode="lines+markers", connectgaps=False,
             text=labels, hovertemplate="%{text}",
-            line=dict(color=OKABE_ITO[i % 8], dash=DASHES[i % 8], width=2.2),
-            marker=dict(symbol=SYMBOLS[i % 8], size=5, color=OKABE_ITO[i % 8],
-                        line=dict(width=1, color=OKABE_ITO[i % 8])),
-        ))
+            line=dict(color=colour, dash=DASHES[i % 8], width=2.2),
+            marker=dict(symbol=SYMBOLS[i % 8], size=5, color=colour)))
         incomplete = part.filter(pl.col("flag") == "incomplete")
         if incomplete.height:
-            fig.add_trace(go.Scatter(
-                x=incomplete.select(month_date())["month"].to_list(),
-                y=incomplete["value"].to_list(), mode="markers", showlegend=False,
-                hoverinfo="skip", marker=dict(symbol="circle-open", size=11,
-                                              color=OKABE_ITO[i % 8])))
-    fig.update_layout(**base_layout(lang), yaxis_title=unit_label(indicator, mode, lang))
-    fig.update_xaxes(tickformat="%Y", dtick="M12", showgrid=False)
-    fig.update_yaxes(showgrid=True, gridcolor="#eceff3", zeroline=mode == "yoy",
-                     zerolinecolor="#9aa5b1", rangemode="tozero" if mode == "level" else None)
-    return fig
+            traces.append(dict(
+                type="scatter", x=month_dates(incomplete), y=incomplete["value"].to_list(),
+                mode="markers", showlegend=False, hoverinfo="skip",
+                marker=dict(symbol="circle-open", size=11, color=colour)))
+    shapes, annotations = period_marks(lang)
+    layout = base_layout(lang, shapes=shapes, annotations=annotations)
+    layout["xaxis"].update(type="date", tickformat="%Y", dtick="M12")
+    layout["yaxis"].update(title=dict(text=unit_label(indicator, mode, lang)), showgrid=True,
+                           gridcolor="#eceff3", zeroline=mode == "yoy",
+                           zerolinecolor="#9aa5b1", rangemode="tozero" if mode == "level"
+                           else "normal")
+    return dict(data=traces, layout=layout)
 
 
 def _hover(value, flag, indicator: str, mode: str, lang: str) -> str:
@@ -245,32 +258,35 @@ def legend_note(lang: str) -> html.P:
 
 
 def bar_figure(frame: pl.DataFrame, indicator: str, names: dict[str, str], own: str,
-               references: dict[str, float | None], lang: str) -> go.Figure:
-    """Ranked horizontal bars; the user's own area highlighted (colour, pattern and label)."""
+               references: dict[str, float | None], lang: str) -> dict:
+    """Ranked horizontal bars; the user's own area highlighted (colour, hatching and ▶)."""
     ranked = frame.filter(pl.col("value").is_not_null()).sort("value")
-    labels = [names.get(c, c) for c in ranked["area_code"]]
-    is_own = [c == own for c in ranked["area_code"]]
-    texts = [fmt_value(v, indicator, lang) for v in ranked["value"]]
-    fig = go.Figure(go.Bar(
-        x=ranked["value"].to_list(), y=[("▶ " if o else "") + n for n, o in
-                                        zip(labels, is_own, strict=True)],
-        orientation="h", text=texts, textposition="outside", cliponaxis=False,
+    codes = ranked["area_code"].to_list()
+    is_own = [c == own for c in codes]
+    bars = dict(
+        type="bar", orientation="h", x=ranked["value"].to_list(),
+        y=[("▶ " if o else "") + names.get(c, c) for c, o in zip(codes, is_own, strict=True)],
+        text=[fmt_value(v, indicator, lang) for v in ranked["value"]], textposition="outside",
+        cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False,
         marker=dict(color=[HIGHLIGHT if o else MUTED for o in is_own],
-                    pattern=dict(shape=["/" if o else "" for o in is_own],
-                                 fgcolor="#ffffff", size=6)),
-        hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
-    for (name, value), dash, where in zip(references.items(), ("dash", "dot"),
-                                          ("top", "bottom"), strict=False):
+                    pattern=dict(shape=["/" if o else "" for o in is_own], fgcolor="#ffffff",
+                                 size=6)))
+    shapes, annotations = [], []
+    for (name, value), dash, top in zip(references.items(), ("dash", "dot"), (True, False),
+                                        strict=False):
         if value is None:
             continue
-        fig.add_vline(x=value, line_dash=dash, line_color="#1f2933", line_width=1.5,
-                      annotation_text=f"{name} {fmt_value(value, indicator, lang)}",
-                      annotation_position=where, annotation_font=dict(size=11),
-                      annotation_bgcolor="rgba(255,255,255,0.85)")
-    height = max(260, 24 * ranked.height + 90)
-    fig.update_layout(**base_layout(lang, height, hovermode="closest"),
-                      xaxis_title=unit_label(indicator, "level", lang))
-    fig.update_layout(margin=dict(l=10, r=60, t=40, b=60))
-    fig.update_yaxes(automargin=True, tickfont=dict(size=12))
-    fig.update_xaxes(showgrid=True, gridcolor="#eceff3", rangemode="tozero")
-    return fig
+        shapes.append(dict(type="line", xref="x", yref="paper", x0=value, x1=value, y0=0, y1=1,
+                           line=dict(color="#1f2933", width=1.5, dash=dash)))
+        annotations.append(dict(
+            x=value, xref="x", yref="paper", y=1 if top else 0,
+            yanchor="bottom" if top else "top", showarrow=False, bgcolor="rgba(255,255,255,.85)",
+            text=f"{'┄' if dash == 'dash' else '┈'} {name} {fmt_value(value, indicator, lang)}",
+            font=dict(size=11)))
+    layout = base_layout(lang, max(260, 24 * ranked.height + 100), hovermode="closest",
+                         shapes=shapes, annotations=annotations,
+                         margin=dict(l=10, r=60, t=40, b=70))
+    layout["xaxis"].update(title=dict(text=unit_label(indicator, "level", lang)),
+                           showgrid=True, gridcolor="#eceff3", rangemode="tozero")
+    layout["yaxis"].update(tickfont=dict(size=12), ticks="")
+    return dict(data=[bars], layout=layout)

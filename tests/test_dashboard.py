@@ -148,7 +148,7 @@ def test_page_builders_show_the_fixture_values(sqlite_url):
     view = state.View(page="explorer", lang="fi", indicator="unemployed", areas=("091",),
                       start="2024-05", end="2024-07")
     _, figure, table, summary = explorer.build(view, data)
-    assert figure.data[0].y == (unemployed("091", 52), None, unemployed("091", 54))
+    assert figure["data"][0]["y"] == [unemployed("091", 52), None, unemployed("091", 54)]
     text = texts(table)
     assert "··" in text and f"{unemployed('091', 54):,}".replace(",", NBSP) in text
     cards = texts(overview.build(state.View(area="TRIALS", month="2024-12", lang="en"), data))
@@ -156,4 +156,4 @@ def test_page_builders_show_the_fixture_values(sqlite_url):
     cmp = state.View(page="compare", lang="en", scope="municipality", area="091",
                      month="2024-12", peers="size")
     _, bars, _, _ = compare.build(cmp, data)
-    assert len(bars.data[0].y) == 4  # all four municipalities are within the 15 nearest
+    assert len(bars["data"][0]["y"]) == 4  # all four municipalities are within the 15 nearest

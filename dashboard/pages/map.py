@@ -7,8 +7,10 @@ with its trial area's value.
 
 from __future__ import annotations
 
+import functools
+import json
+
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 import polars as pl
 from dash import Input, Output, State, dcc, html
 
@@ -29,6 +31,12 @@ from dashboard.state import View
 from trialmon.settings import get_settings
 
 NO_VALUE_GREY = "#d9dde3"
+GEOJSON_URL = "/geo/municipalities.geojson"
+
+
+@functools.cache
+def _geojson_bytes(path: str) -> bytes:
+    return json.dumps(load_boundaries(path), separators=(",", ":")).encode()
 
 
 def boundaries():
@@ -79,30 +87,32 @@ def municipality_values(frame: pl.DataFrame, view: View, data) -> pl.DataFrame:
     return members.join(frame, on="area_code", how="left")
 
 
-def figure(frame: pl.DataFrame, view: View, data, names: dict[str, str]) -> go.Figure:
+def figure(frame: pl.DataFrame, view: View, data, names: dict[str, str]) -> dict:
+    """A plain-dict choropleth; the boundaries load once from GEOJSON_URL (browser-cached)."""
     geo = boundaries()
-    fig = go.Figure()
     if not geo:
-        return fig
+        return dict(data=[], layout=charts.base_layout(view.lang, 200))
     lang = view.lang
     shaded = municipality_values(frame, view, data)
     known = shaded.filter(pl.col("value").is_not_null())
-    fig.add_trace(go.Choropleth(  # every boundary in grey: no data, suppressed or not a member
-        geojson=geo, locations=[f["id"] for f in geo["features"]],
+    outline = dict(  # every boundary in grey: no data, suppressed or not a member
+        type="choropleth", geojson=GEOJSON_URL, locations=[f["id"] for f in geo["features"]],
         z=[0] * len(geo["features"]), colorscale=[[0, NO_VALUE_GREY], [1, NO_VALUE_GREY]],
-        showscale=False, marker_line_color="white", marker_line_width=0.4, hoverinfo="skip"))
+        showscale=False, marker=dict(line=dict(color="white", width=0.4)), hoverinfo="skip")
     hover = [f"{names.get(a, a)}: {fmt_value(v, view.indicator, lang)}" for a, v in
              zip(known["area_code"], known["value"], strict=True)]
-    fig.add_trace(go.Choropleth(
-        geojson=geo, locations=known["municipality_code"].to_list(), z=known["value"].to_list(),
-        colorscale="Cividis", reversescale=True, marker_line_color="white",
-        marker_line_width=0.4, text=hover, hovertemplate="%{text}<extra></extra>",
+    values = dict(
+        type="choropleth", geojson=GEOJSON_URL, locations=known["municipality_code"].to_list(),
+        z=known["value"].to_list(), colorscale="Cividis", reversescale=True,
+        marker=dict(line=dict(color="white", width=0.4)), text=hover,
+        hovertemplate="%{text}<extra></extra>",
         colorbar=dict(title=dict(text=charts.unit_label(view.indicator, "level", lang)),
-                      thickness=12, len=0.7)))
-    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
-    fig.update_layout(**charts.base_layout(lang, 640, hovermode="closest"))
-    fig.update_layout(margin=dict(l=0, r=0, t=10, b=10))
-    return fig
+                      thickness=12, len=0.7))
+    layout = charts.base_layout(lang, 680, hovermode="closest",
+                                margin=dict(l=0, r=0, t=10, b=10),
+                                geo=dict(fitbounds="locations", visible=False,
+                                         projection=dict(type="mercator")))
+    return dict(data=[outline, values], layout=layout)
 
 
 def build(view: View, data):
@@ -143,6 +153,18 @@ def _cell(value, flag, view, lang):
 
 
 def register(app, data) -> None:
+    @app.server.get(GEOJSON_URL)
+    def municipalities_geojson():
+        import flask
+
+        geo = boundaries()
+        if not geo:
+            return flask.make_response(flask.jsonify(error="no boundaries configured"), 404)
+        response = flask.Response(_geojson_bytes(get_settings().boundaries_path),
+                                  mimetype="application/geo+json")
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
     @app.callback(
         Output("map-heading", "children"), Output("map-graph", "figure"),
         Output("map-table", "children"), Output("map-summary", "children"), url_output(),
