@@ -37,12 +37,10 @@ from etl.contract import (
     ROW,
     Rule,
     checked_plan,
-    compact,
-    duplicate_rule,
+    has_duplicates,
     municipality_month_spans,
     raw,
     raw_text,
-    stored_types,
 )
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
 from trialmon.errors import InputRejected, Problem
@@ -179,7 +177,7 @@ def _check_utf8(path: Path) -> None:
     Reads in chunks, so a large file is never held in memory; a multi-byte
     character split across two chunks is carried over, not mistaken for an error.
     """
-    offset, newlines, carry = 0, 0, b""
+    newlines, carry = 0, b""
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
             data = carry + chunk
@@ -191,7 +189,6 @@ def _check_utf8(path: Path) -> None:
                     _reject_bad_byte(path, data, error.start, error.end, newlines)
                 good, carry = data[:error.start], data[error.start:]
             newlines += good.count(b"\n")
-            offset += len(good)
     if carry:
         _reject_bad_byte(path, carry, 0, len(carry), newlines)
 
@@ -249,22 +246,22 @@ def municipality_validity(url: str) -> pl.DataFrame:
 
 
 def _validate(name: str, scan: pl.LazyFrame, context: _Context) -> pl.DataFrame:
-    """The source's rows (compact: see contract.compact), or _Rejected with the first problems.
+    """The source's rows in their stored types, or _Rejected with the first problems.
 
-    The row-local rules run in one streaming pass that keeps only the parsed,
-    compact columns; the duplicate rule then runs on that frame.
+    The row-local rules run in one streaming pass that keeps only the parsed
+    columns and one flag; the duplicate rule then runs on that frame.
     """
     plan, rules = checked_plan(scan, context.current_month, context.municipality_spans,
                                row_local=True)
     flags = [f"__rule_{i}" for i in range(len(rules))]
     try:
-        frame = (plan.select(*compact(), pl.any_horizontal(flags).alias("__bad"))
+        frame = (plan.select(*COLUMNS, pl.any_horizontal(flags).alias("__bad"))
                  .collect(engine="streaming"))
     except (pl.exceptions.PolarsError, OSError) as error:
         raise _file_problem(name, f"cannot be read ({_first_line(error)})") from None
     if frame.is_empty():
         raise _file_problem(name, "no data rows (only a header)")
-    if frame["__bad"].any() or frame.select(duplicate_rule().broken.any()).item():
+    if frame["__bad"].any() or has_duplicates(frame):
         full_plan, all_rules = checked_plan(scan, context.current_month,
                                             context.municipality_spans)
         raise _locate_problems(name, full_plan, all_rules, scan)
@@ -353,7 +350,7 @@ def _load(url: str, sources: list[tuple[str, pl.LazyFrame]], rejected: list[_Rej
 
 @dataclass(frozen=True)
 class _Delivery:
-    """One month of one source, validated (compact columns)."""
+    """One month of one source, validated."""
 
     source: str
     month: str
@@ -362,7 +359,7 @@ class _Delivery:
 
 def _deliveries(source: str, frame: pl.DataFrame) -> list[_Delivery]:
     """Split a validated frame by month (zero-copy slices when months are contiguous)."""
-    spans = (frame.select(pl.col("month").cast(pl.String)).with_row_index("i")
+    spans = (frame.select("month").with_row_index("i")
              .group_by("month").agg(first=pl.col("i").min(), last=pl.col("i").max(), n=pl.len())
              .sort("month"))
     out = []
@@ -414,7 +411,8 @@ class _Writer:
         if self.sqlite:
             self.cursor.adbc_statement.set_options(
                 **{"adbc.sqlite.query.batch_rows": str(1 << 30)})  # infer types from all rows
-            for pragma in ("cache_size=-262144", "temp_store=MEMORY"):
+            # a bigger page cache, and helper threads for sorting when the index is rebuilt
+            for pragma in ("cache_size=-262144", "temp_store=MEMORY", "threads=2"):
                 self.cursor.execute(f"PRAGMA {pragma}")
         return self
 
@@ -452,8 +450,7 @@ class _Writer:
     # ----------------------------------------------------------------- one month
 
     def write_month(self, delivery: _Delivery) -> MonthOutcome:
-        month, source = delivery.month, delivery.source
-        rows = stored_types(delivery.rows)
+        month, source, rows = delivery.month, delivery.source, delivery.rows
         digest = content_hash(rows)
         current = self._current_vintage(month)
         if current is None:
