@@ -42,7 +42,17 @@ def create_app(url: str) -> dash.Dash:
     _register_routing(app, data)
     for page in (overview, explorer, compare, map_page, downloads):
         page.register(app, data)
+    warm_up(data)
     return app
+
+
+def warm_up(data: Data) -> None:
+    """Read the small reference slices, catalogs, locale data and boundaries once at start,
+    so that the first visitor does not pay for them."""
+    data.areas(), data.months(), data.status()
+    for lang in LANGS:
+        t(lang, "Overview"), i18n.fmt_number(1.5, 1, lang), i18n.fmt_month("2024-01", lang)
+    map_page.boundaries()
 
 
 def shell() -> html.Div:

@@ -20,7 +20,13 @@ import polars as pl
 import pytest
 
 from tests.conftest import SHARED_DATA
-from tests.test_dashboard_fixture import MONTHS, publish_fixture, unemployed, unemployed_share
+from tests.test_dashboard_fixture import (
+    MONTHS,
+    publish_fixture,
+    rows,
+    unemployed,
+    unemployed_share,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -261,6 +267,14 @@ def test_download_a_zip_and_read_it_back(server, browser, downloads_dir):
                                        unemployed("091", I_2024_07)]
     assert data["flag"].to_list()[1] == "suppressed"
     assert meta["synthetic"] is True and meta["row_count"] == 3
+
+    browser.find_element(By.ID, "dl-bulk").click()  # everything, as Parquet
+    wait(browser, lambda d: (downloads_dir / "trialmon-all.zip").exists(), 30)
+    wait(browser, lambda d: not list(downloads_dir.glob("*.crdownload")), 30)
+    bulk = zipfile.ZipFile(downloads_dir / "trialmon-all.zip")
+    table = pl.read_parquet(io.BytesIO(bulk.read(next(n for n in bulk.namelist()
+                                                       if n.endswith(".parquet")))))
+    assert table.height == len(rows())  # every published cell of the fixture
 
 
 def test_definitions_and_status_pages(server, browser):
