@@ -48,6 +48,9 @@ _UNKNOWN_ARC_COST = 1e-6
 # t is unemployed in t-1). Far below 1 even summed over the longest path.
 _TIE_BREAK = 1e-9
 CHUNK_CELLS = 1_000_000
+# The cost of a target's own edges while a cycle through it is sought: a path that
+# would need it is no path (a distance this large means "not reachable").
+_UNREACHABLE = 1e15
 
 
 # Published measures that are exact sums of other published measures, cell by cell.
@@ -78,7 +81,7 @@ def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5, *,
     flags = np.zeros(cells.height, dtype=bool)
     indexed = cells.select(*CELL_COLUMNS[:-1], pl.col("value").cast(pl.Int64)).with_row_index("_row")
     for months in _month_chunks(cells):
-        grid = _grid(indexed.filter(pl.col("month").is_in(months)), arcs, nodes_per_month,
+        grid = _grid(indexed.filter(pl.col("month").is_in(months.implode())), arcs, nodes_per_month,
                      threshold)
         suppressed = _secondary_suppression(grid)
         rows = grid.get_column("_row").fill_null(-1).cast(pl.Int64).to_numpy()
@@ -246,8 +249,8 @@ def _grid(cells: pl.DataFrame, arcs: pl.DataFrame, nodes_per_month: pl.DataFrame
     """[_row, _slice, tail, head (global node ids), value, _free, _primary, _candidate].
 
     Rows from ``cells`` (which carry their row number ``_row``) come first; then the
-    arcs of areas that have a relation but no cell in a slice (unknown to the attacker, never a secret). A null
-    area value is such a free arc too; a null municipality value is a known nothing
+    arcs of areas that have a relation but no cell in a slice (unknown to the attacker,
+    never a secret). A null area value is such a free arc too; a null municipality value is a known nothing
     (the roll-up makes a slice null everywhere at once). Cells outside every relation
     get tail = head and never take part.
     """
@@ -260,21 +263,22 @@ def _grid(cells: pl.DataFrame, arcs: pl.DataFrame, nodes_per_month: pl.DataFrame
             (pl.col("n_nodes").cum_sum() - pl.col("n_nodes")).alias("_offset"),
         )
     )
-    keys = [*SLICE_KEYS, "area_type", "area_code"]
+    slice_ids = slices.lazy().select(*SLICE_KEYS, "_slice", "_offset")
     present = (
-        cells.lazy().select("_row", *keys, "value")
+        cells.lazy().select("_row", *SLICE_KEYS, "area_type", "area_code", "value")
         .join(arcs.lazy(), on=AREA_KEYS, how="left")
+        .join(slice_ids, on=SLICE_KEYS)
+        .collect()
+        .lazy()
     )
     absent = (
-        slices.lazy().select(SLICE_KEYS)
-        .join(arcs.lazy().filter(pl.col("area_type") != "municipality"), on="month")
-        .join(cells.lazy().select(keys), on=keys, how="anti")
+        slice_ids.join(arcs.lazy().filter(pl.col("area_type") != "municipality"), on="month")
+        .join(present.select("_slice", "_arc_rank"), on=["_slice", "_arc_rank"], how="anti")
         .with_columns(pl.lit(None, pl.UInt32).alias("_row"), pl.lit(None, pl.Int64).alias("value"))
     )
     is_area = pl.col("area_type") != "municipality"
     return (
         pl.concat([present, absent.select(present.collect_schema().names())])
-        .join(slices.lazy().select(*SLICE_KEYS, "_slice", "_offset"), on=SLICE_KEYS)
         .select(
             "_row", "_slice", "_arc_rank",
             (pl.col("_offset") + pl.col("tail").fill_null(0)).alias("tail"),
@@ -313,7 +317,7 @@ def _secondary_suppression(grid: pl.DataFrame) -> np.ndarray:
     suppressed = grid.get_column("_primary").to_numpy().copy()
     paths = _CyclePaths(slice_id, tail, head, value, free,
                         grid.get_column("_candidate").to_numpy(),
-                        grid.get_column("_arc_rank").fill_null(0).to_numpy())
+                        grid.get_column("_arc_rank").fill_null(0).to_numpy(), suppressed)
     active = np.zeros(int(slice_id.max(initial=-1)) + 1, dtype=bool)
     active[slice_id[suppressed & in_network]] = True
     while active.any():
@@ -323,7 +327,7 @@ def _secondary_suppression(grid: pl.DataFrame) -> np.ndarray:
         active[:] = False
         active[slice_id[exposed]] = True
         for targets in _one_per_slice(exposed, slice_id):
-            suppressed[paths.close(targets, suppressed)] = True
+            suppressed[paths.close(targets)] = True
     return suppressed
 
 
@@ -445,15 +449,15 @@ class _CyclePaths:
     For a target arc t -> h the cycle is t -> h followed by a cheapest path h -> t
     that avoids the target itself: an unknown arc costs almost nothing, a published
     arc costs its value, and an arc may be walked backwards only if its value is >= 2
-    (it must stay >= 1 when the attacker's alternative lowers it) or it is free. The
-    edges are built and sorted once; each call only re-prices them. Slices are
-    disjoint, so one multi-source Dijkstra serves them all.
+    (it must stay >= 1 when the attacker's alternative lowers it) or it is free.
+    Parallel arcs (same ends, same direction) collapse into one graph edge carrying
+    the cheapest of them. The graph is built once; an arc hidden later only lowers
+    its edges' costs, and a target is taken out of its edges for one search only.
+    Slices are disjoint, so one multi-source Dijkstra serves them all.
     """
 
-    def __init__(self, slice_id, tail, head, value, free, candidate, rank):
-        self.slice_id, self.tail, self.head, self.rank = slice_id, tail, head, rank
-        self.value, self.free, self.candidate = value, free, candidate
-        self.is_target = np.zeros(tail.size, dtype=bool)
+    def __init__(self, slice_id, tail, head, value, free, candidate, rank, suppressed):
+        self.slice_id, self.tail, self.head, self.candidate = slice_id, tail, head, candidate
         walkable = np.flatnonzero(candidate | (free & (tail != head)))
         two_way = free[walkable] | (value[walkable] >= 2)
         src = np.concatenate([tail[walkable], head[walkable[two_way]]])
@@ -461,58 +465,88 @@ class _CyclePaths:
         self.n = int(max(tail.max(initial=0), head.max(initial=0))) + 1
         key = src.astype(np.int64) * self.n + dst
         order = np.argsort(key, kind="stable")
-        self.key = key[order]
-        self.arc = np.concatenate([walkable, walkable[two_way]])[order]
-        n_slices = int(slice_id.max(initial=-1)) + 1
-        edge_slice = slice_id[self.arc]
-        self.start = np.searchsorted(edge_slice, np.arange(n_slices))
-        self.stop = np.searchsorted(edge_slice, np.arange(n_slices), side="right")
+        key = key[order]
+        self.edge_arc = np.concatenate([walkable, walkable[two_way]])[order]
+        unknown = suppressed[self.edge_arc] | free[self.edge_arc]
+        published_cost = value[self.edge_arc] + rank[self.edge_arc] * _TIE_BREAK
+        self.edge_cost = np.where(unknown, _UNKNOWN_ARC_COST, published_cost)
+        boundary = np.r_[True, key[1:] != key[:-1]] if key.size else np.zeros(0, bool)
+        self.group_of_edge = np.cumsum(boundary) - 1
+        self.group_start = np.r_[np.flatnonzero(boundary), key.size]
+        self.group_key = key[boundary]
+        self.group_arc, group_cost = _cheapest_of_groups(
+            self.edge_cost, self.edge_arc, self.group_of_edge, self.group_start[:-1])
+        indptr = np.r_[0, np.cumsum(np.bincount(self.group_key // self.n, minlength=self.n))]
+        self.graph = sparse.csr_matrix((group_cost, self.group_key % self.n, indptr),
+                                       shape=(self.n, self.n))
+        self.edges_of_arc = [np.full(tail.size, -1), np.full(tail.size, -1)]
+        is_forward = np.r_[np.ones(walkable.size, bool), np.zeros(int(two_way.sum()), bool)][order]
+        self.edges_of_arc[0][self.edge_arc[is_forward]] = np.flatnonzero(is_forward)
+        self.edges_of_arc[1][self.edge_arc[~is_forward]] = np.flatnonzero(~is_forward)
+        edge_slice = slice_id[self.edge_arc]
+        self.slice_start = np.searchsorted(edge_slice, np.arange(int(slice_id.max(initial=-1)) + 1))
+        self.slice_stop = np.searchsorted(edge_slice, np.arange(self.slice_start.size), "right")
 
-    def close(self, targets: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
-        """Published arcs to suppress so that every target arc lies on a cycle."""
-        edges = self._edges_of(self.slice_id[targets])
-        arc = self.arc[edges]
-        cost = np.where(suppressed[arc] | self.free[arc], _UNKNOWN_ARC_COST,
-                        self.value[arc] + self.rank[arc] * _TIE_BREAK)
-        self.is_target[targets] = True
-        cost[self.is_target[arc]] = np.inf
-        self.is_target[targets] = False
-        key, group_arc, group_cost = _cheapest_parallel(self.key[edges], arc, cost)
-        usable = np.isfinite(group_cost)
-        key, group_arc, group_cost = key[usable], group_arc[usable], group_cost[usable]
-        src, dst = key // self.n, key % self.n
-        indptr = np.r_[0, np.cumsum(np.bincount(src, minlength=self.n))]
-        graph = sparse.csr_matrix((group_cost, dst, indptr), shape=(self.n, self.n))
+    def close(self, targets: np.ndarray) -> np.ndarray:
+        """Published arcs to hide so that every target arc lies on a cycle (now hidden)."""
+        groups, saved_cost, saved_arc = self._take_out(targets)
         start, goal = self.head[targets], self.tail[targets]
-        dist, pred, _ = csgraph.dijkstra(graph, directed=True, indices=start, min_only=True,
-                                         return_predecessors=True)
-        on_path = _walk_back(goal, start, pred, key, group_arc, self.n)
-        chosen = on_path[self.candidate[on_path] & ~suppressed[on_path]]
-        stranded = self.slice_id[targets[~np.isfinite(dist[goal])]]
+        dist, pred, _ = csgraph.dijkstra(self.graph, directed=True, indices=start,
+                                         min_only=True, return_predecessors=True)
+        reached = dist[goal] < _UNREACHABLE
+        on_path = _walk_back(goal[reached], start, pred, self.group_key, self.group_arc, self.n)
+        self.graph.data[groups], self.group_arc[groups] = saved_cost, saved_arc
+        chosen = on_path[self.candidate[on_path]]
+        stranded = self.slice_id[targets[~reached]]
         if stranded.size:  # impossible for consistent sums; then hide the whole slice
-            everything = self.arc[self._edges_of(stranded)]
+            everything = self.edge_arc[_ranges(self.slice_start[stranded],
+                                               self.slice_stop[stranded])]
             chosen = np.concatenate([chosen, everything[self.candidate[everything]]])
+        self._hide(np.unique(chosen))
         return chosen
 
-    def _edges_of(self, slices: np.ndarray) -> np.ndarray:
-        """Indices of the (key-sorted, slice-contiguous) edges of the given slices."""
-        start, stop = self.start[slices], self.stop[slices]
-        length = stop - start
-        offsets = np.repeat(start - np.r_[0, np.cumsum(length)[:-1]], length)
-        return np.arange(int(length.sum())) + offsets
+    def _take_out(self, targets):
+        """Re-price the targets' edge groups without the targets; returns what to restore."""
+        edges = np.concatenate([e[targets] for e in self.edges_of_arc])
+        groups = np.unique(self.group_of_edge[edges[edges >= 0]])
+        saved = self.graph.data[groups].copy(), self.group_arc[groups].copy()
+        members = _ranges(self.group_start[groups], self.group_start[groups + 1])
+        cost = self.edge_cost[members]
+        cost[np.isin(self.edge_arc[members], targets)] = _UNREACHABLE * 10
+        local_group = np.repeat(np.arange(groups.size),
+                                self.group_start[groups + 1] - self.group_start[groups])
+        starts = np.r_[0, np.cumsum(self.group_start[groups + 1] - self.group_start[groups])[:-1]]
+        arc, cheapest = _cheapest_of_groups(cost, self.edge_arc[members], local_group,
+                                            starts.astype(np.int64))
+        self.graph.data[groups], self.group_arc[groups] = cheapest, arc
+        return groups, *saved
+
+    def _hide(self, arcs: np.ndarray) -> None:
+        """Arcs just suppressed: their edges cost next to nothing from now on."""
+        for edges in self.edges_of_arc:
+            edge = edges[arcs]
+            edge = edge[edge >= 0]
+            self.edge_cost[edge] = _UNKNOWN_ARC_COST
+            group = self.group_of_edge[edge]
+            self.graph.data[group] = _UNKNOWN_ARC_COST
+            self.group_arc[group] = self.edge_arc[edge]
 
 
-def _cheapest_parallel(key: np.ndarray, arc: np.ndarray, cost: np.ndarray):
-    """Per distinct sorted key: the key, the arc of its cheapest edge, and that cost."""
-    if key.size == 0:
-        return key, arc, cost
-    boundary = np.r_[True, key[1:] != key[:-1]]
-    group = np.cumsum(boundary) - 1
-    starts = np.flatnonzero(boundary)
+def _cheapest_of_groups(cost, arc, group, starts):
+    """Per group of consecutive edges: the arc of its cheapest edge and that cost."""
+    if cost.size == 0:
+        return arc[:0], cost[:0]
     group_cost = np.minimum.reduceat(cost, starts)
     cheapest = np.flatnonzero(cost == group_cost[group])
     first = cheapest[np.r_[True, group[cheapest][1:] != group[cheapest][:-1]]]
-    return key[starts], arc[first], group_cost
+    return arc[first], group_cost
+
+
+def _ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """The concatenated index ranges [start_i, stop_i)."""
+    length = stop - start
+    offsets = np.repeat(start - np.r_[0, np.cumsum(length)[:-1]], length)
+    return np.arange(int(length.sum())) + offsets
 
 
 def _walk_back(goal, start, pred, keys, key_arc, n) -> np.ndarray:
