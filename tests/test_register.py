@@ -341,6 +341,27 @@ def test_one_bad_file_rejects_the_good_one_too(db, tmp_path):
     assert dump(db) == before == ([], [])
 
 
+def test_a_month_split_over_two_files_is_rejected(db, tmp_path):
+    first = write_csv(tmp_path / "a.csv", example_lines()[:5])
+    second = write_csv(tmp_path / "b.csv", example_lines()[5:11])  # 2024-01 again
+    with pytest.raises(InputRejected) as rejected:
+        load_register_files(db, [first, second], progress=False)
+    assert f"{second}, column 'month': value '2024-01': month also in {first}" in str(
+        rejected.value)
+    assert dump(db) == ([], [])
+
+
+def test_frames_are_checked_like_files(db):
+    frame = typed_example().with_columns(
+        pl.when(pl.int_range(pl.len()) == 12).then(pl.lit("X")).otherwise(pl.col("sex"))
+        .alias("sex"))
+    with pytest.raises(InputRejected) as rejected:
+        load_register_frames(db, [("demo:2024", frame)], progress=False)
+    assert str(rejected.value).splitlines()[1].strip() == (
+        "demo:2024, row 13, column 'sex': value 'X': must be M or F")
+    assert dump(db) == ([], [])
+
+
 # --------------------------------------------------------------------------- atomicity
 
 KILL_SCRIPT = textwrap.dedent("""
