@@ -17,15 +17,18 @@ import time
 import numpy as np
 import polars as pl
 
+from indicators import registry
 from indicators.disclosure import protect
 
 N_MUNIS, N_REGIONS, N_TRIALS = 310, 19, 25
 POPULATIONS = {"all": 1.0, "target_group": 0.45, "trial_customers": 0.25}
 GROUPS = {"all": 1.0, "under_30": 0.2, "foreign_language": 0.08, "no_earnings_related": 0.35}
 POPULATION_GROUPS = [(p, g) for p in POPULATIONS for g in GROUPS]  # 12 combinations
-MEASURES = {f"m{k:02d}": share for k, share in enumerate(
-    [1.0, 0.6, 0.05, 0.2, 0.25, 0.06, 0.05, 0.1, 0.85, 0.07, 0.6, 0.04, 0.05, 0.5, 0.45,
-     0.03, 0.02])}
+# The registry's 17 measures with a rough share of jobseekers each;
+# unemployed_or_in_services is then made exactly unemployed + in_services.
+MEASURES = dict(zip(registry.MEASURES, [
+    1.0, 0.6, 0.05, 0.2, 0.25, 0.06, 0.05, 0.1, 0.85, 0.07, 0.6, 0.04, 0.05, 0.5, 0.45,
+    0.03, 0.02], strict=True))
 
 
 def geography(rng: np.random.Generator) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
@@ -56,6 +59,10 @@ def cells_for(months: list[str], rng: np.random.Generator):
     trial_customer = np.array([p == "trial_customers" for p, _, _ in keys])
     lam = np.where(trial_customer[None, :, None] & ~in_trial[None, None, :], 0.0, lam)
     values = rng.poisson(lam)
+    for k, (p, g, m) in enumerate(keys):
+        if m == "unemployed_or_in_services":
+            values[:, k] = (values[:, keys.index((p, g, "unemployed"))]
+                            + values[:, keys.index((p, g, "in_services"))])
     pops, groups, measures = zip(*keys, strict=True)
     municipal = pl.DataFrame({
         "month": np.repeat(months, len(keys) * N_MUNIS),
@@ -93,7 +100,8 @@ def run(cells: pl.DataFrame, members: pl.DataFrame, label: str) -> None:
                     (pl.col("suppressed") & (pl.col("value") >= 5)).sum().alias("secondary"))
                .sort("area_type"))
     print("  secondary by area type: " + ", ".join(
-        f"{r['area_type']} {r['secondary']:,}/{r['cells']:,}" for r in by_type.iter_rows(named=True)))
+        f"{r['area_type']} {r['secondary']:,}/{r['cells']:,}"
+        for r in by_type.iter_rows(named=True)))
 
 
 def main() -> None:

@@ -2,12 +2,14 @@
 
 Interface:
 
-* ``protect(cells, members, threshold=5) -> pl.DataFrame``
-  ``cells``: [month, area_type, area_code, population, group, measure, value (Int64, may be null)]
-  with every area type, municipality cells included; ``members``: [month, area_type,
-  area_code, municipality_code] for every non-municipality area. Returns ``cells`` with a
-  Boolean column ``suppressed``: primary (1 <= value < threshold) plus secondary
-  suppression so that no suppressed value can be recovered from the published ones.
+* ``protect(cells, members, threshold=5, *, sums=None) -> pl.DataFrame``
+  ``cells``: [month, area_type, area_code, population, group, measure, value (Int64,
+  may be null)], one row per cell, with every area type, municipality cells included;
+  ``members``: [month, area_type, area_code, municipality_code] for every
+  non-municipality area. Returns ``cells`` with a Boolean column ``suppressed``:
+  primary (1 <= value < threshold) plus secondary suppression so that no suppressed
+  value can be recovered from the published ones. ``sums``: measures that are sums
+  of other measures cell by cell (default ``SUM_IDENTITIES``).
 
 Why a flow network (docs/disclosure.md has the full argument). In one slice
 (month, population, group, measure) every relation says "area = sum of its member
@@ -22,8 +24,8 @@ can always grow; it can shrink only if its value is >= 2). That test is exact (i
 what an integer or linear programme would find, since network matrices are totally
 unimodular) and it vectorises over all slices at once: strongly connected components
 plus a bridge test. Complementary suppressions are chosen as a cheapest path closing a
-cycle through each exposed arc (cost = the value hidden), one per slice and round,
-until no slice has an exposed arc.
+cycle through each exposed arc (cost = the value hidden), one exposed arc of every
+slice per Dijkstra run, and the audit is repeated until it finds nothing.
 """
 
 from __future__ import annotations
@@ -79,10 +81,11 @@ def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5, *,
     _check_input(cells, members, threshold)
     arcs, nodes_per_month = _network(members)
     flags = np.zeros(cells.height, dtype=bool)
-    indexed = cells.select(*CELL_COLUMNS[:-1], pl.col("value").cast(pl.Int64)).with_row_index("_row")
+    indexed = cells.select(*CELL_COLUMNS[:-1], pl.col("value").cast(pl.Int64))
+    indexed = indexed.with_row_index("_row")
     for months in _month_chunks(cells):
-        grid = _grid(indexed.filter(pl.col("month").is_in(months.implode())), arcs, nodes_per_month,
-                     threshold)
+        chunk = indexed.filter(pl.col("month").is_in(months.implode()))
+        grid = _grid(chunk, arcs, nodes_per_month, threshold)
         suppressed = _secondary_suppression(grid)
         rows = grid.get_column("_row").fill_null(-1).cast(pl.Int64).to_numpy()
         from_cells = rows >= 0
@@ -121,7 +124,8 @@ def _share_sum_patterns(cells: pl.DataFrame, flags: np.ndarray,
             .select("_row", "_part_hidden")
             .collect()
         )
-        flags[shared.get_column("_row").to_numpy()] = shared.get_column("_part_hidden").to_numpy()
+        rows = shared.get_column("_row").to_numpy()
+        flags[rows] = shared.get_column("_part_hidden").to_numpy()
     return flags
 
 
@@ -250,9 +254,9 @@ def _grid(cells: pl.DataFrame, arcs: pl.DataFrame, nodes_per_month: pl.DataFrame
 
     Rows from ``cells`` (which carry their row number ``_row``) come first; then the
     arcs of areas that have a relation but no cell in a slice (unknown to the attacker,
-    never a secret). A null area value is such a free arc too; a null municipality value is a known nothing
-    (the roll-up makes a slice null everywhere at once). Cells outside every relation
-    get tail = head and never take part.
+    never a secret). A null area value is such a free arc too; a null municipality
+    value is a known nothing (the roll-up makes a slice null everywhere at once).
+    Cells outside every relation get tail = head and never take part.
     """
     slices = (
         cells.select(SLICE_KEYS).unique().sort(SLICE_KEYS)
@@ -274,7 +278,8 @@ def _grid(cells: pl.DataFrame, arcs: pl.DataFrame, nodes_per_month: pl.DataFrame
     absent = (
         slice_ids.join(arcs.lazy().filter(pl.col("area_type") != "municipality"), on="month")
         .join(present.select("_slice", "_arc_rank"), on=["_slice", "_arc_rank"], how="anti")
-        .with_columns(pl.lit(None, pl.UInt32).alias("_row"), pl.lit(None, pl.Int64).alias("value"))
+        .with_columns(pl.lit(None, pl.UInt32).alias("_row"),
+                      pl.lit(None, pl.Int64).alias("value"))
     )
     is_area = pl.col("area_type") != "municipality"
     return (
