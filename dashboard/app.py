@@ -59,7 +59,7 @@ def shell() -> html.Div:
     """The static frame; the header and page are filled in from the address."""
     return html.Div([
         dcc.Location(id="url", refresh=False),
-        dcc.Store(id="lang-sink"),
+        dcc.Store(id="lang-sink"), dcc.Store(id="view-search"),
         html.Header(id="header", className="site-header"),
         html.Div(id="banner"),
         html.Main([html.Div(id="notices"), dcc.Loading(html.Div(id="page"), type="dot",
@@ -114,13 +114,19 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
     @app.callback(Output("header", "children"), Output("banner", "children"),
                   Output("notices", "children"), Output("page", "children"),
                   Output("footer", "children"),
-                  Input("url", "pathname"), State("url", "search"))
-    def route(pathname, search):
+                  Input("url", "pathname"), Input("url", "search"), State("view-search", "data"))
+    def route(pathname, search, written):
+        if dash.ctx.triggered_prop_ids.keys() == {"url.search"} and search == written:
+            raise dash.exceptions.PreventUpdate  # the page itself wrote its state
         view, notices = parse(pathname, search, data.areas()["area_code"].to_list(),
                               data.months())
         body = PAGE_LAYOUTS[view.page](view, data)
         return (header(view.lang, view.page, search), banner(view.lang, data),
                 notice_box(notices), body, footer(view.lang))
+
+    app.clientside_callback(
+        "function(search) { return search ? search : window.dash_clientside.no_update; }",
+        Output("url", "search"), Input("view-search", "data"), prevent_initial_call=True)
 
     app.clientside_callback(
         """function(pathname) {

@@ -194,6 +194,22 @@ def test_a_copied_address_reproduces_the_view(server, browser):
     assert browser.current_url == address
 
 
+def test_back_button_and_keyboard(server, browser):
+    open_page(browser, server, "/en/explorer?indicator=unemployed_share&areas=TRIALS&tab=table",
+              "#ex-data-table")
+    wait_text(browser, "#ex-heading", "Unemployed share")
+    select = browser.find_element(By.ID, "ex-indicator")
+    select.send_keys("Laid")  # keyboard only: type-ahead picks "Laid off"
+    wait(browser, lambda d: "indicator=laid_off&" in d.current_url)
+    wait(browser, lambda d: "Unemployed share" not in text_of(d, "#ex-heading"))
+    browser.back()
+    wait(browser, lambda d: "indicator=unemployed_share" in d.current_url)
+    wait_text(browser, "#ex-heading", "Unemployed share")
+    assert Select(browser.find_element(By.ID, "ex-indicator")).first_selected_option \
+        .get_attribute("value") == "unemployed_share"
+    assert console_errors(browser) == []
+
+
 def test_bad_parameters_fall_back_with_a_notice(server, browser):
     open_page(browser, server, "/en/explorer?indicator=nonsense&areas=XX9&mode=up", ".alert")
     notices = text_of(browser, "#notices")

@@ -12,8 +12,9 @@ def lang_of(pathname: str | None) -> str:
 
 
 def url_output():
-    """Each page writes its own controls' state into the address (no reload)."""
-    return Output("url", "search", allow_duplicate=True)
+    """Each page writes its controls' state to the `view-search` store; one callback copies
+    it into the address (no reload), so the router can tell such writes from Back/Forward."""
+    return Output("view-search", "data", allow_duplicate=True)
 
 
 def search_of(page: str, lang: str, **fields) -> str:
