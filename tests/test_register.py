@@ -294,6 +294,21 @@ def test_non_utf8_bytes_name_the_row(loaded, tmp_path):
     _assert_rejected(loaded, path, ["row 3", "not UTF-8", "0xe4", "line 4"])
 
 
+def test_utf8_check_reads_in_chunks_without_splitting_characters(db, tmp_path, monkeypatch):
+    import etl.register
+
+    monkeypatch.setattr(etl.register, "_CHUNK", 5)  # every 5 bytes: many splits of 'Ä'
+    lines = [set_field([f], 1, "person_id", f"ÄÖ{f[1]}Å")[0] for f in example_lines()]
+    path = write_csv(tmp_path / "umlauts.csv", lines)
+    assert load_register_files(db, [path], progress=False).changed_months == {"2024-01",
+                                                                              "2024-02"}
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(path.read_bytes().replace("ÄÖP000009Å".encode(), b"\xc3P000009"))
+    with pytest.raises(InputRejected) as rejected:
+        load_register_files(db, [bad], progress=False)
+    assert "row 9" in str(rejected.value) and "line 10" in str(rejected.value)
+
+
 def test_empty_file(loaded, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
