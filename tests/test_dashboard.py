@@ -157,3 +157,25 @@ def test_page_builders_show_the_fixture_values(sqlite_url):
                      month="2024-12", peers="size")
     _, bars, _, _ = compare.build(cmp, data)
     assert len(bars["data"][0]["y"]) == 4  # all four municipalities are within the 15 nearest
+
+
+def test_download_zip_holds_the_file_and_its_metadata(sqlite_url):
+    import io
+    import json
+    import zipfile
+
+    import polars as pl
+
+    from dashboard.api import download_zip
+    from indicators.export import ExportQuery, query_table
+
+    url = publish_fixture(sqlite_url)
+    query = ExportQuery(indicators=("unemployed",), areas=("091",), start="2024-06",
+                        end="2024-06", lang="fi")
+    archive = zipfile.ZipFile(io.BytesIO(download_zip(query_table(url, query), query, "xlsx")))
+    names = sorted(archive.namelist())
+    assert names == ["trialmon-synthetic-demo.xlsx", "trialmon-synthetic-demo.xlsx.metadata.json"]
+    sheet = pl.read_excel(io.BytesIO(archive.read(names[0])), sheet_name="data")
+    assert sheet["area_name"].to_list() == ["Helsinki"] and sheet["flag"].to_list() == [
+        "suppressed"] and sheet["value"].to_list() == [None]
+    assert json.loads(archive.read(names[1]))["language"] == "fi"

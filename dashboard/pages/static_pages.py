@@ -82,11 +82,13 @@ def status(view: View, data) -> html.Div:
     register = frame.filter(pl.col("source") == "register")
     months = register["month"].sort()
     synthetic = frame["synthetic"].any()
-    head = html.Tr([html.Th(t(lang, h), scope="col") for h in
-                    ("Month", "Source", "Loaded", "Revision", "Rows", "Rows changed",
-                     "Computed", "Synthetic")])
+    numeric = {"Revision", "Rows", "Rows changed"}
+    head = html.Tr([html.Th(t(lang, h), scope="col", className="num" if h in numeric else None)
+                    for h in ("Month", "Source", "Loaded", "Revision", "Rows", "Rows changed",
+                              "Computed", "Synthetic")])
     rows = [html.Tr([
-        html.Th(r["month"], scope="row"), html.Td(t(lang, r["source"])),
+        html.Th(r["month"], scope="row"), html.Td(t(lang, "Register extract") if r["source"] == "register"
+                                            else t(lang, "Statistics Finland, table tyonv/12r5")),
         html.Td(_when(r["vintage"])), html.Td(str(r["revision"]), className="num"),
         html.Td(fmt_number(r["row_count"], 0, lang), className="num"),
         html.Td(fmt_number(r["rows_changed"], 0, lang), className="num"),
