@@ -47,6 +47,7 @@ from trialmon.errors import InputRejected, Problem
 from trialmon.schema import MICRODATA, area, vintage
 
 MAX_PROBLEMS = 20  # problems located row by row; the total is always counted
+KEEP_ROWS = 10_000_000  # validated rows held in memory until written (about 1.5 GB)
 PARQUET_MAGIC = b"PAR1"
 _CHUNK = 1 << 24
 
@@ -290,10 +291,23 @@ def _locate_problems(name: str, plan: pl.LazyFrame, rules: list[Rule],
     return _Rejected(problems[:MAX_PROBLEMS], total)
 
 
+@dataclass
+class _Validated:
+    """A source that passed validation. Its rows are kept while the load's rows fit in
+    KEEP_ROWS; beyond that they are dropped and read (and checked) again when written,
+    so loading many months at once needs the memory of a few, not of all."""
+
+    name: str
+    scan: pl.LazyFrame
+    months: list[str]
+    rows: int
+    frame: pl.DataFrame | None
+
+
 def _validate_all(sources: list[tuple[str, pl.LazyFrame]], context: _Context,
-                  progress: bool, rejected: list[_Rejected]) -> list[tuple[str, pl.DataFrame]]:
+                  progress: bool, rejected: list[_Rejected]) -> list[_Validated]:
     """Every source validated; the whole set rejected if any source has a problem."""
-    frames = []
+    validated, kept = [], 0
     for name, scan in sources:
         started = time.perf_counter()
         try:
@@ -303,25 +317,28 @@ def _validate_all(sources: list[tuple[str, pl.LazyFrame]], context: _Context,
             continue
         _say(progress, f"{name}: {frame.height:,} rows valid "
                        f"({time.perf_counter() - started:.1f} s)")
-        frames.append((name, frame))
-    rejected += _months_in_two_sources(frames)
+        keep = kept + frame.height <= KEEP_ROWS
+        kept += frame.height if keep else 0
+        months = frame["month"].unique().sort().to_list()  # a few months per source
+        validated.append(_Validated(name, scan, months, frame.height, frame if keep else None))
+    rejected += _months_in_two_sources(validated)
     if rejected:
         located = [p for r in rejected for p in r.problems]
         raise InputRejected(located, total=sum(r.total for r in rejected))
-    return frames
+    return validated
 
 
-def _months_in_two_sources(frames: list[tuple[str, pl.DataFrame]]) -> list[_Rejected]:
+def _months_in_two_sources(validated: list[_Validated]) -> list[_Rejected]:
     """A month is delivered by one file: two sources of one month would be ambiguous."""
     seen: dict[str, str] = {}
     problems = []
-    for name, frame in frames:
-        for month in frame["month"].unique().sort().to_list():  # a few months per file
+    for source in validated:
+        for month in source.months:
             if month in seen:
                 problems.append(_file_problem(
-                    name, f"month also in {seen[month]}; load a month from one file",
+                    source.name, f"month also in {seen[month]}; load a month from one file",
                     column="month", value=month))
-            seen.setdefault(month, name)
+            seen.setdefault(month, source.name)
     return problems
 
 
@@ -331,21 +348,37 @@ def _months_in_two_sources(frames: list[tuple[str, pl.DataFrame]]) -> list[_Reje
 def _load(url: str, sources: list[tuple[str, pl.LazyFrame]], rejected: list[_Rejected], *,
           synthetic: bool, progress: bool) -> LoadReport:
     started = time.perf_counter()
-    frames = _validate_all(sources, _context(url), progress, rejected)
-    report = LoadReport(rows_read=sum(f.height for _, f in frames))
-    deliveries = [delivery for name, frame in frames for delivery in _deliveries(name, frame)]
+    context = _context(url)
+    validated = _validate_all(sources, context, progress, rejected)
+    report = LoadReport(rows_read=sum(v.rows for v in validated))
     with _Writer(url, synthetic=synthetic) as writer:
-        for delivery in deliveries:
-            month_started = time.perf_counter()
-            outcome = writer.write_month(delivery)
-            report.months[outcome.month] = outcome
-            _say(progress, f"{delivery.source}: {outcome.month} {outcome.outcome} "
-                           f"({outcome.rows:,} rows, {time.perf_counter() - month_started:.1f} s)")
+        for source in validated:
+            frame = source.frame if source.frame is not None else _reread(source, context)
+            source.frame = None  # written: let it go
+            for delivery in _deliveries(source.name, frame):
+                month_started = time.perf_counter()
+                outcome = writer.write_month(delivery)
+                report.months[outcome.month] = outcome
+                _say(progress, f"{source.name}: {outcome.month} {outcome.outcome} ({outcome.rows:,}"
+                               f" rows, {time.perf_counter() - month_started:.1f} s)")
         commit_started = time.perf_counter()
         writer.commit()
         _say(progress, f"committed ({time.perf_counter() - commit_started:.1f} s)")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _reread(source: _Validated, context: _Context) -> pl.DataFrame:
+    """A source whose rows were dropped to save memory, read and checked once more (a file
+    changed in between is rejected, and the open transaction rolled back)."""
+    try:
+        frame = _validate(source.name, source.scan, context)
+    except _Rejected as problems:
+        raise InputRejected(problems.problems, total=problems.total) from None
+    if frame.height != source.rows:
+        raise InputRejected([Problem(source.name, None, None, None,
+                                     "the file changed while it was being loaded")])
+    return frame
 
 
 @dataclass(frozen=True)

@@ -367,6 +367,20 @@ def test_one_bad_file_rejects_the_good_one_too(db, tmp_path):
     assert dump(db) == before == ([], [])
 
 
+def test_sources_beyond_the_memory_budget_are_read_again_to_be_written(db, tmp_path,
+                                                                         monkeypatch):
+    import etl.register
+
+    monkeypatch.setattr(etl.register, "KEEP_ROWS", 12)  # keeps 2024-01's 11 rows only
+    january = write_csv(tmp_path / "jan.csv", example_lines()[:11])
+    february = write_csv(tmp_path / "feb.csv", example_lines()[11:])
+    report = load_register_files(db, [january, february], progress=False)
+    assert {m: (o.outcome, o.rows) for m, o in report.months.items()} == {
+        "2024-01": ("new", 11), "2024-02": ("new", 13)}
+    rows, _ = dump(db)
+    assert len(rows) == 24 and sum(r[0] == "2024-02" for r in rows) == 13
+
+
 def test_a_month_split_over_two_files_is_rejected(db, tmp_path):
     first = write_csv(tmp_path / "a.csv", example_lines()[:5])
     second = write_csv(tmp_path / "b.csv", example_lines()[5:11])  # 2024-01 again
