@@ -83,6 +83,7 @@ def build_published(url: str) -> int:
 
 def callbacks(data, rng: random.Random):
     """One random call of each server-side callback: name -> zero-argument function."""
+    from dashboard.app import PAGE_LAYOUTS, header
     from dashboard.pages import compare, explorer, overview
     from dashboard.pages import map as map_page
     from dashboard.state import View
@@ -98,7 +99,10 @@ def callbacks(data, rng: random.Random):
     pick = dict(indicator=rng.choice(register), population=rng.choice(POPULATIONS),
                 group=rng.choice(GROUPS), lang=lang)
     scope = rng.choice(("trial_area", "municipality"))
+    page = rng.choice(list(PAGE_LAYOUTS))
     return {
+        "route": lambda: (header(lang, page, ""), PAGE_LAYOUTS[page](
+            View(page=page, lang=lang, month=all_months[-1]), data)),
         "overview": lambda: overview.build(View(area=rng.choice(codes), month=rng.choice(
             all_months[12:]), population=pick["population"], lang=lang), data),
         "explorer": lambda: explorer.build(View(page="explorer", areas=tuple(rng.sample(

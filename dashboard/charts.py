@@ -270,22 +270,22 @@ def bar_figure(frame: pl.DataFrame, indicator: str, names: dict[str, str], own: 
         cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False,
         marker=dict(color=[HIGHLIGHT if o else MUTED for o in is_own],
                     pattern=dict(shape=["/" if o else "" for o in is_own], fgcolor="#ffffff",
-                                 size=6)))
+                                 fillmode="overlay", size=6)))
     shapes, annotations = [], []
-    for (name, value), dash, top in zip(references.items(), ("dash", "dot"), (True, False),
-                                        strict=False):
+    for (name, value), dash, shift in zip(references.items(), ("dash", "dot"), (0, 16),
+                                          strict=False):
         if value is None:
             continue
         shapes.append(dict(type="line", xref="x", yref="paper", x0=value, x1=value, y0=0, y1=1,
                            line=dict(color="#1f2933", width=1.5, dash=dash)))
         annotations.append(dict(
-            x=value, xref="x", yref="paper", y=1 if top else 0,
-            yanchor="bottom" if top else "top", showarrow=False, bgcolor="rgba(255,255,255,.85)",
+            x=value, xref="x", yref="paper", y=1, yshift=shift, yanchor="bottom",
+            showarrow=False, bgcolor="rgba(255,255,255,.85)",
             text=f"{'┄' if dash == 'dash' else '┈'} {name} {fmt_value(value, indicator, lang)}",
             font=dict(size=11)))
     layout = base_layout(lang, max(260, 24 * ranked.height + 100), hovermode="closest",
                          shapes=shapes, annotations=annotations,
-                         margin=dict(l=10, r=60, t=40, b=70))
+                         margin=dict(l=10, r=60, t=56, b=60))
     layout["xaxis"].update(title=dict(text=unit_label(indicator, "level", lang)),
                            showgrid=True, gridcolor="#eceff3", rangemode="tozero")
     layout["yaxis"].update(tickfont=dict(size=12), ticks="")
