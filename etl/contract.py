@@ -53,7 +53,6 @@ OPTIONAL = frozenset(
 )
 REQUIRED = tuple(c for c in COLUMNS if c not in OPTIONAL)
 DATE_COLUMNS = tuple(c for c, t in COLUMNS.items() if t == pl.Date())
-BOOLEAN_COLUMNS = tuple(c for c, t in COLUMNS.items() if t == pl.Boolean())
 
 ROW = "__row"  # 1-based data row number (the header is row 0)
 MONTH_END = "__month_end"

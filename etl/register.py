@@ -513,11 +513,16 @@ class _Writer:
 
     def _replace(self, month: str, source: str, rows: pl.DataFrame, digest: str, *,
                  revision: int, stats: tuple[int, int, int]) -> None:
-        """Swap the month's stored rows for `rows`, under a new current vintage."""
+        """Swap the month's stored rows for `rows`, under a new current vintage.
+
+        A month's rows exist only under its current vintage, so a first delivery
+        (revision 0) has nothing to delete: no scan of a table whose index is dropped.
+        """
         self._maybe_drop_index(rows.height)
-        self._execute(f"DELETE FROM {self._table('register_row')} WHERE month = ?", month)
-        self._execute(f"UPDATE {self._table('vintage')} SET is_current = FALSE "
-                      "WHERE month = ? AND is_current", month)
+        if revision > 0:
+            self._execute(f"DELETE FROM {self._table('register_row')} WHERE month = ?", month)
+            self._execute(f"UPDATE {self._table('vintage')} SET is_current = FALSE "
+                          "WHERE month = ? AND is_current", month)
         vintage_id = self._insert_vintage(month, source, digest, rows.height, revision, stats)
         rows = rows.with_columns(pl.lit(vintage_id, pl.Int32).alias("vintage_id"))
         # Arrow string views as Polars holds them: no conversion to plain strings.
@@ -547,7 +552,8 @@ class _Writer:
         """
         if self.index_dropped:
             return
-        stored = self._query(f"SELECT COUNT(*) AS n FROM {self._table('register_row')}").item()
+        stored = self._query(f"SELECT COALESCE(SUM(row_count), 0) AS n FROM "
+                             f"{self._table('vintage')} WHERE is_current").item()
         if incoming > stored:
             self._execute(f"DROP INDEX {self._table('ix_register_row_month')}")
             self.index_dropped = True
