@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -199,6 +200,14 @@ def main() -> None:
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="trialmon-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        run(work, args)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path, args) -> None:
     extract = work / "extract.parquet"
     if not extract.exists():
         started = time.perf_counter()
