@@ -135,6 +135,10 @@ def test_example_extract_loads_with_counts_per_month(db, tmp_path):
         "684", 41, "M", True, "laid_off", None, dt.date(2023, 2, 4), dt.date(2022, 8, 10))
     assert [tuple(v) for v in vintages] == [("2024-01", 0, 11, True, False),
                                             ("2024-02", 0, 13, True, False)]
+    # the month index, dropped for the bulk insert into an empty table, is back
+    indexes = sa.inspect(get_engine(db)).get_indexes("register_row", schema="microdata")
+    assert [(i["name"], i["column_names"]) for i in indexes] == [
+        ("ix_register_row_month", ["month"])]
 
 
 def test_loading_the_same_file_twice_changes_nothing(loaded, tmp_path):
