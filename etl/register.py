@@ -44,6 +44,7 @@ from etl.contract import (
 )
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
 from trialmon.errors import InputRejected, Problem
+from trialmon.progress import progress_bar
 from trialmon.schema import MICRODATA, area, vintage
 
 MAX_PROBLEMS = 20  # problems located row by row; the total is always counted
@@ -121,13 +122,20 @@ def load_register_files(url: str, paths: Sequence[Path | str], *, synthetic: boo
 def load_register_frames(url: str, frames: Iterable[tuple[str, pl.DataFrame]], *,
                          synthetic: bool = False, progress: bool = True) -> LoadReport:
     """Load in-memory frames (e.g. synthetic months) exactly as files are loaded."""
+    with progress_bar(progress, "reading", iterable=frames) as frames_read:
+        sources, rejected = _contract_sources(frames_read)
+    return _load(url, sources, rejected, synthetic=synthetic, progress=progress)
+
+
+def _contract_sources(frames: Iterable[tuple[str, pl.DataFrame]]):
+    """Each frame in the contract's columns, or the problems that reject it."""
     sources, rejected = [], []
     for name, frame in frames:
         try:
             sources.append((name, _contract_columns(name, frame.lazy(), frozenset())))
         except _Rejected as problems:
             rejected.append(problems)
-    return _load(url, sources, rejected, synthetic=synthetic, progress=progress)
+    return sources, rejected
 
 
 # --------------------------------------------------------------------------- reading
@@ -351,7 +359,9 @@ def _load(url: str, sources: list[tuple[str, pl.LazyFrame]], rejected: list[_Rej
     context = _context(url)
     validated = _validate_all(sources, context, progress, rejected)
     report = LoadReport(rows_read=sum(v.rows for v in validated))
-    with _Writer(url, synthetic=synthetic) as writer:
+    n_months = sum(len(v.months) for v in validated)
+    with (_Writer(url, synthetic=synthetic) as writer,
+          progress_bar(progress, "writing", length=n_months) as bar):
         for source in validated:
             frame = source.frame if source.frame is not None else _reread(source, context)
             source.frame = None  # written: let it go
@@ -359,11 +369,9 @@ def _load(url: str, sources: list[tuple[str, pl.LazyFrame]], rejected: list[_Rej
                 month_started = time.perf_counter()
                 outcome = writer.write_month(delivery)
                 report.months[outcome.month] = outcome
-                _say(progress, f"{source.name}: {outcome.month} {outcome.outcome} ({outcome.rows:,}"
-                               f" rows, {time.perf_counter() - month_started:.1f} s)")
-        commit_started = time.perf_counter()
+                bar.update(1, f"{outcome.month} {outcome.outcome} "
+                              f"({time.perf_counter() - month_started:.1f} s)")
         writer.commit()
-        _say(progress, f"committed ({time.perf_counter() - commit_started:.1f} s)")
     report.seconds = time.perf_counter() - started
     return report
 
