@@ -23,9 +23,12 @@ from click.testing import CliRunner
 
 from etl.demo import generate_months
 from etl.reference import load_reference
+from tests.conftest import SHARED_DATA
 from trialmon.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+BOUNDARIES = SHARED_DATA / "geo" / "finland_kunnat_2km.geojson"
 SCALE, START, END, SEED = 0.004, "2024-01", "2024-04", 7
 UNEMPLOYED = ["unemployed", "laid_off"]
 
@@ -96,37 +99,96 @@ def _get(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-@pytest.mark.slow
-def test_python_app_py_builds_demo_data_and_serves_the_dashboard(tmp_path):
-    """The README's run command on an empty data folder: demo data, then the dashboard."""
+@pytest.fixture(scope="module")
+def served_demo(tmp_path_factory):
+    """`python app.py` on an empty data folder (the README's run command), on a free port."""
+    data = tmp_path_factory.mktemp("app") / "data"
     port = _free_port()
-    env = {**os.environ, "TRIALMON_DATA_DIR": str(tmp_path / "data"),
-           "TRIALMON_PORT": str(port), "TRIALMON_DEMO_SCALE": "0.002"}
+    env = {**os.environ, "TRIALMON_DATA_DIR": str(data), "TRIALMON_PORT": str(port),
+           "TRIALMON_DEMO_SCALE": "0.01"}
     env.pop("TRIALMON_DB_URL", None)
+    if BOUNDARIES.exists():
+        env["TRIALMON_BOUNDARIES"] = str(BOUNDARIES)
     server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
     try:
-        deadline = time.monotonic() + 240
         while True:
             assert server.poll() is None, server.stderr.read().decode()[-3000:]
             try:
-                status, page = _get(base + "/en/")
+                _get(base + "/en/")
                 break
             except OSError:
-                assert time.monotonic() < deadline, "dashboard did not come up in 240 s"
+                assert time.monotonic() - started < 300, "dashboard did not come up in 300 s"
                 time.sleep(1)
-        assert status == 200 and b"<html" in page.lower()
-        assert (tmp_path / "data" / "trialmon.sqlite").exists()
-        assert (tmp_path / "data" / "trialmon-microdata.sqlite").exists()
-        status, body = _get(base + "/api/v1/indicators?indicator=unemployed&area=SSS"
-                                   "&format=json")
-        rows = json.loads(body)
-        rows = rows["data"] if isinstance(rows, dict) else rows
-        months = sorted(r["month"] for r in rows if r["population"] == "all"
-                        and r["group"] == "all")
-        assert months[0] == "2020-01" and months[-1] == "2025-12" and len(months) == 72
-        assert all(r["synthetic"] for r in rows)
+        print(f"python app.py: demo data built and dashboard up in "
+              f"{time.monotonic() - started:.0f} s")
+        yield base, data
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_python_app_py_builds_demo_data_and_serves_the_dashboard(served_demo):
+    base, data = served_demo
+    status, page = _get(base + "/en/")
+    assert status == 200 and b"<html" in page.lower()
+    assert (data / "trialmon.sqlite").exists()
+    assert (data / "trialmon-microdata.sqlite").exists()
+    status, body = _get(base + "/api/v1/indicators?indicator=unemployed&area=SSS&format=json")
+    rows = json.loads(body)
+    rows = rows["data"] if isinstance(rows, dict) else rows
+    months = sorted(r["month"] for r in rows if r["population"] == "all"
+                    and r["group"] == "all")
+    assert months[0] == "2020-01" and months[-1] == "2025-12" and len(months) == 72
+    assert all(r["synthetic"] for r in rows)
+
+
+PAGES = {"overview": "/en/", "explorer": "/en/explorer", "compare": "/fi/compare",
+         "map": "/sv/map", "downloads": "/en/downloads", "definitions": "/fi/definitions",
+         "status": "/en/status"}
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_every_page_draws_the_demo_data_in_chromium(served_demo):
+    """Screenshots of each page on real demo data, into screenshots/demo/ (see README)."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("Chromium/chromedriver not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    base, _ = served_demo
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1366,1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    out = ROOT / "screenshots" / "demo"
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, path in PAGES.items():
+            driver.get(base + path)
+            WebDriverWait(driver, 30, poll_frequency=0.2).until(lambda d: d.execute_script(
+                "return document.querySelector('#page h1, #page h2') !== null"
+                " && !document.querySelector('[data-dash-is-loading=\"true\"]')"))
+            if name in ("explorer", "compare", "map"):
+                WebDriverWait(driver, 30).until(
+                    lambda d: d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
+            time.sleep(0.5)  # let the charts finish their transition before the picture
+            height = driver.execute_script("return document.body.scrollHeight")
+            driver.set_window_size(1366, min(max(height, 800), 2400))
+            driver.save_screenshot(str(out / f"{name}.png"))
+            driver.set_window_size(1366, 1000)
+            assert driver.execute_script("return document.documentElement.lang") == path[1:3]
+        severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert severe == []
+    finally:
+        driver.quit()
