@@ -31,13 +31,15 @@ import datetime as dt
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
 import sqlalchemy as sa
 
 from indicators import areas, ratios
+from indicators.measures import sorted_by_codes
 from indicators.registry import MEASURES, REGISTER_INDICATORS
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
 from trialmon.errors import TrialmonError
@@ -45,6 +47,15 @@ from trialmon.schema import MICRODATA, area_member, vintage
 
 MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CHUNK_MONTHS = 6
+# A chunk holds consecutive months up to about this many register rows (not counting
+# its neighbours t-1 and t+1): the demo's 72 small months are one chunk (per-chunk
+# costs are paid once), a national month (~650k rows) gives six-month chunks.
+CHUNK_ROWS = 4_000_000
+# Published cells are held back and written in one sorted insert (a month's cells are
+# scattered over the whole primary key, which starts with the indicator); beyond this
+# many held cells they are written early, to bound memory (~70k cells per month).
+PUBLISH_CELLS = 10_000_000
+INDICATOR_VALUE_KEY = ["indicator", "population", "group", "area_type", "area_code", "month"]
 
 # Measures that read a neighbouring month (offset from t); all others read t only.
 MEASURE_NEIGHBOURS: dict[str, int] = {
@@ -114,6 +125,23 @@ def consecutive_chunks(months: list[str], size: int = CHUNK_MONTHS) -> Iterator[
             yield chunk
             chunk = []
         chunk.append(month)
+    if chunk:
+        yield chunk
+
+
+def row_bounded_chunks(months: list[str], row_counts: dict[str, int],
+                       max_rows: int = CHUNK_ROWS) -> Iterator[list[str]]:
+    """Sorted months split into runs of consecutive months of at most `max_rows` rows
+    (a month bigger than that is a chunk of its own)."""
+    chunk: list[str] = []
+    rows = 0
+    for month in months:
+        count = row_counts.get(month, 0)
+        if chunk and (rows + count > max_rows or shift_month(chunk[-1], 1) != month):
+            yield chunk
+            chunk, rows = [], 0
+        chunk.append(month)
+        rows += count
     if chunk:
         yield chunk
 
@@ -270,15 +298,30 @@ def write_municipal(url: str, months: list[str], municipal: pl.DataFrame) -> Non
         conn.close()
 
 
-def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFrame) -> None:
-    """Replace the months' register-indicator cells and month status in one transaction."""
+MONTH_INDEX = "ix_indicator_value_month"
+
+
+def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFrame,
+            rebuild_index: bool = False) -> None:
+    """Replace the months' register-indicator cells and month status in one transaction.
+
+    `cells` should come in primary-key order (INDICATOR_VALUE_KEY), so that the key's
+    B-tree is filled page by page instead of at random. `rebuild_index` (a full recompute on SQLite): the month
+    index is dropped and built again after the insert, in the same transaction --
+    one sort instead of millions of scattered index inserts.
+    """
     in_months = f"month IN ({sql_list(months)})"
+    rebuild_index = rebuild_index and is_sqlite(url)
     conn = _tuned(url, None)
     try:
         with conn.cursor() as cursor:
+            if rebuild_index:
+                cursor.execute(f"DROP INDEX IF EXISTS {MONTH_INDEX}")
             replace_rows(url, None, "indicator_value",
                          f"{in_months} AND indicator IN ({sql_list(REGISTER_INDICATOR_IDS)})",
                          cells, cursor)
+            if rebuild_index:
+                cursor.execute(f"CREATE INDEX {MONTH_INDEX} ON indicator_value (month)")
             replace_rows(url, None, "month_status", f"{in_months} AND source = 'register'",
                          status, cursor)
         conn.commit()
@@ -362,10 +405,41 @@ class Phases:
         self._last = now
 
 
+class Writers:
+    """One background thread per database file, so that bulk inserts (SQLite spends
+    its time in C, without the GIL) overlap the computation of the next step.
+
+    Writes to one file run in submission order. Only ADBC connections are opened
+    while writers run (see trialmon.db: no SQLAlchemy SQLite connection may be open
+    beside them); ``wait`` re-raises the first failure.
+    """
+
+    def __init__(self):
+        self.threads = {name: ThreadPoolExecutor(1, thread_name_prefix=f"write-{name}")
+                        for name in ("microdata", "published")}
+        self.pending: list[Future] = []
+
+    def submit(self, file: str, write: Callable[[], None]) -> None:
+        self.pending.append(self.threads[file].submit(write))
+        self.pending = [f for f in self.pending if not f.done() or f.exception()]
+        for future in self.pending:
+            if future.done():
+                future.result()
+
+    def wait(self) -> None:
+        try:
+            for future in self.pending:
+                future.result()
+        finally:
+            for thread in self.threads.values():
+                thread.shutdown(wait=True, cancel_futures=True)
+
+
 def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[str],
                   vintages: pl.DataFrame, members: pl.DataFrame, threshold: int,
-                  phases: Phases) -> tuple[int, int]:
-    """Compute, store and publish one chunk of months; returns (municipal rows, cells)."""
+                  phases: Phases, writers: Writers) -> tuple[int, pl.DataFrame]:
+    """Compute one chunk of months and queue the write of its municipal measures;
+    returns (municipal rows, the chunk's published cells, not yet written)."""
     from indicators.disclosure import protect
     from indicators.measures import municipal_measures
 
@@ -374,9 +448,10 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
     municipal = municipal_measures(rows.lazy(), chunk, loaded).with_columns(
         pl.col("value").cast(pl.Int64))
     phases.mark("measures")
-    write_municipal(url, chunk, municipal.join(by_measure, on=["month", "measure"], how="left")
-                    .select("month", "municipality_code", "population", "group", "measure",
-                            "value", "vintage"))
+    stored = (municipal.join(by_measure, on=["month", "measure"], how="left")
+              .select("month", "municipality_code", "population", "group", "measure",
+                      "value", "vintage"))
+    writers.submit("microdata", lambda: write_municipal(url, chunk, stored))
     phases.mark("write municipal")
     chunk_members = members.filter(pl.col("month").is_in(chunk))
     cells = areas.roll_up(municipal, chunk_members)
@@ -385,10 +460,41 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
     phases.mark("protect")
     published = ratios.indicator_cells(protected, by_measure)
     phases.mark("indicator cells")
-    computed_at = dt.datetime.now(dt.UTC)
-    publish(url, chunk, published, status_rows(vintages, chunk, computed_at))
-    phases.mark("publish")
-    return municipal.height, published.height
+    return municipal.height, published
+
+
+class Publisher:
+    """Holds computed cells back and publishes them in as few transactions as memory
+    allows (one for every recompute of up to PUBLISH_CELLS cells)."""
+
+    def __init__(self, url: str, vintages: pl.DataFrame, full: bool, writers: Writers):
+        self.url, self.vintages, self.full, self.writers = url, vintages, full, writers
+        self.months: list[str] = []
+        self.frames: list[pl.DataFrame] = []
+        self.held = 0
+        self.flushes = 0
+
+    def add(self, months: list[str], cells: pl.DataFrame) -> None:
+        self.months += months
+        self.frames.append(cells)
+        self.held += cells.height
+        if self.held >= PUBLISH_CELLS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.months:
+            return
+        # each chunk's cells come in key order (ratios.indicator_cells); several chunks
+        # are merged into one key order
+        cells = (self.frames[0] if len(self.frames) == 1
+                 else sorted_by_codes(pl.concat(self.frames), INDICATOR_VALUE_KEY))
+        status = status_rows(self.vintages, self.months, dt.datetime.now(dt.UTC))
+        # the month index is rebuilt only when one transaction replaces every month
+        rebuild = self.full and self.flushes == 0 and self.held < PUBLISH_CELLS
+        url, months = self.url, self.months
+        self.writers.submit("published", lambda: publish(url, months, cells, status, rebuild))
+        self.flushes += 1
+        self.months, self.frames, self.held = [], [], 0
 
 
 def compute(url: str, months: Iterable[str] | None = None, progress: bool = True) -> ComputeReport:
@@ -404,20 +510,33 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
         return report
     members = area_members(url, targets)
     threshold = get_settings().suppression_threshold
+    row_counts = dict(zip(vintages["month"], vintages["row_count"], strict=True))
     cache = RowCache(url)
     phases = Phases()
-    for chunk in consecutive_chunks(targets):
-        needed = [m for m in [shift_month(chunk[0], -1), *chunk, shift_month(chunk[-1], 1)]
-                  if m in loaded]
-        rows = cache.rows(needed)
-        phases.mark("read rows")
-        municipal_rows, cells = compute_chunk(url, chunk, rows, loaded, vintages, members,
-                                              threshold, phases)
-        report.municipal_rows += municipal_rows
-        report.published_rows += cells
-        if progress:
-            print(f"  computed {chunk[0]}..{chunk[-1]}: {cells:,} cells "
-                  f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    writers = Writers()
+    try:
+        publisher = Publisher(url, vintages, full=targets == sorted(loaded), writers=writers)
+        for chunk in row_bounded_chunks(targets, row_counts):
+            needed = [m for m in [shift_month(chunk[0], -1), *chunk, shift_month(chunk[-1], 1)]
+                      if m in loaded]
+            rows = cache.rows(needed)
+            phases.mark("read rows")
+            municipal_rows, cells = compute_chunk(url, chunk, rows, loaded, vintages, members,
+                                                  threshold, phases, writers)
+            report.municipal_rows += municipal_rows
+            report.published_rows += cells.height
+            publisher.add(chunk, cells)
+            phases.mark("publish")
+            if progress:
+                print(f"  computed {chunk[0]}..{chunk[-1]}: {cells.height:,} cells "
+                      f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        publisher.flush()
+    finally:
+        writers.wait()
+    phases.mark("publish (waiting for writes)")
+    if progress:
+        print(f"  published {report.published_rows:,} cells "
+              f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     report.rows_read, report.phases = cache.rows_read, phases.seconds
     report.seconds = time.perf_counter() - started
     return report

@@ -79,6 +79,26 @@ REQUIRED_TYPES = {
 """The input columns the measures read, with the contract's Polars types."""
 
 
+# --------------------------------------------------------------------------- sorting
+
+
+def sorted_by_codes(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """``frame.sort(keys)`` for string keys with few distinct values (codes, months).
+
+    Each key becomes its rank among the column's sorted distinct values and the ranks
+    one integer: a single-integer sort instead of a multi-column string sort, several
+    times faster on the millions of cells of a national computation. Same order.
+    """
+    if frame.height < 2:
+        return frame
+    key = pl.lit(0, pl.UInt64)
+    for name in keys:
+        codes = frame.get_column(name).unique().drop_nulls().sort().to_list()
+        rank = pl.col(name).cast(pl.Enum(codes)).to_physical().cast(pl.UInt64)
+        key = key * (len(codes) + 1) + rank.fill_null(len(codes))  # nulls last, as sort()
+    return frame.sort(key, maintain_order=True)
+
+
 # --------------------------------------------------------------------------- months
 
 
@@ -326,5 +346,5 @@ def municipal_measures(rows: pl.LazyFrame, months: list[str], loaded: set[str]) 
         .join(calendar.select("month_idx", "month"), on="month_idx", how="left")
         .select(list(OUTPUT_SCHEMA))
         .cast(OUTPUT_SCHEMA)
-        .sort(["month", "municipality_code", "population", "group", "measure"])
+        .pipe(sorted_by_codes, ["month", "municipality_code", "population", "group", "measure"])
     )

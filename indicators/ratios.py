@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from indicators.measures import sorted_by_codes
 from indicators.registry import REGISTER_INDICATORS
 
 CELL_KEYS = ["month", "area_type", "area_code", "population", "group"]
@@ -78,7 +79,8 @@ def indicator_cells(cells: pl.DataFrame, vintages: pl.DataFrame) -> pl.DataFrame
     suppressed] (from ``disclosure.protect``; pass suppressed=False for unprotected
     tables). ``vintages``: [month, measure, vintage] -- the newest load time of the
     months each measure of each month depends on. Works on a wide frame (one value
-    and one suppression column per measure, one row per cell).
+    and one suppression column per measure, one row per cell). The rows come sorted
+    by (indicator, population, group, area_type, area_code, month).
     """
     schema = {c: pl.String for c in INDICATOR_COLUMNS} | {
         "value": pl.Float64, "numerator": pl.Float64, "denominator": pl.Float64,
@@ -87,11 +89,15 @@ def indicator_cells(cells: pl.DataFrame, vintages: pl.DataFrame) -> pl.DataFrame
         return pl.DataFrame(schema=schema)
     long = cells.select(*CELL_KEYS, "measure", pl.col("value").alias("v"),
                         pl.col("suppressed").fill_null(False).alias("s"))
-    wide = long.pivot(on="measure", index=CELL_KEYS, values=["v", "s"],
-                      separator=":").lazy()
+    # The wide frame in key order and the indicators by id: the result then comes out
+    # in the order of indicator_value's primary key, which makes its insert cheap.
+    wide = sorted_by_codes(
+        long.pivot(on="measure", index=CELL_KEYS, values=["v", "s"], separator=":"),
+        ["population", "group", "area_type", "area_code", "month"]).lazy()
     present = set(cells["measure"].unique())
-    usable = [i for i in REGISTER_INDICATORS
-              if i.numerator in present and (i.denominator is None or i.denominator in present)]
+    usable = sorted((i for i in REGISTER_INDICATORS if i.numerator in present
+                     and (i.denominator is None or i.denominator in present)),
+                    key=lambda i: i.id)
     indicator_vintages = (
         definitions().lazy()
         .unpivot(on=["numerator", "denominator"], index="indicator", value_name="measure")
@@ -101,7 +107,7 @@ def indicator_cells(cells: pl.DataFrame, vintages: pl.DataFrame) -> pl.DataFrame
     )
     return (
         pl.concat([_indicator_rows(wide, i) for i in usable])
-        .join(indicator_vintages, on=["month", "indicator"], how="left")
+        .join(indicator_vintages, on=["month", "indicator"], how="left", maintain_order="left")
         .select(INDICATOR_COLUMNS)
         .collect()
         .cast(schema)
