@@ -55,6 +55,7 @@ CHUNK_ROWS = 4_000_000
 # scattered over the whole primary key, which starts with the indicator); beyond this
 # many held cells they are written early, to bound memory (~70k cells per month).
 PUBLISH_CELLS = 10_000_000
+READ_BATCH_ROWS = 65_536
 INDICATOR_VALUE_KEY = ["indicator", "population", "group", "area_type", "area_code", "month"]
 
 # Measures that read a neighbouring month (offset from t); all others read t only.
@@ -160,11 +161,20 @@ def to_utc_datetime(series: pl.Series) -> pl.Series:
     return series.cast(pl.Datetime("us", UTC))
 
 
-def read_frame(url: str, sql: str, schema: str | None = None) -> pl.DataFrame:
-    """Run one SELECT through ADBC and return the Arrow result as a Polars frame."""
+def read_frame(url: str, sql: str, schema: str | None = None,
+               batch_rows: int | None = None) -> pl.DataFrame:
+    """Run one SELECT through ADBC and return the Arrow result as a Polars frame.
+
+    `batch_rows` (SQLite): rows per Arrow batch; bigger batches read millions of rows
+    ~25% faster than the driver's default 1,024 (only for columns typed consistently
+    from their first values, as the register columns are).
+    """
     conn = adbc_connect(url, schema)
     try:
         with conn.cursor() as cursor:
+            if batch_rows and is_sqlite(url):
+                cursor.adbc_statement.set_options(
+                    **{"adbc.sqlite.query.batch_rows": str(batch_rows)})
             cursor.execute(sql)
             table = cursor.fetch_arrow_table()
     finally:
@@ -205,7 +215,7 @@ def read_register_rows(url: str, months: list[str]) -> pl.DataFrame:
         columns = ", ".join(REGISTER_COLUMNS)
     table = qualified(url, "register_row", MICRODATA)
     frame = read_frame(url, f"SELECT {columns} FROM {table} WHERE month IN ({sql_list(months)})",
-                       MICRODATA)
+                       MICRODATA, batch_rows=READ_BATCH_ROWS)
     return frame.with_columns(_typed(frame, name, dtype) for name, dtype in REGISTER_COLUMNS.items())
 
 
@@ -274,8 +284,10 @@ def replace_rows(url: str, schema: str | None, table: str, delete_where: str,
     """Delete the rows `delete_where` selects and bulk-insert `frame`, on an open cursor."""
     cursor.execute(f"DELETE FROM {qualified(url, table, schema)} WHERE {delete_where}")
     if frame.height:
-        cursor.adbc_ingest(table, storable(url, frame).to_arrow(), mode="append",
-                           db_schema_name=ingest_schema(url, schema))
+        # SQLite: Arrow string views, no copy of the strings into large_string buffers
+        arrow = (storable(url, frame).to_arrow(compat_level=pl.CompatLevel.newest())
+                 if is_sqlite(url) else storable(url, frame).to_arrow())
+        cursor.adbc_ingest(table, arrow, mode="append", db_schema_name=ingest_schema(url, schema))
 
 
 def _tuned(url: str, schema: str | None):
@@ -354,24 +366,43 @@ def status_rows(vintages: pl.DataFrame, months: list[str], computed_at: dt.datet
 
 
 class RowCache:
-    """Register rows per month, read once and dropped when no longer needed."""
+    """Register rows per month, read once and dropped when no longer needed.
+
+    ``prefetch`` starts reading the next chunk's months in a background thread (the
+    ADBC read runs in C without the GIL), so reading overlaps the computation.
+    """
 
     def __init__(self, url: str):
         self.url = url
         self.frames: dict[str, pl.DataFrame] = {}
         self.rows_read = 0
+        self.reader = ThreadPoolExecutor(1, thread_name_prefix="read-rows")
+        self.pending: Future | None = None
+
+    def prefetch(self, months: list[str]) -> None:
+        missing = [m for m in months if m not in self.frames]
+        if missing and self.pending is None:
+            self.pending = self.reader.submit(read_register_rows, self.url, missing)
+
+    def _store(self, frame: pl.DataFrame) -> None:
+        self.rows_read += frame.height
+        for (month,), part in frame.partition_by("month", as_dict=True).items():
+            self.frames[month] = part
 
     def rows(self, months: list[str]) -> pl.DataFrame:
+        if self.pending is not None:
+            self._store(self.pending.result())
+            self.pending = None
         for month in [m for m in self.frames if m not in months]:
             del self.frames[month]
         missing = [m for m in months if m not in self.frames]
         if missing:
-            frame = read_register_rows(self.url, missing)
-            self.rows_read += frame.height
-            for (month,), part in frame.partition_by("month", as_dict=True).items():
-                self.frames[month] = part
+            self._store(read_register_rows(self.url, missing))
         parts = [self.frames[m] for m in months if m in self.frames]
         return pl.concat(parts) if parts else pl.DataFrame(schema=REGISTER_COLUMNS)
+
+    def close(self) -> None:
+        self.reader.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
@@ -497,6 +528,12 @@ class Publisher:
         self.months, self.frames, self.held = [], [], 0
 
 
+def with_neighbours(chunk: list[str], loaded: set[str]) -> list[str]:
+    """The chunk's months and the loaded months t-1 and t+1 around it."""
+    return [m for m in [shift_month(chunk[0], -1), *chunk, shift_month(chunk[-1], 1)]
+            if m in loaded]
+
+
 def compute(url: str, months: Iterable[str] | None = None, progress: bool = True) -> ComputeReport:
     """Recompute the published register indicators of `months` (None = every loaded month)."""
     from trialmon.settings import get_settings
@@ -516,10 +553,11 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
     writers = Writers()
     try:
         publisher = Publisher(url, vintages, full=targets == sorted(loaded), writers=writers)
-        for chunk in row_bounded_chunks(targets, row_counts):
-            needed = [m for m in [shift_month(chunk[0], -1), *chunk, shift_month(chunk[-1], 1)]
-                      if m in loaded]
-            rows = cache.rows(needed)
+        chunks = list(row_bounded_chunks(targets, row_counts))
+        for index, chunk in enumerate(chunks):
+            rows = cache.rows(with_neighbours(chunk, loaded))
+            if index + 1 < len(chunks):
+                cache.prefetch(with_neighbours(chunks[index + 1], loaded))
             phases.mark("read rows")
             municipal_rows, cells = compute_chunk(url, chunk, rows, loaded, vintages, members,
                                                   threshold, phases, writers)
@@ -532,6 +570,7 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
                       f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
         publisher.flush()
     finally:
+        cache.close()
         writers.wait()
     phases.mark("publish (waiting for writes)")
     if progress:
