@@ -8,17 +8,25 @@ Interface:
 
 How (and why this way):
 
-* Months are processed in chunks of consecutive months, in order. Each month's
-  register rows are read once from the database (ADBC, Arrow -> Polars, never row
-  by row) and kept only while a chunk or its neighbour needs them (t-1 for flows,
-  t+1 for the interview cohort), so memory stays bounded by a few months of rows
-  (a national month is ~650k rows) however many years are loaded.
+* Months are processed in chunks of consecutive months, in order, sized by their
+  register rows (CHUNK_ROWS, ~4 million: the demo's 72 small months are one chunk,
+  so per-chunk costs are paid once; national months make six-month chunks). Each
+  month's register rows are read once from the database (ADBC, Arrow -> Polars,
+  never row by row; the next chunk's rows are read in a background thread while the
+  current one is computed) and kept only while a chunk or its neighbour needs them
+  (t-1 for flows, t+1 for the interview cohort), so memory stays bounded by a few
+  months of rows (a national month is ~650k rows) however many years are loaded.
 * Per chunk: ``measures.municipal_measures`` -> the unprotected municipal counts
-  replace the chunk's rows of ``microdata.municipal_measure``; ``areas.roll_up`` to
-  every area type; ``disclosure.protect``; ``ratios.indicator_cells``; then the
-  chunk's register-indicator rows of ``indicator_value`` and its ``month_status``
-  rows (source 'register') are replaced in one transaction (delete + bulk insert).
+  replace the chunk's rows of ``microdata.municipal_measure`` (written by a
+  background thread); ``areas.roll_up`` to every area type; ``disclosure.protect``;
+  ``ratios.indicator_cells``.
+* The published cells of all chunks (up to PUBLISH_CELLS, ~70k per month) replace
+  the register-indicator rows of ``indicator_value`` and the ``month_status`` rows
+  (source 'register') in one transaction (delete + one bulk insert in primary-key
+  order; a full recompute on SQLite rebuilds the month index after the insert).
   Rows of the public-statistics indicators are never touched here.
+* Bulk writes run in one background thread per database file (SQLite inserts run in
+  C without the GIL); only ADBC connections are open while they run.
 * A cell's ``vintage`` is the newest ``loaded_at`` among the months it depends on:
   t for stocks and the process shares, t-1 and t for flows, t and t+1 for the
   interview cohort. A revision of M therefore shows as a new vintage of M, of M+1's
