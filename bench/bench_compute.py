@@ -58,6 +58,7 @@ def load_and_compute(url: str, path: Path, label: str) -> tuple[float, int]:
     started = time.perf_counter()
     loaded = load_register_files(url, [path], synthetic=True, progress=False)
     load_seconds = time.perf_counter() - started
+    load_peak = peak_rss_mb()
     report = compute(url, months=sorted(loaded.changed_months), progress=False)
     total = time.perf_counter() - started
     rows = loaded.rows_read
@@ -66,7 +67,7 @@ def load_and_compute(url: str, path: Path, label: str) -> tuple[float, int]:
           f"{report.published_rows:,} cells published), total {total:.1f} s")
     print(f"[{label}] compute phases: " + ", ".join(
         f"{name} {seconds:.1f} s" for name, seconds in report.phases.items()))
-    print(f"[{label}] peak RSS so far {peak_rss_mb():,.0f} MB")
+    print(f"[{label}] peak RSS so far {peak_rss_mb():,.0f} MB (after the load: {load_peak:,.0f} MB)")
     return total, rows
 
 

@@ -94,8 +94,8 @@ def sorted_by_codes(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     key = pl.lit(0, pl.UInt64)
     for name in keys:
         codes = frame.get_column(name).unique().drop_nulls().sort().to_list()
-        rank = pl.col(name).cast(pl.Enum(codes)).to_physical().cast(pl.UInt64)
-        key = key * (len(codes) + 1) + rank.fill_null(len(codes))  # nulls last, as sort()
+        rank = pl.col(name).cast(pl.Enum(codes)).to_physical().cast(pl.UInt64) + 1
+        key = key * (len(codes) + 1) + rank.fill_null(0)  # nulls first, as sort()
     return frame.sort(key, maintain_order=True)
 
 
