@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +50,7 @@ from indicators.measures import sorted_by_codes
 from indicators.registry import MEASURES, REGISTER_INDICATORS
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
 from trialmon.errors import TrialmonError
+from trialmon.progress import progress_bar
 from trialmon.schema import MICRODATA, area_member, vintage
 
 MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -562,28 +562,24 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
     try:
         publisher = Publisher(url, vintages, full=targets == sorted(loaded), writers=writers)
         chunks = list(row_bounded_chunks(targets, row_counts))
-        for index, chunk in enumerate(chunks):
-            rows = cache.rows(with_neighbours(chunk, loaded))
-            if index + 1 < len(chunks):
-                cache.prefetch(with_neighbours(chunks[index + 1], loaded))
-            phases.mark("read rows")
-            municipal_rows, cells = compute_chunk(url, chunk, rows, loaded, vintages, members,
-                                                  threshold, phases, writers)
-            report.municipal_rows += municipal_rows
-            report.published_rows += cells.height
-            publisher.add(chunk, cells)
-            phases.mark("publish")
-            if progress:
-                print(f"  computed {chunk[0]}..{chunk[-1]}: {cells.height:,} cells "
-                      f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        with progress_bar(progress, "computing", length=len(targets)) as bar:
+            for index, chunk in enumerate(chunks):
+                rows = cache.rows(with_neighbours(chunk, loaded))
+                if index + 1 < len(chunks):
+                    cache.prefetch(with_neighbours(chunks[index + 1], loaded))
+                phases.mark("read rows")
+                municipal_rows, cells = compute_chunk(url, chunk, rows, loaded, vintages, members,
+                                                      threshold, phases, writers)
+                report.municipal_rows += municipal_rows
+                report.published_rows += cells.height
+                publisher.add(chunk, cells)
+                phases.mark("publish")
+                bar.update(len(chunk), f"{chunk[0]}..{chunk[-1]}")
         publisher.flush()
     finally:
         cache.close()
         writers.wait()
     phases.mark("publish (waiting for writes)")
-    if progress:
-        print(f"  published {report.published_rows:,} cells "
-              f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     report.rows_read, report.phases = cache.rows_read, phases.seconds
     report.seconds = time.perf_counter() - started
     return report
