@@ -23,8 +23,9 @@ twice changes nothing; any other month becomes a new vintage (a revision).
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,6 +50,7 @@ from trialmon.schema import MICRODATA, area, vintage
 
 MAX_PROBLEMS = 20  # problems located row by row; the total is always counted
 KEEP_ROWS = 10_000_000  # validated rows held in memory until written (about 1.5 GB)
+SPOOL_ROW_GROUP = 65_536  # rows per row group of a spool file: months prune cleanly
 PARQUET_MAGIC = b"PAR1"
 _CHUNK = 1 << 24
 
@@ -301,39 +303,104 @@ def _locate_problems(name: str, plan: pl.LazyFrame, rules: list[Rule],
 
 @dataclass
 class _Validated:
-    """A source that passed validation. Its rows are kept while the load's rows fit in
-    KEEP_ROWS; beyond that they are dropped and read (and checked) again when written,
-    so loading many months at once needs the memory of a few, not of all."""
+    """A source that passed validation. Its rows are kept in memory (`frame`) while the
+    load's rows fit in KEEP_ROWS; a source beyond that is spooled: its validated rows
+    go once, in their stored types, to a temporary Parquet file (`spool`) that is read
+    back one month at a time when written, so loading many months at once needs the
+    memory of a few, not of all."""
 
     name: str
-    scan: pl.LazyFrame
     months: list[str]
     rows: int
-    frame: pl.DataFrame | None
+    frame: pl.DataFrame | None = None
+    spool: Path | None = None
+    signature: tuple | None = None  # the file's size and mtime when it was validated
 
 
 def _validate_all(sources: list[tuple[str, pl.LazyFrame]], context: _Context,
-                  progress: bool, rejected: list[_Rejected]) -> list[_Validated]:
+                  progress: bool, rejected: list[_Rejected], spool_dir: Path
+                  ) -> list[_Validated]:
     """Every source validated; the whole set rejected if any source has a problem."""
     validated, kept = [], 0
-    for name, scan in sources:
+    for index, (name, scan) in enumerate(sources):
         started = time.perf_counter()
+        in_memory = kept + _row_count(scan) <= KEEP_ROWS
         try:
-            frame = _validate(name, scan, context)
+            source = (_validate_in_memory(name, scan, context) if in_memory else
+                      _validate_spooled(name, scan, context, spool_dir / f"{index}.parquet"))
         except _Rejected as problems:
             rejected.append(problems)
             continue
-        _say(progress, f"{name}: {frame.height:,} rows valid "
+        _say(progress, f"{name}: {source.rows:,} rows valid "
                        f"({time.perf_counter() - started:.1f} s)")
-        keep = kept + frame.height <= KEEP_ROWS
-        kept += frame.height if keep else 0
-        months = frame["month"].unique().sort().to_list()  # a few months per source
-        validated.append(_Validated(name, scan, months, frame.height, frame if keep else None))
+        kept += source.rows if in_memory else 0
+        validated.append(source)
     rejected += _months_in_two_sources(validated)
     if rejected:
         located = [p for r in rejected for p in r.problems]
         raise InputRejected(located, total=sum(r.total for r in rejected))
     return validated
+
+
+def _row_count(scan: pl.LazyFrame) -> int:
+    """The source's row count, cheaply (Parquet metadata; a fast line count of a CSV);
+    0 when it cannot be counted, so the in-memory path reports why it cannot be read."""
+    try:
+        return scan.select(pl.len()).collect().item()
+    except (pl.exceptions.PolarsError, OSError):
+        return 0
+
+
+def _validate_in_memory(name: str, scan: pl.LazyFrame, context: _Context) -> _Validated:
+    frame = _validate(name, scan, context)
+    months = frame["month"].unique().sort().to_list()  # a few months per source
+    return _Validated(name, months, frame.height, frame=frame)
+
+
+def _validate_spooled(name: str, scan: pl.LazyFrame, context: _Context,
+                      spool: Path) -> _Validated:
+    """Validate a large source without holding it: one streaming pass parses and checks
+    every row into `spool` (no column is kept in memory), then the flags and the
+    per-month counts are read from it, and the duplicate rule is checked month by month.
+    Problems are located in the source itself, exactly as on the in-memory path."""
+    signature = _signature(name)
+    plan, rules = checked_plan(scan, context.current_month, context.municipality_spans,
+                               row_local=True)
+    flags = [f"__rule_{i}" for i in range(len(rules))]
+    try:
+        (plan.select(*COLUMNS, pl.any_horizontal(flags).alias("__bad"))
+         .sink_parquet(spool, compression="lz4", row_group_size=SPOOL_ROW_GROUP))
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _file_problem(name, f"cannot be read ({_first_line(error)})") from None
+    per_month = (pl.scan_parquet(spool).group_by("month")
+                 .agg(pl.len(), pl.col("__bad").any()).sort("month").collect())
+    if per_month.is_empty():
+        raise _file_problem(name, "no data rows (only a header)")
+    months = per_month["month"].to_list()
+    if per_month["__bad"].any() or any(has_duplicates(_spooled_month(spool, m, ["month",
+                                                                              "person_id"]))
+                                       for m in months):  # one month's ids at a time
+        full_plan, all_rules = checked_plan(scan, context.current_month,
+                                            context.municipality_spans)
+        raise _locate_problems(name, full_plan, all_rules, scan)
+    return _Validated(name, months, int(per_month["len"].sum()), spool=spool,
+                      signature=signature)
+
+
+def _spooled_month(spool: Path, month: str, columns: Sequence[str] = tuple(COLUMNS)
+                   ) -> pl.DataFrame:
+    """One month's rows from a spool file; row groups of other months are skipped by
+    their statistics (a source delivered month after month touches only its own)."""
+    return pl.scan_parquet(spool).filter(pl.col("month") == month).select(columns).collect()
+
+
+def _signature(name: str) -> tuple | None:
+    """A file's size and modification time, to notice it changing during the load."""
+    path = Path(name)
+    if not path.is_file():
+        return None  # an in-memory frame
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _months_in_two_sources(validated: list[_Validated]) -> list[_Rejected]:
@@ -357,36 +424,37 @@ def _load(url: str, sources: list[tuple[str, pl.LazyFrame]], rejected: list[_Rej
           synthetic: bool, progress: bool) -> LoadReport:
     started = time.perf_counter()
     context = _context(url)
-    validated = _validate_all(sources, context, progress, rejected)
-    report = LoadReport(rows_read=sum(v.rows for v in validated))
-    n_months = sum(len(v.months) for v in validated)
-    with (_Writer(url, synthetic=synthetic) as writer,
-          progress_bar(progress, "writing", length=n_months) as bar):
-        for source in validated:
-            frame = source.frame if source.frame is not None else _reread(source, context)
-            source.frame = None  # written: let it go
-            for delivery in _deliveries(source.name, frame):
-                month_started = time.perf_counter()
-                outcome = writer.write_month(delivery)
-                report.months[outcome.month] = outcome
-                bar.update(1, f"{outcome.month} {outcome.outcome} "
-                              f"({time.perf_counter() - month_started:.1f} s)")
-        writer.commit()
+    with tempfile.TemporaryDirectory(prefix="trialmon-load-") as spool_dir:
+        validated = _validate_all(sources, context, progress, rejected, Path(spool_dir))
+        report = LoadReport(rows_read=sum(v.rows for v in validated))
+        n_months = sum(len(v.months) for v in validated)
+        with (_Writer(url, synthetic=synthetic) as writer,
+              progress_bar(progress, "writing", length=n_months) as bar):
+            for source in validated:
+                for delivery in _source_deliveries(source):
+                    month_started = time.perf_counter()
+                    outcome = writer.write_month(delivery)
+                    report.months[outcome.month] = outcome
+                    bar.update(1, f"{outcome.month} {outcome.outcome} "
+                                  f"({time.perf_counter() - month_started:.1f} s)")
+            writer.commit()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _reread(source: _Validated, context: _Context) -> pl.DataFrame:
-    """A source whose rows were dropped to save memory, read and checked once more (a file
-    changed in between is rejected, and the open transaction rolled back)."""
-    try:
-        frame = _validate(source.name, source.scan, context)
-    except _Rejected as problems:
-        raise InputRejected(problems.problems, total=problems.total) from None
-    if frame.height != source.rows:
-        raise InputRejected([Problem(source.name, None, None, None,
-                                     "the file changed while it was being loaded")])
-    return frame
+def _source_deliveries(source: _Validated) -> Iterator[_Delivery]:
+    """A validated source's months: slices of its frame, or read one by one from its
+    spool (a file changed since it was validated rejects the load, and the open
+    transaction is rolled back)."""
+    if source.frame is not None:
+        frame, source.frame = source.frame, None  # written: let it go
+        yield from _deliveries(source.name, frame)
+        return
+    for month in source.months:
+        if _signature(source.name) != source.signature:
+            raise InputRejected([Problem(source.name, None, None, None,
+                                         "the file changed while it was being loaded")])
+        yield _Delivery(source.name, month, _spooled_month(source.spool, month))
 
 
 @dataclass(frozen=True)

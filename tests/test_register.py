@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from etl.register import load_history, load_register_files, load_register_frames
+from etl.register import content_hash, load_history, load_register_files, load_register_frames
 from trialmon.cli import main
 from trialmon.db import get_engine
 from trialmon.errors import InputRejected
@@ -383,6 +383,91 @@ def test_sources_beyond_the_memory_budget_are_read_again_to_be_written(db, tmp_p
         "2024-01": ("new", 11), "2024-02": ("new", 13)}
     rows, _ = dump(db)
     assert len(rows) == 24 and sum(r[0] == "2024-02" for r in rows) == 13
+
+
+def _spy_on_spooling(monkeypatch, row_budget: int) -> list[str]:
+    """Set the in-memory row budget; (name, spool file) of each source spooled."""
+    import etl.register
+
+    monkeypatch.setattr(etl.register, "KEEP_ROWS", row_budget)
+    monkeypatch.setattr(etl.register, "SPOOL_ROW_GROUP", 4)  # many row groups per month
+    spooled, original = [], etl.register._validate_spooled
+
+    def spy(name, scan, context, spool):
+        spooled.append((name, spool))
+        return original(name, scan, context, spool)
+
+    monkeypatch.setattr(etl.register, "_validate_spooled", spy)
+    return spooled
+
+
+def _without_ids(content: tuple[list, list]) -> tuple[list, list]:
+    """Stored rows and vintages without the vintage ids and load times, which differ
+    between two loads of the same content."""
+    rows, vintages = content
+    row_id = [c.name for c in register_row.columns].index("vintage_id")
+    skip = {c.name for c in vintage.columns} & {"vintage_id", "loaded_at"}
+    keep = [i for i, c in enumerate(vintage.columns) if c.name not in skip]
+    return ([r[:row_id] + r[row_id + 1:] for r in rows],
+            [tuple(v[i] for i in keep) for v in vintages])
+
+
+def _empty_register(url: str) -> None:
+    with get_engine(url).begin() as conn:
+        conn.execute(sa.delete(register_row))
+        conn.execute(sa.delete(vintage))
+
+
+def test_a_source_beyond_the_row_budget_is_spooled_and_loads_the_same(db, tmp_path,
+                                                                        monkeypatch):
+    lines = example_lines()
+    shuffled = lines[::2] + lines[1::2]  # months interleaved: no row group holds one month
+    path = write_csv(tmp_path / "example.csv", shuffled)
+    in_memory = load_register_files(db, [path], progress=False)
+    expected = dump(db)
+    _empty_register(db)
+    spooled = _spy_on_spooling(monkeypatch, row_budget=5)
+    report = load_register_files(db, [path], progress=False)
+    assert [name for name, _ in spooled] == [str(path)]
+    assert _without_ids(dump(db)) == _without_ids(expected)
+    assert len(expected[0]) == 24 and [v[4] for v in expected[1]] == [  # content hashes
+        content_hash(typed_example().filter(pl.col("month") == m))
+        for m in ("2024-01", "2024-02")]
+    assert report.months == in_memory.months and report.rows_read == 24
+    assert not spooled[0][1].parent.exists()  # the spool removed with its folder
+
+
+def test_a_spooled_source_is_checked_like_any_other(db, tmp_path, monkeypatch):
+    spooled = _spy_on_spooling(monkeypatch, row_budget=0)
+    bad = write_csv(tmp_path / "bad.csv", set_field(example_lines(), 13, "sex", "X"))
+    twice = write_csv(tmp_path / "twice.csv", example_lines() + example_lines()[20:21])
+    for path, located in [(bad, f"{bad}, row 13, column 'sex': value 'X': must be M or F"),
+                          (twice, f"{twice}, row 25, column 'person_id': value 'P000007': "
+                                  "duplicate (month, person_id)")]:
+        with pytest.raises(InputRejected) as rejected:
+            load_register_files(db, [path], progress=False)
+        assert located in str(rejected.value)
+    assert [name for name, _ in spooled] == [str(bad), str(twice)]
+    assert dump(db) == ([], [])
+
+
+def test_a_spooled_file_changed_before_it_is_written_is_rejected(db, tmp_path, monkeypatch):
+    import etl.register
+
+    _spy_on_spooling(monkeypatch, row_budget=0)
+    path = write_csv(tmp_path / "example.csv", example_lines())
+    validate_all = etl.register._validate_all
+
+    def validate_then_change(*args):
+        validated = validate_all(*args)
+        write_csv(path, set_field(example_lines(), 1, "age", "53"))
+        os.utime(path, ns=(1, 1))  # a different time even on a coarse clock
+        return validated
+
+    monkeypatch.setattr(etl.register, "_validate_all", validate_then_change)
+    with pytest.raises(InputRejected, match="the file changed while it was being loaded"):
+        load_register_files(db, [path], progress=False)
+    assert dump(db) == ([], [])
 
 
 def test_a_month_split_over_two_files_is_rejected(db, tmp_path):
