@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import polars as pl
 import sqlalchemy as sa
 
+from etl.contract import COLUMNS as CONTRACT_COLUMNS
 from indicators import areas, ratios
 from indicators.measures import sorted_by_codes
 from indicators.registry import MEASURES, REGISTER_INDICATORS
@@ -79,20 +80,7 @@ MEASURE_NEIGHBOURS: dict[str, int] = {
 # Register columns the measures need, with the types of the input contract
 # (sex and vintage_id are not used by any indicator, so they are not read).
 REGISTER_COLUMNS: dict[str, pl.DataType] = {
-    "month": pl.String(),
-    "person_id": pl.String(),
-    "municipality_code": pl.String(),
-    "age": pl.Int16(),
-    "foreign_language": pl.Boolean(),
-    "earnings_related": pl.Boolean(),
-    "status": pl.String(),
-    "service_type": pl.String(),
-    "responsibility": pl.String(),
-    "registered_on": pl.Date(),
-    "unemployment_start": pl.Date(),
-    "initial_interview_on": pl.Date(),
-    "plan_updated_on": pl.Date(),
-    "last_review_on": pl.Date(),
+    name: dtype for name, dtype in CONTRACT_COLUMNS.items() if name != "sex"
 }
 NULLABLE_TEXT = ("service_type", "unemployment_start", "initial_interview_on",
                  "plan_updated_on", "last_review_on")
