@@ -65,7 +65,8 @@ COLUMNS = ["month", "area_type", "area_code", "area_name", "population", "group"
 SCHEMA = {
     "month": pl.String, "area_type": pl.String, "area_code": pl.String, "area_name": pl.String,
     "population": pl.String, "group": pl.String, "indicator": pl.String, "value": pl.Float64,
-    "numerator": pl.Float64, "denominator": pl.Float64, "flag": pl.String, "vintage": pl.String,
+    # numerators and denominators are person counts: integers in every format
+    "numerator": pl.Int64, "denominator": pl.Int64, "flag": pl.String, "vintage": pl.String,
     "synthetic": pl.Boolean,
 }
 SORT_KEYS = ["indicator", "area_type", "area_code", "population", "group", "month"]
