@@ -13,8 +13,6 @@ The contract itself: ``register-extract.md`` (the project's input specification)
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 from dataclasses import dataclass
 
 import polars as pl
@@ -152,22 +150,19 @@ def _unparsable(column: str, schema: pl.Schema) -> pl.Expr:
     return _given(column, schema) & pl.col(column).is_null()
 
 
-@functools.cache
-def _month_ends() -> pl.DataFrame:
-    """Every month 1900-01..9999-12 with its last day: a lookup table of 97,200 rows."""
-    starts = pl.date_range(dt.date(1900, 1, 1), dt.date(9999, 12, 1), "1mo", eager=True)
-    return pl.DataFrame({"month": starts.dt.strftime("%Y-%m"), "end": starts.dt.month_end()})
-
-
 def month_end() -> pl.Expr:
-    """Last day of the month, the calculation date; null unless `month` is a YYYY-MM month.
+    """Last day of the month, the calculation date; null unless `month` is a YYYY-MM month
+    from 1900-01 to 9999-12.
 
-    A lookup rather than parsing: months repeat on every row, and the lookup both
-    validates the format and gives the date.
+    Parsed with a cached date parser (months repeat on every row), not looked up with
+    `replace_strict` on a literal table: the streaming engine runs that in memory over
+    the whole column, which held a national five-year extract (7 GB) at once.
     """
-    table = _month_ends()
-    return pl.col("month").replace_strict(table["month"], table["end"], default=None,
-                                          return_dtype=pl.Date)
+    month = pl.col("month")
+    valid = (month.str.contains(r"^\d{4}-(0[1-9]|1[0-2])$")
+             & month.is_between(pl.lit("1900-01"), pl.lit("9999-12")))
+    return pl.when(valid).then(
+        (month + "-01").str.to_date("%Y-%m-%d", strict=False).dt.month_end())
 
 
 # --------------------------------------------------------------------------- rules
@@ -262,17 +257,17 @@ def municipality_month_spans(validity: pl.DataFrame) -> pl.DataFrame:
 def known_municipality(spans: pl.DataFrame) -> pl.Expr:
     """True where municipality_code is a municipality on the last day of `month`.
 
-    One lookup of the code's validity interval per slot (almost always one), then a
-    text comparison of months: far cheaper per row than a join on (month, code).
+    The codes grouped by their validity interval (a handful of distinct intervals),
+    one `is_in` and a text comparison of months per interval: row-local, so it
+    streams (a `replace_strict` lookup would make the streaming engine hold the
+    whole column), and far cheaper per row than a join on (month, code).
     """
     known = pl.lit(False)
-    code = pl.col("municipality_code")
-    for _, slot in spans.group_by("slot", maintain_order=True):
-        first = code.replace_strict(slot["code"], slot["first_month"], default=None,
-                                    return_dtype=pl.String)
-        last = code.replace_strict(slot["code"], slot["last_month"], default=None,
-                                   return_dtype=pl.String)
-        known = known | pl.col("month").is_between(first, last).fill_null(False)
+    code, month = pl.col("municipality_code"), pl.col("month")
+    intervals = spans.group_by("first_month", "last_month", maintain_order=True).agg("code")
+    for first, last, codes in intervals.iter_rows():  # one row per distinct interval
+        known = known | (code.is_in(pl.Series(codes, dtype=pl.String).implode())
+                         & month.is_between(pl.lit(first), pl.lit(last))).fill_null(False)
     return known
 
 
