@@ -105,7 +105,7 @@ def peer_filter(frame: pl.DataFrame, view: View, data) -> pl.DataFrame:
         nearest = (sizes.filter(pl.col("value").is_not_null())
                    .with_columns((pl.col("value") - own[0]).abs().alias("_d"))
                    .sort("_d").head(SIMILAR_SIZE_COUNT))
-        return frame.filter(pl.col("area_code").is_in(nearest["area_code"]))
+        return frame.filter(pl.col("area_code").is_in(nearest["area_code"].to_list()))
     return frame
 
 
