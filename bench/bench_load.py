@@ -14,6 +14,7 @@ Target: end to end within 2x of the bare write, peak memory under 4 GB.
     .venv/bin/python bench/bench_load.py                  # full size
     .venv/bin/python bench/bench_load.py --scale 0.02     # small
     .venv/bin/python bench/bench_load.py --rows 200000 --months 3   # built-in generator
+    .venv/bin/python bench/bench_load.py --extract five-years.parquet --no-postgres
 """
 
 from __future__ import annotations
@@ -196,6 +197,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=None,
                         help="total rows, with the built-in generator instead of etl.demo")
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
+    parser.add_argument("--extract", type=Path, default=None,
+                        help="an existing Parquet extract to load instead of generating one")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="trialmon-bench-"))
@@ -208,13 +211,14 @@ def main() -> None:
 
 
 def run(work: Path, args) -> None:
-    extract = work / "extract.parquet"
+    extract = args.extract or work / "extract.parquet"
     if not extract.exists():
         started = time.perf_counter()
         source = write_extract(extract, args)
         print(f"extract: {source}, {time.perf_counter() - started:.0f} s to generate")
     rows = pl.scan_parquet(extract).select(pl.len()).collect().item()
-    print(f"extract: {rows:,} rows, {args.months} months, "
+    months = pl.scan_parquet(extract).select(pl.col("month").n_unique()).collect().item()
+    print(f"extract: {rows:,} rows, {months} months, "
           f"{extract.stat().st_size / 2**20:,.0f} MB Parquet\n")
 
     read = run_stage("read", str(extract))

@@ -18,6 +18,10 @@ written (a rejection raises ``InputRejected`` listing the first problems), then
 all months are written in one transaction on one ADBC connection. A month whose
 content hash equals its current vintage's is left alone, so loading the same file
 twice changes nothing; any other month becomes a new vintage (a revision).
+
+Memory is bounded by KEEP_ROWS: sources are validated into memory while the load's
+rows fit in it; a source beyond it (a national five-year extract) is validated in
+one streaming pass into a temporary Parquet spool and written one month at a time.
 """
 
 from __future__ import annotations
