@@ -18,6 +18,9 @@ Measured on the 2-core development machine (shared, so +-20%), 2026-11-22:
   writes); incremental month: load 2.8 s + compute 9.3 s = 12.0 s (was 14.3 s).
   Peak RSS 10.96 GB, reached during the load (the same before and after); a full
   recompute of the 61 months alone in a fresh process peaks at 5.7 GB.
+* after the loader streams large sources (same day, later run): load 137.0 s +
+  compute 88.2 s = 225.2 s; incremental month 2.8 s + 8.1 s = 10.9 s; peak RSS
+  5,845 MB (2,267 MB after the load); SQLite files 850 MB published, 5,096 MB microdata.
 * the demo (`trialmon demo --scale 0.02`, 72 months, 0.94M rows): compute 33 s, 41 s
   with building the data (was 110 s / 120 s).
 """
