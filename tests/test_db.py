@@ -52,6 +52,7 @@ def test_a_postgresql_role_with_published_tables_only_serves_the_dashboard(pg_ur
         conn.execute("GRANT USAGE ON SCHEMA public TO dashboard_reader")
         conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO dashboard_reader")
     reader_url = make_url(pg_url).set(username="dashboard_reader").render_as_string(False)
+    upgrade(reader_url)  # what `trialmon serve` does first: a no-op on an up-to-date database
 
     with get_engine(reader_url).connect() as conn, pytest.raises(
             sa.exc.ProgrammingError, match="permission denied"):

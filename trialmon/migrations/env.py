@@ -10,8 +10,10 @@ config = context.config
 def run_migrations_online() -> None:
     engine = config.attributes["engine"]
     with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {MICRODATA}")
+        if connection.dialect.name == "postgresql" and not connection.exec_driver_sql(
+                f"SELECT 1 FROM pg_namespace WHERE nspname = '{MICRODATA}'").first():
+            # only when missing: a read-only dashboard role may not create schemas
+            connection.exec_driver_sql(f"CREATE SCHEMA {MICRODATA}")
             connection.commit()
         context.configure(
             connection=connection,
