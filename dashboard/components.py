@@ -32,6 +32,39 @@ def multi(control_id: str, options: list[dict], value, lang: str) -> dcc.Dropdow
                                 "selected_count": t(lang, "{n} selected", n="{num_selected}")})
 
 
+def population_group_fields(prefix: str, lang: str, view, width: int = 3) -> list[dbc.Col]:
+    """The population and group selectors every chart page has (ids `<prefix>-population`,
+    `<prefix>-group`)."""
+    return [
+        field(f"{prefix}-population", t(lang, "Population"),
+              select(f"{prefix}-population", population_options(lang), view.population), width),
+        field(f"{prefix}-group", t(lang, "Group"),
+              select(f"{prefix}-group", group_options(lang), view.group), width),
+    ]
+
+
+def period_fields(prefix: str, lang: str, view, period: list[dict],
+                  width: int = 3) -> list[dbc.Col]:
+    """From/to month selectors (ids `<prefix>-from`, `<prefix>-to`)."""
+    return [
+        field(f"{prefix}-from", t(lang, "From"), select(f"{prefix}-from", period,
+                                                         view.start or "all"), width),
+        field(f"{prefix}-to", t(lang, "To"), select(f"{prefix}-to", period, view.end or "all"),
+              width),
+    ]
+
+
+def indicator_month_fields(prefix: str, lang: str, view, months: list[str],
+                           widths: tuple[int, int] = (4, 2)) -> list[dbc.Col]:
+    """Indicator and month selectors (ids `<prefix>-indicator`, `<prefix>-month`)."""
+    return [
+        field(f"{prefix}-indicator", t(lang, "Indicator"),
+              select(f"{prefix}-indicator", indicator_options(lang), view.indicator), widths[0]),
+        field(f"{prefix}-month", t(lang, "Month"),
+              select(f"{prefix}-month", month_options(months, lang), view.month), widths[1]),
+    ]
+
+
 def indicator_options(lang: str) -> list[dict]:
     return [{"label": indicator_name(i, lang), "value": i} for i in INDICATORS]
 

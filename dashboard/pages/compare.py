@@ -10,10 +10,8 @@ from dashboard import charts
 from dashboard.components import (
     area_options,
     field,
-    group_options,
-    indicator_options,
-    month_options,
-    population_options,
+    indicator_month_fields,
+    population_group_fields,
     select,
     summary_block,
 )
@@ -39,14 +37,8 @@ def layout(view: View, data) -> html.Div:
                        "and the comparison area are shown as reference lines."),
                className="lead-text"),
         dbc.Row([
-            field("cmp-indicator", t(lang, "Indicator"),
-                  select("cmp-indicator", indicator_options(lang), view.indicator), 4),
-            field("cmp-month", t(lang, "Month"),
-                  select("cmp-month", month_options(data.months(), lang), view.month), 2),
-            field("cmp-population", t(lang, "Population"),
-                  select("cmp-population", population_options(lang), view.population), 3),
-            field("cmp-group", t(lang, "Group"),
-                  select("cmp-group", group_options(lang), view.group), 3),
+            *indicator_month_fields("cmp", lang, view, data.months()),
+            *population_group_fields("cmp", lang, view),
         ]),
         dbc.Row([
             field("cmp-scope", t(lang, "Compare"), select("cmp-scope", scopes, view.scope), 3),

@@ -9,13 +9,12 @@ from dashboard import api
 from dashboard.components import (
     area_options,
     field,
-    group_options,
     indicator_options,
     month_options,
     multi,
-    population_options,
+    period_fields,
+    population_group_fields,
     radio,
-    select,
 )
 from dashboard.i18n import fmt_number, t
 from dashboard.pages.common import lang_of, search_of, url_output
@@ -44,12 +43,8 @@ def layout(view: View, data) -> html.Div:
                   multi("dl-areas", area_options(data.areas(), lang), view.areas, lang), 6),
         ]),
         dbc.Row([
-            field("dl-population", t(lang, "Population"),
-                  select("dl-population", population_options(lang), view.population), 3),
-            field("dl-group", t(lang, "Group"),
-                  select("dl-group", group_options(lang), view.group), 3),
-            field("dl-from", t(lang, "From"), select("dl-from", period, view.start or "all"), 3),
-            field("dl-to", t(lang, "To"), select("dl-to", period, view.end or "all"), 3),
+            *population_group_fields("dl", lang, view),
+            *period_fields("dl", lang, view, period),
         ]),
         html.Fieldset([html.Legend(t(lang, "File format"), className="form-label fs-6"),
                        radio("dl-format", formats, view.format)], className="mb-3"),

@@ -17,10 +17,8 @@ from dash import Input, Output, State, dcc, html
 from dashboard import charts
 from dashboard.components import (
     field,
-    group_options,
-    indicator_options,
-    month_options,
-    population_options,
+    indicator_month_fields,
+    population_group_fields,
     select,
     summary_block,
 )
@@ -54,14 +52,8 @@ def layout(view: View, data) -> html.Div:
     return html.Div([
         html.H1(t(lang, "Map"), className="page-title"),
         dbc.Row([
-            field("map-indicator", t(lang, "Indicator"),
-                  select("map-indicator", indicator_options(lang), view.indicator), 4),
-            field("map-month", t(lang, "Month"),
-                  select("map-month", month_options(data.months(), lang), view.month), 2),
-            field("map-population", t(lang, "Population"),
-                  select("map-population", population_options(lang), view.population), 2),
-            field("map-group", t(lang, "Group"),
-                  select("map-group", group_options(lang), view.group), 2),
+            *indicator_month_fields("map", lang, view, data.months()),
+            *population_group_fields("map", lang, view, width=2),
             field("map-level", t(lang, "Areas"), select("map-level", levels, view.level), 2),
         ]),
         missing,
