@@ -28,6 +28,7 @@ from datetime import date
 
 import polars as pl
 
+from etl.contract import COLUMNS as CONTRACT_COLUMNS
 from indicators import flows, process, registry, stocks
 
 MEMBERSHIP = (
@@ -62,21 +63,9 @@ OUTPUT_SCHEMA = {
 
 
 REQUIRED_TYPES = {
-    "month": pl.Utf8,
-    "person_id": pl.Utf8,
-    "municipality_code": pl.Utf8,
-    "foreign_language": pl.Boolean,
-    "earnings_related": pl.Boolean,
-    "status": pl.Utf8,
-    "service_type": pl.Utf8,
-    "responsibility": pl.Utf8,
-    "registered_on": pl.Date,
-    "unemployment_start": pl.Date,
-    "initial_interview_on": pl.Date,
-    "plan_updated_on": pl.Date,
-    "last_review_on": pl.Date,
+    column: dtype for column, dtype in CONTRACT_COLUMNS.items() if column not in ("age", "sex")
 }
-"""The input columns the measures read, with the contract's Polars types."""
+"""The input columns the measures read, with the contract's Polars types (age: any integer)."""
 
 
 # --------------------------------------------------------------------------- sorting

@@ -11,6 +11,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from etl.contract import COLUMNS as CONTRACT_COLUMNS
 from indicators import registry
 from indicators.measures import (
     GROUP_FILTERS,
@@ -21,23 +22,7 @@ from indicators.measures import (
 from indicators.process import fifth_working_day_after, working_day_calendar
 from tests.conftest import shared_file
 
-SCHEMA = {
-    "month": pl.Utf8,
-    "person_id": pl.Utf8,
-    "municipality_code": pl.Utf8,
-    "age": pl.Int16,
-    "sex": pl.Utf8,
-    "foreign_language": pl.Boolean,
-    "earnings_related": pl.Boolean,
-    "status": pl.Utf8,
-    "service_type": pl.Utf8,
-    "responsibility": pl.Utf8,
-    "registered_on": pl.Date,
-    "unemployment_start": pl.Date,
-    "initial_interview_on": pl.Date,
-    "plan_updated_on": pl.Date,
-    "last_review_on": pl.Date,
-}
+SCHEMA = dict(CONTRACT_COLUMNS)  # the input contract's columns and Polars types
 
 
 def row(month: str, person: str, status: str = "unemployed", **kw) -> dict:
