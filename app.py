@@ -3,7 +3,7 @@
 On an empty embedded database it first builds the synthetic demo data.
 """
 
-from trialmon.cli import main
+from shell.cli import main
 
 if __name__ == "__main__":
     main(["serve", *__import__("sys").argv[1:]])

@@ -114,7 +114,7 @@ def main() -> None:
     database = args.workdir / "db"
     shutil.rmtree(database, ignore_errors=True)
     url = f"sqlite:///{(database / 'trialmon.sqlite').as_posix()}"
-    from trialmon.db import upgrade
+    from shell.pipeline import prepare_database as upgrade
 
     upgrade(url)
     total, rows = load_and_compute(url, bulk, f"bulk {args.start}..{end}")

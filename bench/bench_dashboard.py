@@ -46,7 +46,8 @@ def build_published(url: str) -> int:
 
     from etl.reference import load_reference
     from indicators.registry import GROUPS, INDICATORS, POPULATIONS
-    from trialmon.db import adbc_connect, get_engine, upgrade
+    from shell.pipeline import prepare_database as upgrade
+    from trialmon.db import adbc_connect, get_engine
     from trialmon.schema import month_status
 
     upgrade(url)

@@ -148,7 +148,7 @@ def stage_bare_sqlite(path: str, db: str) -> int:
 
 def stage_load(path: str, url: str) -> int:
     from etl.register import load_register_files
-    from trialmon.db import upgrade
+    from shell.pipeline import prepare_database as upgrade
 
     upgrade(url)
     started, cpu = time.perf_counter(), time.process_time()

@@ -52,7 +52,7 @@ def db_url(request) -> str:
 @pytest.fixture
 def db(db_url) -> str:
     """A database URL with the schema and reference areas in place."""
-    from trialmon.db import upgrade
+    from shell.pipeline import prepare_database as upgrade
 
     upgrade(db_url)
     return db_url

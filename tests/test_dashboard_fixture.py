@@ -13,7 +13,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from trialmon.db import get_engine, upgrade
+from shell.pipeline import prepare_database as upgrade
+from trialmon.db import get_engine
 from trialmon.schema import indicator_value, month_status
 
 AREAS = {  # code: (area_type, base)

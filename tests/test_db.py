@@ -3,7 +3,8 @@
 import pytest
 import sqlalchemy as sa
 
-from trialmon.db import get_engine, sqlite_paths, upgrade
+from shell.pipeline import prepare_database as upgrade
+from trialmon.db import get_engine, sqlite_paths
 from trialmon.schema import metadata
 
 

@@ -339,7 +339,7 @@ def test_write_parquet_streams_the_same_rows(tmp_path):
 def test_demo_command_writes_parquet_instead_of_loading(tmp_path):
     from click.testing import CliRunner
 
-    from trialmon.cli import main
+    from shell.cli import main
 
     out = tmp_path / "extract.parquet"
     db = tmp_path / "untouched.sqlite"
@@ -358,7 +358,7 @@ def test_demo_command_writes_parquet_instead_of_loading(tmp_path):
 def test_demo_command_rejects_bad_options(tmp_path, options):
     from click.testing import CliRunner
 
-    from trialmon.cli import main
+    from shell.cli import main
 
     out = tmp_path / "extract.parquet"
     result = CliRunner().invoke(main, ["demo", *options, "--out", str(out), "-q"])

@@ -23,8 +23,8 @@ from click.testing import CliRunner
 
 from etl.demo import generate_months
 from etl.reference import load_reference
+from shell.cli import main
 from tests.conftest import SHARED_DATA
-from trialmon.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"

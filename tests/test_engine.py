@@ -197,7 +197,7 @@ def test_incremental_recomputes_only_the_dependent_months(db):
 
 
 def test_cli_compute_recomputes_everything_with_the_same_result(db):
-    from trialmon.cli import main
+    from shell.cli import main
 
     months = ["2025-11", "2025-12"]
     load(db, {m: december(m) for m in months})

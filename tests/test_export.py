@@ -18,8 +18,8 @@ from indicators.export import (
     query_table,
     render,
 )
+from shell.cli import main
 from tests.test_engine import december, load
-from trialmon.cli import main
 from trialmon.errors import TrialmonError
 
 

@@ -350,7 +350,7 @@ def test_municipality_validity_and_reference_table(db):
 
 
 def test_areas_command_prints_json_and_csv(db):
-    from trialmon.cli import main
+    from shell.cli import main
 
     runner = CliRunner()
     result = runner.invoke(main, ["areas", "--format", "json", "--db", db])

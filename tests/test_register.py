@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from etl.register import content_hash, load_history, load_register_files, load_register_frames
-from trialmon.cli import main
+from shell.cli import main
 from trialmon.db import get_engine
 from trialmon.errors import InputRejected
 from trialmon.schema import register_row, vintage

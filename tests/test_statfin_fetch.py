@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from etl.statfin import fetch_pxweb, load_statfin_files, plan_queries
+from shell.cli import main
 from tests.conftest import SHARED_DATA
 from tests.fake_pxweb import FakePxWeb, table_from_file
-from trialmon.cli import main
 from trialmon.db import get_engine
 from trialmon.errors import TrialmonError
 
@@ -89,7 +89,7 @@ def test_giving_up_after_the_retries_is_a_clear_error(table, tmp_path):
 
 
 def test_fetched_files_load_and_hold_the_served_values(table, tmp_path, sqlite_url):
-    from trialmon.db import upgrade
+    from shell.pipeline import prepare_database as upgrade
 
     upgrade(sqlite_url)
     with FakePxWeb(table) as fake:

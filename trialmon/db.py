@@ -83,14 +83,12 @@ def alembic_config(url: str):
     return config
 
 
-def upgrade(url: str) -> None:
-    """Create or upgrade the schema to the newest migration, then load reference areas."""
+def migrate(url: str) -> None:
+    """Create or upgrade the schema to the newest migration (reference data is the
+    pipeline's next step: `shell.pipeline.prepare_database`)."""
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
-    from etl.reference import sync_reference  # reference data ships with etl/
-
-    sync_reference(get_engine(url))
 
 
 def adbc_connect(url: str, schema: str | None = None):

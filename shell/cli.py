@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from shell.pipeline import prepare_database
 from trialmon.errors import TrialmonError
 from trialmon.settings import resolve_db_url
 
@@ -32,9 +33,7 @@ def common_options(func):
 
 
 def ensure_schema(url: str) -> None:
-    from trialmon.db import upgrade
-
-    upgrade(url)
+    prepare_database(url)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -218,7 +217,7 @@ def fetch_statfin(table, start, end, out, base_url, lang, max_cells, max_calls, 
 @common_options
 def serve(url, quiet, host, port, no_demo):
     """Serve the dashboard (builds demo data first if the database is empty)."""
-    from trialmon.run import run_dashboard
+    from shell.pipeline import run_dashboard
 
     run_dashboard(url, host=host, port=port, build_demo=not no_demo, quiet=quiet)
 

@@ -1,13 +1,23 @@
-"""`python app.py` / `trialmon serve`: the dashboard on a ready database."""
+"""The pipeline: migrate -> reference -> load -> compute -> serve.
+
+`prepare_database` is the first two steps (every command runs it); `python app.py` /
+`trialmon serve` is the last, on a ready database."""
 
 from __future__ import annotations
 
 import click
 import sqlalchemy as sa
 
-from trialmon.db import get_engine, upgrade
+from etl.reference import sync_reference
+from trialmon.db import get_engine, migrate
 from trialmon.schema import month_status
 from trialmon.settings import get_settings
+
+
+def prepare_database(url: str) -> None:
+    """Create or upgrade the schema, then bring the reference areas up to date."""
+    migrate(url)
+    sync_reference(get_engine(url))
 
 
 def has_published_data(url: str) -> bool:
@@ -33,7 +43,7 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
 def run_dashboard(url: str, host: str | None = None, port: int | None = None,
                   build_demo: bool = True, quiet: bool = False) -> None:
     settings = get_settings()
-    upgrade(url)
+    prepare_database(url)
     if build_demo:
         ensure_demo_data(url, quiet=quiet)
     from dashboard.app import create_app
