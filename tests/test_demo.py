@@ -220,7 +220,11 @@ def test_attribute_shares(rows):
         pl.col("foreign_language").mean())
     helsinki = foreign_by_place.filter(pl.col("municipality_code"))["foreign_language"][0]
     elsewhere = foreign_by_place.filter(~pl.col("municipality_code"))["foreign_language"][0]
-    assert helsinki > 1.5 * elsewhere
+    # Statistics Finland publishes Helsinki's foreign share of the unemployed at about
+    # 1.35x the rest of the country's (12r5, 2026M06: 10 854 / 52 578 against
+    # 42 958 / 299 423); the demo takes its municipal shares from that table.
+    published = 10_854 / 52_578 / (42_958 / 299_423)
+    assert 0.8 * published < helsinki / elsewhere < 1.25 * published
 
 
 # --------------------------------------------------------------------------- dynamics
