@@ -80,6 +80,7 @@ municipal_measure = sa.Table(
     sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint("month", "municipality_code", "population", "group", "measure"),
     schema=MICRODATA,
+    sqlite_with_rowid=False,  # clustered on the key: stored once (migration 0006)
 )
 """Unprotected additive counts per municipality: the building blocks of every
 register indicator. Larger areas are sums of these; ratios are built from sums."""
