@@ -4,7 +4,9 @@
   indicator, area, area_type, population, group (comma-separated or repeated), from, to,
   lang; ``format`` csv (default) | json | parquet.
 * ``GET /api/v1/indicators/meta``: every indicator's definition in ``lang``.
-* ``GET /api/v1/areas``: every area (``area_type`` filter), names in three languages.
+* ``GET /api/v1/areas``: every area (``area_type`` filter), names in three languages, its
+  source, confidence and completeness, and its members (municipality, valid_from,
+  valid_to, source, confidence of each membership).
 
 A bad parameter gives HTTP 400 and a JSON body ``{"error": ..., "parameter": ...}``.
 """
@@ -146,4 +148,17 @@ def register(server: flask.Flask, url: str) -> None:
                                             f"{', '.join(sorted(known))}")
         if wanted:
             areas = areas.filter(pl.col("area_type").is_in(wanted))
-        return flask.jsonify(areas=areas.to_dicts())
+        return flask.jsonify(areas=with_members(areas, data.memberships()))
+
+
+def with_members(areas: pl.DataFrame, memberships: pl.DataFrame) -> list[dict]:
+    """Each area with its members: municipality, validity (ISO dates, null = open), source
+    and confidence of the membership (municipality areas list no members)."""
+    grouped = (
+        memberships.with_columns(pl.col("valid_from", "valid_to").dt.to_string("%Y-%m-%d"))
+        .group_by("area_type", "area_code", maintain_order=True)
+        .agg(pl.struct("municipality_code", "valid_from", "valid_to", "source", "confidence")
+             .alias("members"))
+    )
+    return (areas.join(grouped, on=["area_type", "area_code"], how="left", maintain_order="left")
+            .with_columns(pl.col("members").fill_null([])).to_dicts())
