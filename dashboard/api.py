@@ -21,7 +21,13 @@ import zipfile
 import flask
 import polars as pl
 
-from indicators.export import ExportQuery, export_metadata, query_table, render
+from indicators.export import (
+    ExportQuery,
+    export_metadata,
+    query_table,
+    render,
+    stored_membership,
+)
 from indicators.registry import INDICATORS, LANGUAGES
 from trialmon.errors import TrialmonError
 
@@ -88,7 +94,8 @@ def table_response(url: str, args):
     except TrialmonError as error:
         return bad_request(_parameter_of(str(error)), str(error))
     if fmt == "json":
-        body = {"metadata": export_metadata(table, query), "data": table.to_dicts()}
+        metadata = export_metadata(table, query, stored_membership(url, table))
+        body = {"metadata": metadata, "data": table.to_dicts()}
         return flask.Response(json.dumps(body, ensure_ascii=False), mimetype=MIME["json"])
     response = flask.Response(render(table, fmt, query), mimetype=MIME[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename=trialmon.{fmt}"
@@ -97,14 +104,18 @@ def table_response(url: str, args):
     return response
 
 
-def download_zip(table: pl.DataFrame, query: ExportQuery, fmt: str) -> bytes:
-    """A zip with the data file and its metadata JSON, for the downloads page."""
+def download_zip(table: pl.DataFrame, query: ExportQuery, fmt: str,
+                 url: str | None = None) -> bytes:
+    """A zip with the data file and its metadata JSON, for the downloads page (with `url`,
+    the metadata lists the areas' membership)."""
+    membership = stored_membership(url, table) if url else None
     buffer = io.BytesIO()
     stem = "trialmon-synthetic-demo" if table.height and table["synthetic"].any() else "trialmon"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{stem}.{fmt}", render(table, fmt, query))
         archive.writestr(f"{stem}.{fmt}.metadata.json",
-                         json.dumps(export_metadata(table, query), ensure_ascii=False, indent=2))
+                         json.dumps(export_metadata(table, query, membership),
+                                    ensure_ascii=False, indent=2))
     return buffer.getvalue()
 
 

@@ -144,3 +144,106 @@ def test_affected_months_are_those_whose_last_day_changed_membership():
     # Espoo joins on 15.3. (so from the March calculation date, 31.3.) until 30.4.
     assert affected_months(old, new, months) == ["2025-03", "2025-04"]
     assert affected_months(old, old, months) == []
+
+
+# --------------------------------------------------------------------------- computed cells
+
+
+def test_overlay_cell_is_hidden_exactly_where_a_member_is_or_it_is_small():
+    from indicators.overlay import protect_overlay
+
+    key = {"month": "2025-01", "population": "all", "group": "all", "measure": "unemployed"}
+    cells = pl.DataFrame([
+        {**key, "area_type": "ea", "area_code": "E1", "value": 40},  # a member hidden
+        {**key, "area_type": "ea", "area_code": "E2", "value": 30},  # all members shown
+        {**key, "area_type": "ea", "area_code": "E3", "value": 3},  # small itself
+        {**key, "area_type": "ea", "area_code": "E4", "value": None},  # not computable
+    ]).select("month", "area_type", "area_code", "population", "group", "measure", "value")
+    members = pl.DataFrame({"month": ["2025-01"] * 5, "area_type": ["ea"] * 5,
+                            "area_code": ["E1", "E1", "E2", "E3", "E4"],
+                            "municipality_code": ["001", "002", "003", "004", "005"]})
+    flags = pl.DataFrame({**{k: [v] * 5 for k, v in key.items()},
+                          "area_code": ["001", "002", "003", "004", "005"],
+                          "suppressed": [False, True, False, False, False]})
+    result = protect_overlay(cells, members, flags, threshold=5)
+    assert dict(zip(result["area_code"], result["suppressed"], strict=True)) == {
+        "E1": True, "E2": False, "E3": True, "E4": False}
+
+
+def test_employment_areas_and_a_loaded_system_are_computed_and_protected(db, tmp_path):
+    """Demo data for two months of 2025: the employment areas get cells; each published
+    count is the sum of its members' published municipality counts, and a cell with a
+    hidden member is hidden. A system loaded afterwards is computed at once, with its
+    load time as vintage."""
+    from etl.demo import build_demo
+    from indicators.engine import compute
+    from trialmon.schema import indicator_value
+
+    prepare_database(db)
+    months = build_demo(db, 0.003, "2025-01", "2025-02", 5, progress=False)
+    compute(db, months=sorted(months), progress=False)
+    with get_engine(db).connect() as conn:
+        cells = pl.DataFrame(conn.execute(sa.select(
+            indicator_value.c.indicator, indicator_value.c.population, indicator_value.c.group,
+            indicator_value.c.area_type, indicator_value.c.area_code, indicator_value.c.month,
+            indicator_value.c.value, indicator_value.c.flag).where(
+            indicator_value.c.indicator == "unemployed")).all(),
+            schema=["indicator", "population", "group", "area_type", "area_code", "month",
+                    "value", "flag"], orient="row")
+        members = pl.DataFrame(conn.execute(sa.select(
+            area_member.c.area_code, area_member.c.municipality_code).where(
+            area_member.c.area_type == "employment_area")).all(),
+            schema=["area_code", "municipality_code"], orient="row")
+    employment = cells.filter(area_type="employment_area")
+    assert set(employment["area_code"]) == set(members["area_code"])
+    municipal = cells.filter(area_type="municipality").rename(
+        {"area_code": "municipality_code", "value": "m_value", "flag": "m_flag"})
+    joined = employment.join(members, on="area_code").join(
+        municipal.drop("area_type"), on=["indicator", "population", "group", "month",
+                                         "municipality_code"], how="left")
+    per_area = joined.group_by("population", "group", "month", "area_code").agg(
+        pl.col("value").first(), pl.col("flag").first(),
+        (pl.col("m_flag") == "suppressed").any().alias("member_hidden"),
+        pl.col("m_value").fill_null(0).sum().alias("member_sum"))
+    shown = per_area.filter(pl.col("flag").is_null() & pl.col("value").is_not_null())
+    assert shown.height > 0
+    assert (shown["value"] == shown["member_sum"]).all()
+    assert not shown["member_hidden"].any()
+    assert per_area.filter("member_hidden")["flag"].to_list() == \
+        ["suppressed"] * per_area.filter("member_hidden").height
+
+    report = load_area_system(db, _write(tmp_path, GOOD.replace("2024-12-31", "")))
+    assert report.affected_months == ["2025-01", "2025-02"]
+    compute(db, months=report.affected_months, progress=False)
+    with get_engine(db).connect() as conn:
+        loaded_at = conn.execute(sa.select(area_system.c.loaded_at)).scalar()
+        vintages = set(conn.execute(sa.select(indicator_value.c.vintage).where(
+            indicator_value.c.area_type == "river_valley")).scalars())
+    norm = {(v if v.tzinfo else v.replace(tzinfo=dt.UTC)).replace(microsecond=0) for v in vintages}
+    stamp = (loaded_at if loaded_at.tzinfo else loaded_at.replace(tzinfo=dt.UTC))
+    assert norm == {stamp.replace(microsecond=0)}
+
+
+def test_export_metadata_and_definitions_carry_membership(db):
+    from dashboard.data import Data
+    from dashboard.pages.area_sources import area_sources
+    from indicators.export import membership_metadata
+
+    prepare_database(db)
+    data = Data(db)
+    table = pl.DataFrame({"area_type": ["trial_area", "employment_area", "municipality"],
+                          "area_code": ["TA24", "TY15", "091"]})
+    meta = membership_metadata(table, data.areas(), data.memberships())
+    assert [m["area_code"] for m in meta] == ["TY15", "TA24"]
+    kainuu = meta[1]
+    assert kainuu["confidence"] == "confirmed" and len(kainuu["members"]) == 7
+    assert meta[0]["completeness"] == "partial"
+    import json
+
+    import plotly
+
+    text = json.dumps(area_sources(data, "fi"), cls=plotly.utils.PlotlyJSONEncoder,
+                      ensure_ascii=False)
+    assert "Tampereen seudun työllisyysalue" in text and "osittainen" in text
+    assert "Etelä-Pohjanmaan seutukaupunkien kuntakokeilu" in text
+    assert "Hyrynsalmi, Kajaani, Kuhmo" in text

@@ -6,6 +6,7 @@ import polars as pl
 from dash import html
 
 from dashboard.i18n import fmt_month, fmt_number, indicator_text, label, t
+from dashboard.pages.area_sources import area_sources
 from dashboard.state import View
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
 from trialmon.settings import get_settings
@@ -70,6 +71,7 @@ def definitions(view: View, data) -> html.Div:
                                      "table tyonv/12r5, CC BY 4.0."))]),
         ], className="mb-4"),
         *sections,
+        area_sources(data, lang),
     ])
 
 
