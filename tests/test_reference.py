@@ -35,7 +35,7 @@ TRIAL_MUNICIPALITIES = 118
 MUNICIPALITIES_EVER = 310  # 309 in 2021-2025, plus Honkajoki (until 2020)
 ARTIFICIAL_CODES = {"KU198", "KU199", "KU200"}  # no or unknown home municipality
 REGIONS = 19  # MK01, MK02, MK04..MK19, MK21 (MK03 and MK20 are not in use)
-EMPLOYMENT_AREAS_SHIPPED = 21  # of the 45 of 2025: those with at least one confirmed member
+EMPLOYMENT_AREAS_SHIPPED = 27  # of the 45 of 2025: those with at least one confirmed member
 
 
 @pytest.fixture(scope="module")
@@ -439,7 +439,41 @@ EMPLOYMENT_SOURCES = {
     "Pohjois-Karjala, agreement (13)": ["167", "276", "426", "309", "607", "260", "848", "707",
                                         "090", "146", "176", "422", "541"],
     "Läntinen Pirkanmaa, agreement": ["790", "108", "143", "250", "581", "619"],
+    "Etelä-Satakunta, eurajoki.fi": ["684", "050", "051", "102", "783"],
+    "Mikkeli, agreement": ["491", "097", "178", "213", "507", "588", "593", "623"],
 }
+
+
+# Sources that describe an area by a whole region: checked against the region
+# membership (itself checked against the public municipality list above).
+WHOLE_REGIONS = {
+    "Pohjois-Karjala: the 13 municipalities of North Karelia": ("MK12", set()),
+    "Etelä-Karjala: 'maakunnan kokoinen'": ("MK09", set()),
+    "Kainuu-Koillismaa: all of Kainuu, Kuusamo, Taivalkoski": ("MK18", {"305", "832"}),
+}
+
+
+@pytest.mark.parametrize("source", sorted(WHOLE_REGIONS))
+def test_employment_areas_that_sources_describe_by_region(ref, source):
+    region, extra = WHOLE_REGIONS[source]
+    day = dt.date(2025, 1, 31)
+    expected = set(valid_on(ref.of_type("region"), day).filter(area_code=region)[
+        "municipality_code"]) | extra
+    members = valid_on(ref.of_type("employment_area"), day)
+    areas = members.filter(pl.col("municipality_code").is_in(list(expected)))["area_code"].unique()
+    assert areas.len() == 1, areas.to_list()
+    assert set(members.filter(area_code=areas[0])["municipality_code"]) == expected
+
+
+def test_satakunta_is_split_into_two_employment_areas(ref):
+    """Pori's eleven (pori.fi) and Rauma's five (eurajoki.fi) make up Satakunta."""
+    day = dt.date(2025, 1, 31)
+    satakunta = set(valid_on(ref.of_type("region"), day).filter(area_code="MK04")[
+        "municipality_code"])
+    members = valid_on(ref.of_type("employment_area"), day).filter(
+        pl.col("municipality_code").is_in(list(satakunta)))
+    sizes = sorted(members.group_by("area_code").len()["len"].to_list())
+    assert sizes == [5, 11] and set(members["municipality_code"]) == satakunta
 
 
 @pytest.mark.parametrize("source", sorted(EMPLOYMENT_SOURCES))
