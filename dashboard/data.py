@@ -85,6 +85,10 @@ class Data:
         frame = self.areas()
         return dict(zip(frame["area_code"], frame["area_type"], strict=True))
 
+    def area_systems(self) -> pl.DataFrame:
+        """Loaded area systems: area_type, loaded_at, source_file, areas, memberships."""
+        return self._get("area_systems")
+
     def memberships(self) -> pl.DataFrame:
         """Every membership of every area larger than a municipality (MEMBERSHIP_SCHEMA)."""
         return self._get("memberships")
@@ -143,6 +147,13 @@ class Data:
         return (frame.sort("valid_from").unique(["area_type", "area_code"], keep="last")
                 .with_columns(order.alias("_o"))
                 .sort("_o", "area_type", "area_code").drop("_o", "valid_from"))
+
+    def _q_area_systems(self) -> pl.DataFrame:
+        c = area_system.c
+        return self._read(sa.select(c.area_type, c.loaded_at, c.source_file, c.areas,
+                                    c.memberships).order_by(c.area_type),
+                          {"area_type": pl.String, "loaded_at": pl.Object,
+                           "source_file": pl.String, "areas": pl.Int64, "memberships": pl.Int64})
 
     def _q_memberships(self) -> pl.DataFrame:
         c = area_member.c

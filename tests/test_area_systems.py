@@ -75,6 +75,16 @@ def test_good_file_loads_and_shows_in_the_api_and_pickers(db, tmp_path):
     assert "RV1" in values and "RV2" in values
     header = next(o for o in options if o.get("disabled") and "river_valley" in o["value"])
     assert values.index(header["value"]) < values.index("RV1")
+    import json
+
+    import plotly
+
+    from dashboard.pages.static_pages import status
+    from dashboard.state import View
+
+    page = json.dumps(status(View(page="status", lang="en"), Data(db)),
+                      cls=plotly.utils.PlotlyJSONEncoder)
+    assert "River valley" in page and "areas.csv" in page
 
 
 def test_shipped_employment_areas_can_be_replaced_and_stay_after_restart(db, tmp_path):

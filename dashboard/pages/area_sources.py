@@ -53,3 +53,24 @@ def area_sources(data, lang: str) -> html.Section:
                                           className="table table-sm data-table"),
                                className="table-wrap", tabIndex="0"))
     return html.Section(blocks, className="mb-4", id="area-sources")
+
+
+def loaded_systems(data, lang: str) -> html.Section | None:
+    """The Data status page's list of area systems loaded with `trialmon load areas`:
+    a (re)load is a new vintage of that system's figures."""
+    systems = data.area_systems()
+    if systems.is_empty():
+        return None
+    rows = [html.Tr([html.Th(label("area_type", r["area_type"], lang), scope="row"),
+                     html.Td(r["source_file"]), html.Td(str(r["areas"]), className="num"),
+                     html.Td(str(r["memberships"]), className="num"),
+                     html.Td(f"{r['loaded_at']:%Y-%m-%d %H:%M} UTC")])
+            for r in systems.iter_rows(named=True)]
+    head = html.Tr([html.Th(t(lang, h), scope="col") for h in
+                    ("Area system", "File", "Areas", "Members", "Loaded")])
+    return html.Section([
+        html.H2(t(lang, "Loaded area systems"), className="h5 mt-4"),
+        html.Div(html.Table([html.Thead(head), html.Tbody(rows)],
+                            className="table table-sm data-table", id="area-system-table"),
+                 className="table-wrap", tabIndex="0"),
+    ])
