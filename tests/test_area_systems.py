@@ -257,3 +257,32 @@ def test_export_metadata_and_definitions_carry_membership(db):
     assert "Tampereen seudun työllisyysalue" in text and "osittainen" in text
     assert "Etelä-Pohjanmaan seutukaupunkien kuntakokeilu" in text
     assert "Hyrynsalmi, Kajaani, Kuhmo" in text
+
+
+def test_overview_names_the_members_of_the_areas_of_a_month(db):
+    import json
+
+    import plotly
+
+    from dashboard.data import Data
+    from dashboard.pages.overview import membership_lines
+
+    prepare_database(db)
+    data = Data(db)
+
+    def text(area, month, lang="en"):
+        return json.dumps(membership_lines(data, area, month, lang),
+                          cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+
+    kainuu = text("TA24", "2024-12")
+    assert "Kainuu trial area" in kainuu
+    assert "Hyrynsalmi, Kajaani, Kuhmo, Paltamo, Ristijärvi, Sotkamo, Suomussalmi" in kainuu
+    # a municipality: its trial area; from 2025 also its employment area; never its region
+    assert "Kainuu-Koillismaa" not in text("205", "2024-12")
+    in_2025 = text("205", "2025-06")
+    assert "Kainuu trial area" in in_2025 and "Kainuu-Koillismaa employment area" in in_2025
+    assert "Region" not in in_2025
+    # Pertunmaa leaves the Mikkeli areas with its merger on 2026-01-01
+    assert "Pertunmaa" in text("TA12", "2025-12") and "Pertunmaa" not in text("TA12", "2026-01")
+    # a partial area says so
+    assert "members found so far" in text("TY15", "2025-06")

@@ -125,8 +125,9 @@ def membership_lines(data, area_code: str, month: str, lang: str) -> list:
         & ~pl.col("area_type").is_in(list(NO_MEMBER_LINE)))
     areas = data.areas()
     kind = dict(zip(areas["area_code"], areas["area_type"], strict=True)).get(area_code)
-    if kind == "municipality":
-        wanted = members.filter(pl.col("municipality_code") == area_code).select(
+    if kind == "municipality":  # its trial area, employment area, loaded systems
+        wanted = members.filter((pl.col("municipality_code") == area_code)
+                                & (pl.col("area_type") != "region")).select(
             "area_type", "area_code").unique(maintain_order=True)
     else:
         wanted = members.filter(pl.col("area_code") == area_code).select(
