@@ -389,8 +389,9 @@ def stored_membership(url: str, table: pl.DataFrame) -> list[dict]:
         areas_frame = pl.DataFrame([tuple(r) for r in conn.execute(sa.select(
             area.c.area_type, area.c.area_code, area.c.name_fi, area.c.name_sv, area.c.name_en,
             area.c.source, area.c.confidence, area.c.completeness, area.c.note)).all()],
-            schema=["area_type", "area_code", "name_fi", "name_sv", "name_en", "source",
-                    "confidence", "completeness", "note"], orient="row")
+            schema={c: pl.String for c in ("area_type", "area_code", "name_fi", "name_sv",
+                                           "name_en", "source", "confidence", "completeness",
+                                           "note")}, orient="row")
         memberships = pl.DataFrame([tuple(r) for r in conn.execute(sa.select(
             area_member.c.area_type, area_member.c.area_code, area_member.c.municipality_code,
             area_member.c.valid_from, area_member.c.valid_to)).all()],

@@ -248,6 +248,9 @@ def test_export_metadata_and_definitions_carry_membership(db):
     kainuu = meta[1]
     assert kainuu["confidence"] == "confirmed" and len(kainuu["members"]) == 7
     assert meta[0]["completeness"] == "partial"
+    from indicators.export import stored_membership
+
+    assert stored_membership(db, table) == meta  # what the API and the CLI export write
     import json
 
     import plotly
