@@ -74,6 +74,7 @@ def read_area_file(path: Path | str, municipalities: pl.DataFrame, *,
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputRejected([Problem(name, None, None, None, f"cannot read as CSV: {message}")]) \
             from None
+    frame = frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})  # Excel's BOM
     return parse_area_frame(frame, name, municipalities, taken_codes=taken_codes)
 
 

@@ -57,6 +57,9 @@ def test_good_file_loads_and_shows_in_the_api_and_pickers(db, tmp_path):
                                         ("RV2", "851", dt.date(2024, 12, 31), "inferred")]
     # the same file again: nothing written
     assert not load_area_system(db, _write(tmp_path, GOOD)).changed
+    # as Excel saves it (BOM, CRLF): the same content, nothing written
+    assert not load_area_system(db, _write(tmp_path, "\ufeff" + GOOD.replace("\n", "\r\n"),
+                                           "excel.csv")).changed
 
     from dashboard.app import create_app
     from dashboard.components import area_options
