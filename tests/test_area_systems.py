@@ -292,3 +292,17 @@ def test_overview_names_the_members_of_the_areas_of_a_month(db):
     assert "Pertunmaa" in text("TA12", "2025-12") and "Pertunmaa" not in text("TA12", "2026-01")
     # a partial area says so
     assert "members found so far" in text("TY15", "2025-06")
+
+
+def test_cli_loads_a_system_and_lists_it(db, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["load", "areas", str(_write(tmp_path, GOOD)), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "'river_valley': 2 areas, 3 memberships loaded" in result.output
+    listed = runner.invoke(main, ["areas", "--format", "csv", "--db", db])
+    rows = [line for line in listed.output.splitlines() if line.startswith("river_valley,")]
+    assert len(rows) == 3 and all("council decision" in r for r in rows)
+    # one system's rows of the listing load back unchanged
+    again = _write(tmp_path, listed.output.splitlines()[0] + "\n" + "\n".join(rows) + "\n",
+                   "listed.csv")
+    assert not load_area_system(db, again).changed
