@@ -4,8 +4,9 @@ Interface:
 
 * ``load_area_system(url, path) -> AreaLoadReport``: validate the file (etl/area_file.py)
   and replace that area type's areas and memberships in one transaction; nothing is
-  written when the file is rejected or equals what is stored. ``report.affected_months``:
-  the loaded register months whose membership changed (to recompute).
+  written when the file is rejected or equals what is stored. ``report.affected_months``
+  and ``report.affected_statfin_months``: the loaded register and Statistics Finland
+  months whose membership changed (to recompute).
 * ``membership_table(url) -> pl.DataFrame``: every membership of the listed area
   systems (trial areas, employment areas, loaded systems) in the file format, plus the
   municipality's name, confidence and completeness (``trialmon areas``).
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 from etl.area_file import FAR_FUTURE, RESERVED_TYPES, AreaSystem, read_area_file
 from etl.reference import AREA_SCHEMA, MEMBER_SCHEMA, municipality_validity
 from trialmon.db import get_engine
-from trialmon.schema import area, area_member, area_system, vintage
+from trialmon.schema import area, area_member, area_system, statfin_value, vintage
 
 MEMBER_KEY = ["area_code", "municipality_code", "valid_from", "valid_to"]
 LISTED_TYPES_FIRST = ("trial_area", "employment_area")
@@ -46,13 +47,15 @@ class AreaLoadReport:
     memberships: int
     changed: bool
     affected_months: list[str] = field(default_factory=list)
+    affected_statfin_months: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         if not self.changed:
             return (f"area system {self.area_type!r}: unchanged ({self.areas} areas, "
                     f"{self.memberships} memberships); nothing written")
         return (f"area system {self.area_type!r}: {self.areas} areas, {self.memberships} "
-                f"memberships loaded; {len(self.affected_months)} loaded months affected")
+                f"memberships loaded; {len(self.affected_months)} register months and "
+                f"{len(self.affected_statfin_months)} Statistics Finland months affected")
 
 
 def _taken_codes(conn: sa.Connection) -> dict[str, str]:
@@ -86,6 +89,10 @@ def content_hash(system: AreaSystem) -> str:
 def _loaded_months(conn: sa.Connection) -> list[str]:
     query = sa.select(vintage.c.month).where(vintage.c.is_current == sa.true()).distinct()
     return sorted(conn.execute(query).scalars())
+
+
+def _statfin_months(conn: sa.Connection) -> list[str]:
+    return sorted(conn.execute(sa.select(statfin_value.c.month).distinct()).scalars())
 
 
 def month_end(month: str) -> dt.date:
@@ -127,6 +134,8 @@ def load_area_system(url: str, path: Path | str) -> AreaLoadReport:
             return report
         report.affected_months = affected_months(old.members, system.members,
                                                  _loaded_months(conn))
+        report.affected_statfin_months = affected_months(old.members, system.members,
+                                                         _statfin_months(conn))
         conn.execute(sa.delete(area_member).where(area_member.c.area_type == system.area_type))
         conn.execute(sa.delete(area).where(area.c.area_type == system.area_type))
         areas, members = _canonical(system)

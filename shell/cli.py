@@ -115,6 +115,12 @@ def load_areas(url, quiet, file):
     report = load_area_system(url, Path(file))
     click.echo(report.summary())
     _compute(url, report.affected_months, quiet)
+    if report.affected_statfin_months:
+        from indicators.public_statistics import compute_public_statistics
+
+        computed = compute_public_statistics(url, report.affected_statfin_months)
+        if not quiet:
+            click.echo(computed.summary())
 
 
 def _compute(url: str, months, quiet: bool) -> None:

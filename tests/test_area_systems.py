@@ -299,6 +299,7 @@ def test_cli_loads_a_system_and_lists_it(db, tmp_path):
     result = runner.invoke(main, ["load", "areas", str(_write(tmp_path, GOOD)), "--db", db])
     assert result.exit_code == 0, result.output
     assert "'river_valley': 2 areas, 3 memberships loaded" in result.output
+    assert "0 register months and 0 Statistics Finland months affected" in result.output
     listed = runner.invoke(main, ["areas", "--format", "csv", "--db", db])
     rows = [line for line in listed.output.splitlines() if line.startswith("river_valley,")]
     assert len(rows) == 3 and all("council decision" in r for r in rows)
@@ -306,3 +307,30 @@ def test_cli_loads_a_system_and_lists_it(db, tmp_path):
     again = _write(tmp_path, listed.output.splitlines()[0] + "\n" + "\n".join(rows) + "\n",
                    "listed.csv")
     assert not load_area_system(db, again).changed
+
+
+def test_public_statistics_are_recomputed_for_a_loaded_system(db, tmp_path):
+    """The 12r5 file of 2026M06: a system valid then gets stat_* cells, each the sum of
+    its members' published municipal values."""
+    import json
+
+    from tests.conftest import shared_file
+    from trialmon.schema import indicator_value
+
+    path = shared_file("data", "statfin", "unemployment_register_kunnat_12r5.json")
+    runner = CliRunner()
+    assert runner.invoke(main, ["load", "statfin", str(path), "--db", db, "-q"]).exit_code == 0
+    result = runner.invoke(main, ["load", "areas", str(_write(tmp_path, GOOD)), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "1 Statistics Finland months affected" in result.output
+    document = json.loads(path.read_text(encoding="utf-8"))
+    measures = [c["code"] for c in document["columns"] if c["type"] == "c"]
+    rows = {e["key"][0]: dict(zip(measures, e["values"], strict=True)) for e in document["data"]}
+    expected = int(rows["KU698"]["TYOTTOMATLOPUSSA"]) + int(rows["KU320"]["TYOTTOMATLOPUSSA"])
+    with get_engine(db).connect() as conn:
+        cells = dict(conn.execute(sa.select(indicator_value.c.area_code,
+                                            indicator_value.c.value).where(
+            indicator_value.c.area_type == "river_valley",
+            indicator_value.c.indicator == "stat_unemployed")).all())
+    assert cells["RV1"] == expected  # Rovaniemi + Kemijärvi
+    assert "RV2" not in cells  # Tornio's membership ended 2024-12-31
