@@ -4,7 +4,9 @@
   indicator, area, area_type, population, group (comma-separated or repeated), from, to,
   lang; ``format`` csv (default) | json | parquet.
 * ``GET /api/v1/indicators/meta``: every indicator's definition in ``lang``.
-* ``GET /api/v1/areas``: every area (``area_type`` filter), names in three languages.
+* ``GET /api/v1/areas``: every area (``area_type`` filter), names in three languages, its
+  source, confidence and completeness, and its members (municipality, valid_from,
+  valid_to, source, confidence of each membership).
 
 A bad parameter gives HTTP 400 and a JSON body ``{"error": ..., "parameter": ...}``.
 """
@@ -19,7 +21,13 @@ import zipfile
 import flask
 import polars as pl
 
-from indicators.export import ExportQuery, export_metadata, query_table, render
+from indicators.export import (
+    ExportQuery,
+    export_metadata,
+    query_table,
+    render,
+    stored_membership,
+)
 from indicators.registry import INDICATORS, LANGUAGES
 from trialmon.errors import TrialmonError
 
@@ -86,7 +94,8 @@ def table_response(url: str, args):
     except TrialmonError as error:
         return bad_request(_parameter_of(str(error)), str(error))
     if fmt == "json":
-        body = {"metadata": export_metadata(table, query), "data": table.to_dicts()}
+        metadata = export_metadata(table, query, stored_membership(url, table))
+        body = {"metadata": metadata, "data": table.to_dicts()}
         return flask.Response(json.dumps(body, ensure_ascii=False), mimetype=MIME["json"])
     response = flask.Response(render(table, fmt, query), mimetype=MIME[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename=trialmon.{fmt}"
@@ -95,14 +104,18 @@ def table_response(url: str, args):
     return response
 
 
-def download_zip(table: pl.DataFrame, query: ExportQuery, fmt: str) -> bytes:
-    """A zip with the data file and its metadata JSON, for the downloads page."""
+def download_zip(table: pl.DataFrame, query: ExportQuery, fmt: str,
+                 url: str | None = None) -> bytes:
+    """A zip with the data file and its metadata JSON, for the downloads page (with `url`,
+    the metadata lists the areas' membership)."""
+    membership = stored_membership(url, table) if url else None
     buffer = io.BytesIO()
     stem = "trialmon-synthetic-demo" if table.height and table["synthetic"].any() else "trialmon"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{stem}.{fmt}", render(table, fmt, query))
         archive.writestr(f"{stem}.{fmt}.metadata.json",
-                         json.dumps(export_metadata(table, query), ensure_ascii=False, indent=2))
+                         json.dumps(export_metadata(table, query, membership),
+                                    ensure_ascii=False, indent=2))
     return buffer.getvalue()
 
 
@@ -146,4 +159,17 @@ def register(server: flask.Flask, url: str) -> None:
                                             f"{', '.join(sorted(known))}")
         if wanted:
             areas = areas.filter(pl.col("area_type").is_in(wanted))
-        return flask.jsonify(areas=areas.to_dicts())
+        return flask.jsonify(areas=with_members(areas, data.memberships()))
+
+
+def with_members(areas: pl.DataFrame, memberships: pl.DataFrame) -> list[dict]:
+    """Each area with its members: municipality, validity (ISO dates, null = open), source
+    and confidence of the membership (municipality areas list no members)."""
+    grouped = (
+        memberships.with_columns(pl.col("valid_from", "valid_to").dt.to_string("%Y-%m-%d"))
+        .group_by("area_type", "area_code", maintain_order=True)
+        .agg(pl.struct("municipality_code", "valid_from", "valid_to", "source", "confidence")
+             .alias("members"))
+    )
+    return (areas.join(grouped, on=["area_type", "area_code"], how="left", maintain_order="left")
+            .with_columns(pl.col("members").fill_null([])).to_dicts())

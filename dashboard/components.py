@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -82,13 +84,34 @@ def month_options(months: list[str], lang: str) -> list[dict]:
 
 
 def area_options(areas, lang: str, types: tuple[str, ...] | None = None) -> list[dict]:
-    """Areas grouped by type in their label ('Helsinki — Municipalities')."""
+    """Areas grouped by area system (a disabled heading option before each group, in the
+    order of ``areas``), names sorted in the page's language within a group."""
     frame = areas if types is None else areas.filter(areas["area_type"].is_in(types))
-    names = frame[f"name_{lang}"].to_list()
-    kinds = [label("area_type", k, lang) if k in ("municipality", "region", "trial_area") else ""
-             for k in frame["area_type"].to_list()]
-    return [{"label": f"{n} ({k})" if k else n, "value": c}
-            for n, k, c in zip(names, kinds, frame["area_code"].to_list(), strict=True)]
+    options: list[dict] = []
+    for (kind,), group in frame.group_by("area_type", maintain_order=True):
+        options.append({"label": f"── {label('area_type', kind, lang)} ──",
+                        "value": f"__group__{kind}", "disabled": True})
+        named = sorted(zip(group[f"name_{lang}"].to_list(), group["area_code"].to_list(),
+                           strict=True), key=lambda pair: collation_key(pair[0], lang))
+        options += [{"label": name, "value": code} for name, code in named]
+    return options
+
+
+# Finnish and Swedish sort å, ä, ö after z (and ü as y, w as v in Finnish dictionaries
+# only for equal words, not modelled); English folds the diacritics into their base letter.
+_NORDIC_TAIL = {"å": "{", "ä": "|", "ö": "}", "ü": "y", "æ": "|", "ø": "}"}
+
+
+def collation_key(text: str, lang: str) -> tuple:
+    """A sort key for names in the page's language (Unicode case folding, then the
+    alphabet of fi/sv, or diacritics removed for en); ties broken by the text itself."""
+    folded = text.casefold()
+    if lang in ("fi", "sv"):
+        primary = "".join(_NORDIC_TAIL.get(ch, ch) for ch in folded)
+    else:
+        primary = "".join(ch for ch in unicodedata.normalize("NFD", folded)
+                          if not unicodedata.combining(ch))
+    return primary, text
 
 
 def radio(control_id: str, options: list[dict], value) -> dbc.RadioItems:

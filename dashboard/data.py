@@ -19,12 +19,16 @@ import time
 import polars as pl
 import sqlalchemy as sa
 
-from indicators.registry import AREA_TYPES
 from trialmon.db import get_engine
-from trialmon.schema import area, area_member, indicator_value, month_status
+from trialmon.schema import area, area_member, area_system, indicator_value, month_status
 
+#: Known area systems first, in this order; any other (loaded) system after them.
 AREA_TYPE_ORDER = {t: i for i, t in enumerate(
-    ("all_trials", "trial_area", "comparison", "country", "region", "municipality"))}
+    ("all_trials", "trial_area", "comparison", "country", "employment_area", "region",
+     "municipality"))}
+MEMBERSHIP_SCHEMA = {"area_type": pl.String, "area_code": pl.String,
+                     "municipality_code": pl.String, "valid_from": pl.Date, "valid_to": pl.Date,
+                     "source": pl.String, "confidence": pl.String}
 VALUE_SCHEMA = {"indicator": pl.String, "area_type": pl.String, "area_code": pl.String,
                 "month": pl.String, "value": pl.Float64, "numerator": pl.Float64,
                 "denominator": pl.Float64, "flag": pl.String}
@@ -53,8 +57,9 @@ class Data:
         if now - self._version_checked > VERSION_TTL_SECONDS:
             stmt = sa.select(sa.func.count(), sa.func.max(month_status.c.vintage),
                              sa.func.max(month_status.c.computed_at))
+            systems = sa.select(sa.func.count(), sa.func.max(area_system.c.loaded_at))
             with self.engine.connect() as conn:
-                row = conn.execute(stmt).one()
+                row = (*conn.execute(stmt).one(), *conn.execute(systems).one())
             with self._lock:
                 self._version = tuple(str(v) for v in row)
                 self._version_checked = now
@@ -79,6 +84,14 @@ class Data:
     def area_type_of(self) -> dict[str, str]:
         frame = self.areas()
         return dict(zip(frame["area_code"], frame["area_type"], strict=True))
+
+    def area_systems(self) -> pl.DataFrame:
+        """Loaded area systems: area_type, loaded_at, source_file, areas, memberships."""
+        return self._get("area_systems")
+
+    def memberships(self) -> pl.DataFrame:
+        """Every membership of every area larger than a municipality (MEMBERSHIP_SCHEMA)."""
+        return self._get("memberships")
 
     def members(self, area_type: str) -> pl.DataFrame:
         """Current membership: area_code, municipality_code."""
@@ -122,15 +135,32 @@ class Data:
 
     def _q_areas(self) -> pl.DataFrame:
         stmt = sa.select(area.c.area_type, area.c.area_code, area.c.name_fi, area.c.name_sv,
-                         area.c.name_en, area.c.valid_from, area.c.trial_from, area.c.trial_to)
+                         area.c.name_en, area.c.valid_from, area.c.trial_from, area.c.trial_to,
+                         area.c.source, area.c.confidence, area.c.completeness, area.c.note)
         schema = {"area_type": pl.String, "area_code": pl.String, "name_fi": pl.String,
                   "name_sv": pl.String, "name_en": pl.String, "valid_from": pl.Date,
-                  "trial_from": pl.String, "trial_to": pl.String}
+                  "trial_from": pl.String, "trial_to": pl.String, "source": pl.String,
+                  "confidence": pl.String, "completeness": pl.String, "note": pl.String}
         frame = self._read(stmt, schema)
+        order = pl.col("area_type").replace_strict(AREA_TYPE_ORDER, default=len(AREA_TYPE_ORDER),
+                                                   return_dtype=pl.Int32)
         return (frame.sort("valid_from").unique(["area_type", "area_code"], keep="last")
-                .filter(pl.col("area_type").is_in(AREA_TYPES))
-                .with_columns(pl.col("area_type").replace_strict(AREA_TYPE_ORDER).alias("_o"))
-                .sort("_o", "area_code").drop("_o", "valid_from"))
+                .with_columns(order.alias("_o"))
+                .sort("_o", "area_type", "area_code").drop("_o", "valid_from"))
+
+    def _q_area_systems(self) -> pl.DataFrame:
+        c = area_system.c
+        return self._read(sa.select(c.area_type, c.loaded_at, c.source_file, c.areas,
+                                    c.memberships).order_by(c.area_type),
+                          {"area_type": pl.String, "loaded_at": pl.Object,
+                           "source_file": pl.String, "areas": pl.Int64, "memberships": pl.Int64})
+
+    def _q_memberships(self) -> pl.DataFrame:
+        c = area_member.c
+        stmt = (sa.select(c.area_type, c.area_code, c.municipality_code, c.valid_from, c.valid_to,
+                          c.source, c.confidence).where(c.area_type != "municipality"))
+        return self._read(stmt, MEMBERSHIP_SCHEMA).sort("area_type", "area_code",
+                                                        "municipality_code", "valid_from")
 
     def _q_members(self, area_type: str) -> pl.DataFrame:
         stmt = (sa.select(area_member.c.area_code, area_member.c.municipality_code,

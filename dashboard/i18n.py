@@ -113,7 +113,8 @@ _FALLBACK_LABELS = {
               "no_earnings_related": "No earnings-related benefit"},
     "area_type": {"municipality": "Municipalities", "region": "Regions",
                   "trial_area": "Trial areas", "all_trials": "All trial areas",
-                  "comparison": "Comparison area", "country": "Whole country"},
+                  "comparison": "Comparison area", "country": "Whole country",
+                  "employment_area": "Employment areas (2025)"},
 }
 
 
@@ -134,5 +135,7 @@ def label(kind: str, key: str, lang: str) -> str:
     shared = _shared_label(kind, key, lang)
     if shared:
         return shared
-    english = _FALLBACK_LABELS.get(kind, {}).get(key, key)
+    english = _FALLBACK_LABELS.get(kind, {}).get(key)
+    if english is None:  # e.g. a loaded area system: its own name, made readable
+        return key.replace("_", " ").capitalize()
     return t(lang, english)

@@ -40,13 +40,16 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
+from etl.area_file import parse_area_frame
 from trialmon.errors import InputRejected, Problem
-from trialmon.schema import area, area_member
+from trialmon.schema import area, area_member, area_system
 
 REFERENCE_DIR = Path(__file__).with_name("reference_data")
 MUNICIPALITIES_FILE = "municipalities.csv"
 AREAS_FILE = "areas.csv"
 MEMBERS_FILE = "area_members.csv"
+#: Shipped area systems in the format of `trialmon load areas` (docs/area-systems.md).
+AREA_SYSTEM_FILES = ("employment_areas_2025.csv",)
 
 AREA_COLUMNS = [column.name for column in area.columns]
 MEMBER_COLUMNS = [column.name for column in area_member.columns]
@@ -54,10 +57,11 @@ AREA_SCHEMA = {
     "area_type": pl.String, "area_code": pl.String, "name_fi": pl.String,
     "name_sv": pl.String, "name_en": pl.String, "valid_from": pl.Date, "valid_to": pl.Date,
     "trial_from": pl.String, "trial_to": pl.String, "source": pl.String,
+    "confidence": pl.String, "completeness": pl.String, "note": pl.String,
 }
 MEMBER_SCHEMA = {
     "area_type": pl.String, "area_code": pl.String, "municipality_code": pl.String,
-    "valid_from": pl.Date, "valid_to": pl.Date, "source": pl.String,
+    "valid_from": pl.Date, "valid_to": pl.Date, "source": pl.String, "confidence": pl.String,
 }
 
 #: Names of the derived aggregate areas: (area_type, area_code, fi, sv, en).
@@ -128,6 +132,8 @@ def _read_municipalities(directory: Path) -> pl.DataFrame:
 
 def _read_areas(directory: Path) -> pl.DataFrame:
     frame = _parse_dates(_read_csv(directory, AREAS_FILE), AREAS_FILE, ["valid_from", "valid_to"])
+    frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in
+                               ("confidence", "completeness", "note") if c not in frame.columns)
     key = pl.concat_str("area_type", "area_code", separator="/")
     _check(frame, AREAS_FILE, key.is_duplicated(), "area_code", "duplicate area")
     for column in ("area_type", "area_code", "name_fi", "name_sv", "name_en", "valid_from"):
@@ -158,11 +164,13 @@ def _municipality_areas(municipalities: pl.DataFrame) -> tuple[pl.DataFrame, pl.
         pl.lit("municipality").alias("area_type"), pl.col("code").alias("area_code"),
         "name_fi", "name_sv", pl.col("name_fi").alias("name_en"), "valid_from", "valid_to",
         pl.lit(None, pl.String).alias("trial_from"), pl.lit(None, pl.String).alias("trial_to"),
-        "source",
+        "source", pl.lit("confirmed").alias("confidence"), pl.lit("complete").alias("completeness"),
+        pl.lit(None, pl.String).alias("note"),
     )
     members = municipalities.select(
         pl.lit("municipality").alias("area_type"), pl.col("code").alias("area_code"),
         pl.col("code").alias("municipality_code"), "valid_from", "valid_to", "source",
+        pl.lit("confirmed").alias("confidence"),
     )
     return areas, members
 
@@ -179,7 +187,8 @@ def _listed_members(members: pl.DataFrame, municipalities: pl.DataFrame) -> pl.D
     )
     _check(joined, MEMBERS_FILE, pl.col("valid_to") < pl.col("valid_from"), "municipality_code",
            "membership lies outside the municipality's validity")
-    return joined.with_columns(_open_end("valid_to")).select(MEMBER_COLUMNS)
+    return joined.with_columns(_open_end("valid_to")).select(
+        [c for c in MEMBER_COLUMNS if c != "confidence"])
 
 
 def _open_end(column: str) -> pl.Expr:
@@ -214,12 +223,14 @@ def _aggregate(area_type: str, members: pl.DataFrame) -> tuple[pl.DataFrame, pl.
     member_rows = members.select(
         pl.lit(area_type).alias("area_type"), pl.lit(code).alias("area_code"),
         "municipality_code", "valid_from", "valid_to", pl.lit(DERIVED_SOURCE).alias("source"),
+        pl.lit("derived").alias("confidence"),
     )
     area_row = pl.DataFrame(
         {"area_type": [area_type], "area_code": [code], "name_fi": [name_fi],
          "name_sv": [name_sv], "name_en": [name_en], "valid_from": [members["valid_from"].min()],
          "valid_to": [None], "trial_from": [None], "trial_to": [None],
-         "source": [DERIVED_SOURCE]},
+         "source": [DERIVED_SOURCE], "confidence": ["derived"], "completeness": ["complete"],
+         "note": [None]},
         schema=AREA_SCHEMA,
     )
     return area_row, member_rows
@@ -236,6 +247,21 @@ def _derived_aggregates(municipalities: pl.DataFrame,
     ]
 
 
+def _shipped_systems(directory: Path, municipalities: pl.DataFrame,
+                     listed_areas: pl.DataFrame) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """The area systems shipped in the loader's file format (e.g. the employment areas)."""
+    taken = dict(zip(municipalities["code"], ["municipality"] * municipalities.height,
+                     strict=True))
+    taken.update(zip(listed_areas["area_code"], listed_areas["area_type"], strict=True))
+    systems = []
+    for name in AREA_SYSTEM_FILES:
+        if (directory / name).exists():
+            system = parse_area_frame(_read_csv(directory, name), name, municipalities,
+                                      taken_codes=taken)
+            systems.append((system.areas, system.members))
+    return systems
+
+
 @functools.cache
 def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
     """Every area and membership, read from the shipped CSVs and derived (cached per directory)."""
@@ -243,9 +269,12 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
     listed_areas = _read_areas(directory)
     listed = _listed_members(_read_members(directory, municipalities, listed_areas),
                              municipalities)
+    listed = listed.join(listed_areas.select("area_type", "area_code", "confidence"),
+                         on=["area_type", "area_code"], how="left")
     muni_areas, muni_members = _municipality_areas(municipalities)
     trial_members = listed.filter(pl.col("area_type") == "trial_area")
     parts = [(muni_areas, muni_members), (listed_areas.select(AREA_COLUMNS), listed),
+             *_shipped_systems(directory, municipalities, listed_areas),
              *_derived_aggregates(municipalities, trial_members)]
     areas = pl.concat([a.cast(AREA_SCHEMA).select(AREA_COLUMNS) for a, _ in parts])
     members = pl.concat([m.cast(MEMBER_SCHEMA).select(MEMBER_COLUMNS) for _, m in parts])
@@ -262,13 +291,33 @@ def _stored(conn: sa.Connection, table: sa.Table, schema: dict, order: list[str]
     return pl.DataFrame(rows, schema=schema, orient="row").sort(order)
 
 
+def loaded_area_types(conn: sa.Connection) -> set[str]:
+    """Area types loaded by `trialmon load areas`: the start-up sync leaves them alone."""
+    return set(conn.execute(sa.select(area_system.c.area_type)).scalars())
+
+
+def _managed(reference: Reference, loaded: set[str]) -> Reference:
+    """The part of the shipped reference that the sync owns (all but loaded systems)."""
+    return Reference(areas=reference.areas.filter(~pl.col("area_type").is_in(list(loaded))),
+                     members=reference.members.filter(~pl.col("area_type").is_in(list(loaded))))
+
+
+def _stored_managed(conn: sa.Connection, table: sa.Table, schema: dict, order: list[str],
+                    loaded: set[str]) -> pl.DataFrame:
+    return _stored(conn, table, schema, order).filter(~pl.col("area_type").is_in(list(loaded)))
+
+
 def _is_current(conn: sa.Connection, reference: Reference) -> bool:
     """True when the tables already hold exactly the reference content (the usual start-up)."""
-    stored_areas = _stored(conn, area, AREA_SCHEMA, ["area_type", "area_code", "valid_from"])
+    loaded = loaded_area_types(conn)
+    reference = _managed(reference, loaded)
+    stored_areas = _stored_managed(conn, area, AREA_SCHEMA,
+                                   ["area_type", "area_code", "valid_from"], loaded)
     if stored_areas.height != reference.areas.height:
         return False
-    stored_members = _stored(conn, area_member, MEMBER_SCHEMA,
-                             ["area_type", "area_code", "municipality_code", "valid_from"])
+    stored_members = _stored_managed(conn, area_member, MEMBER_SCHEMA,
+                                     ["area_type", "area_code", "municipality_code",
+                                      "valid_from"], loaded)
     return stored_areas.equals(reference.areas) and stored_members.equals(reference.members)
 
 
@@ -314,10 +363,12 @@ def _write_if_changed(engine: sa.Engine, reference: Reference) -> None:
         _lock_for_writing(conn)
         if _is_current(conn, reference):  # another process did it meanwhile
             return
-        conn.execute(sa.delete(area_member))
-        conn.execute(sa.delete(area))
-        conn.execute(sa.insert(area), reference.areas.to_dicts())
-        conn.execute(sa.insert(area_member), reference.members.to_dicts())
+        loaded = loaded_area_types(conn)
+        managed = _managed(reference, loaded)
+        conn.execute(sa.delete(area_member).where(area_member.c.area_type.not_in(loaded)))
+        conn.execute(sa.delete(area).where(area.c.area_type.not_in(loaded)))
+        conn.execute(sa.insert(area), managed.areas.to_dicts())
+        conn.execute(sa.insert(area_member), managed.members.to_dicts())
 
 
 def _stored_reference(url: str) -> Reference:

@@ -46,13 +46,13 @@ import polars as pl
 import sqlalchemy as sa
 
 from etl.contract import COLUMNS as CONTRACT_COLUMNS
-from indicators import areas, ratios
+from indicators import areas, overlay, ratios
 from indicators.measures import sorted_by_codes
 from indicators.registry import MEASURES, REGISTER_INDICATORS
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
 from trialmon.errors import TrialmonError
 from trialmon.progress import progress_bar
-from trialmon.schema import MICRODATA, area_member, vintage
+from trialmon.schema import MICRODATA, area_member, area_system, vintage
 
 MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CHUNK_MONTHS = 6
@@ -483,11 +483,36 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
     chunk_members = members.filter(pl.col("month").is_in(chunk))
     cells = areas.roll_up(municipal, chunk_members)
     phases.mark("roll-up")
-    protected = protect(cells, areas.without_municipalities(chunk_members), threshold)
+    protected = protect_all(cells, chunk_members, threshold, protect)
     phases.mark("protect")
     published = ratios.indicator_cells(protected, by_measure)
+    published = overlay.with_system_vintages(published, system_vintages(url))
     phases.mark("indicator cells")
     return municipal.height, published
+
+
+def protect_all(cells: pl.DataFrame, members: pl.DataFrame, threshold: int,
+                protect: Callable) -> pl.DataFrame:
+    """The network's areas through ``protect``, every other area system as an overlay."""
+    in_network = overlay.is_network()
+    network = protect(cells.filter(in_network),
+                      areas.without_municipalities(members.filter(in_network)), threshold)
+    outside = cells.filter(~in_network)
+    if outside.is_empty():
+        return network
+    flags = network.filter(pl.col("area_type") == "municipality").select(
+        "month", "area_code", "population", "group", "measure", "suppressed")
+    protected = overlay.protect_overlay(outside, members.filter(~in_network), flags, threshold)
+    return pl.concat([network, protected.select(network.columns)])
+
+
+def system_vintages(url: str) -> pl.DataFrame:
+    """[area_type, loaded_at] of the loaded area systems."""
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(sa.select(area_system.c.area_type, area_system.c.loaded_at)).all()
+    return pl.DataFrame({"area_type": [r.area_type for r in rows],
+                         "loaded_at": [_as_utc(r.loaded_at) for r in rows]},
+                        schema={"area_type": pl.String, "loaded_at": pl.Datetime("us", UTC)})
 
 
 class Publisher:

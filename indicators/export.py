@@ -10,7 +10,7 @@ Interface (the dashboard's downloads and HTTP API use exactly these):
   numerator, denominator, flag, vintage (+ synthetic marker column).
 * ``render(table, fmt, query) -> bytes``: csv | parquet | xlsx (xlsx with a
   definitions sheet).
-* ``export_metadata(table, query) -> dict``: definitions, source, licence, vintage,
+* ``export_metadata(table, query, membership=None) -> dict``: definitions, source, licence, vintage,
   suppression rule; written as JSON beside every export.
 * ``export_table(url, query, fmt, out) -> list[Path]``: for ``trialmon export``.
 
@@ -141,10 +141,17 @@ def _check_codes(kind: str, given: tuple[str, ...], known) -> None:
         raise TrialmonError(f"unknown {kind} {unknown[0]!r}; known: {', '.join(sorted(known))}")
 
 
+def known_area_types(url: str) -> set[str]:
+    """The registry's area types and every area system in the database (loaded ones too)."""
+    with get_engine(url).connect() as conn:
+        return set(AREA_TYPES) | set(conn.execute(sa.select(area.c.area_type).distinct())
+                                     .scalars())
+
+
 def validate(url: str, query: ExportQuery) -> None:
     """Reject a query naming an unknown code or a malformed month (TrialmonError)."""
     _check_codes("indicator", query.indicators, INDICATORS)
-    _check_codes("area type", query.area_types, AREA_TYPES)
+    _check_codes("area type", query.area_types, known_area_types(url))
     _check_codes("population", query.populations, POPULATIONS)
     _check_codes("group", query.groups, GROUPS)
     if query.lang not in LANGUAGES:
@@ -348,8 +355,57 @@ def render(table: pl.DataFrame, fmt: str, query: ExportQuery) -> bytes:
     return buffer.getvalue()
 
 
-def export_metadata(table: pl.DataFrame, query: ExportQuery) -> dict:
-    """What a reader of the file needs to use it correctly (written as JSON beside it)."""
+def membership_metadata(table: pl.DataFrame, areas_frame: pl.DataFrame,
+                        memberships: pl.DataFrame) -> list[dict]:
+    """The areas of `table` (but municipalities) with their source, confidence,
+    completeness and members (municipality, valid_from, valid_to) -- how each area was
+    made up, which a figure cannot be read without. ``areas_frame``: area_type,
+    area_code, name_fi/sv/en, source, confidence, completeness, note (one row per area);
+    ``memberships``: area_type, area_code, municipality_code, valid_from, valid_to."""
+    if table.is_empty():
+        return []
+    wanted = table.select("area_type", "area_code").unique().filter(
+        pl.col("area_type") != "municipality")
+    members = (
+        memberships.join(wanted, on=["area_type", "area_code"], how="semi")
+        .with_columns(pl.col("valid_from", "valid_to").cast(pl.Date).dt.to_string("%Y-%m-%d"))
+        .group_by("area_type", "area_code")
+        .agg(pl.struct("municipality_code", "valid_from", "valid_to").sort_by(
+            "municipality_code").alias("members"))
+    )
+    columns = [c for c in ("area_type", "area_code", "name_fi", "name_sv", "name_en", "source",
+                           "confidence", "completeness", "note") if c in areas_frame.columns]
+    return (areas_frame.select(columns).unique(["area_type", "area_code"], keep="last")
+            .join(wanted, on=["area_type", "area_code"], how="semi")
+            .join(members, on=["area_type", "area_code"], how="left")
+            .sort("area_type", "area_code").to_dicts())
+
+
+def stored_membership(url: str, table: pl.DataFrame) -> list[dict]:
+    """``membership_metadata`` from the database's area tables."""
+    from trialmon.schema import area_member
+
+    with get_engine(url).connect() as conn:
+        areas_frame = pl.DataFrame([tuple(r) for r in conn.execute(sa.select(
+            area.c.area_type, area.c.area_code, area.c.name_fi, area.c.name_sv, area.c.name_en,
+            area.c.source, area.c.confidence, area.c.completeness, area.c.note)).all()],
+            schema={c: pl.String for c in ("area_type", "area_code", "name_fi", "name_sv",
+                                           "name_en", "source", "confidence", "completeness",
+                                           "note")}, orient="row")
+        memberships = pl.DataFrame([tuple(r) for r in conn.execute(sa.select(
+            area_member.c.area_type, area_member.c.area_code, area_member.c.municipality_code,
+            area_member.c.valid_from, area_member.c.valid_to)).all()],
+            schema={"area_type": pl.String, "area_code": pl.String,
+                    "municipality_code": pl.String, "valid_from": pl.Date, "valid_to": pl.Date},
+            orient="row")
+    return membership_metadata(table, areas_frame, memberships)
+
+
+def export_metadata(table: pl.DataFrame, query: ExportQuery,
+                    membership: list[dict] | None = None) -> dict:
+    """What a reader of the file needs to use it correctly (written as JSON beside it).
+    ``membership`` (``membership_metadata``): the areas' members, sources, confidence and
+    completeness; partial areas are listed under ``partial_areas`` too."""
     from trialmon.settings import get_settings
 
     threshold = get_settings().suppression_threshold
@@ -379,6 +435,11 @@ def export_metadata(table: pl.DataFrame, query: ExportQuery) -> dict:
         "filters": query.filters(),
         "row_count": table.height,
         "columns": {c: COLUMN_DESCRIPTIONS[c] for c in table.columns if c in COLUMN_DESCRIPTIONS},
+        **({} if membership is None else {
+            "areas": membership,
+            "partial_areas": [f"{a['area_type']}/{a['area_code']}" for a in membership
+                              if a.get("completeness") == "partial"],
+        }),
     }
 
 
@@ -399,6 +460,6 @@ def export_table(url: str, query: ExportQuery, fmt: str = "csv",
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     meta = out.with_name(out.name + ".metadata.json")
-    meta.write_text(json.dumps(export_metadata(table, query), ensure_ascii=False, indent=2),
-                    encoding="utf-8")
+    metadata = export_metadata(table, query, membership=stored_membership(url, table))
+    meta.write_text(json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8")
     return [out, meta]

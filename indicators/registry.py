@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from indicators.texts import Text  # defined there so texts.py needs nothing from here
 
 LANGUAGES = ("fi", "sv", "en")
-AREA_TYPES = ("municipality", "region", "trial_area", "all_trials", "comparison", "country")
+AREA_TYPES = ("municipality", "region", "trial_area", "all_trials", "comparison", "country",
+              "employment_area")
 POPULATIONS = ("all", "target_group", "trial_customers")
 GROUPS = ("all", "under_30", "foreign_language", "no_earnings_related")
 

@@ -594,4 +594,14 @@ AREA_TYPE_TEXTS: dict[str, dict[str, Text]] = {
         "sv": Text("Hela landet", "Alla kommuner."),
         "en": Text("Whole country", "All municipalities."),
     },
+    "employment_area": {
+        "fi": Text("Työllisyysalue (2025)", "Työvoimapalveluja 1.1.2025 alkaen järjestävän "
+                   "työllisyysalueen jäsenkunnat; osittaisista alueista vain lähteen vahvistamat."),
+        "sv": Text("Sysselsättningsområde (2025)", "Medlemskommunerna i det sysselsättningsområde "
+                   "som ordnar arbetskraftsservicen från 1.1.2025; för ofullständiga områden "
+                   "bara de som en källa bekräftar."),
+        "en": Text("Employment area (2025)", "The member municipalities of the employment area "
+                   "that runs the public employment services from 1.1.2025; for partial areas "
+                   "only the members a source confirms."),
+    },
 }

@@ -104,6 +104,25 @@ def load_statfin(url, quiet, files):
         click.echo(computed.summary())
 
 
+@load.command("areas")
+@click.argument("file", type=click.Path(dir_okay=False))
+@common_options
+def load_areas(url, quiet, file):
+    """Load an area system (CSV, docs/area-systems.md) and recompute the affected months."""
+    from etl.area_systems import load_area_system
+
+    ensure_schema(url)
+    report = load_area_system(url, Path(file))
+    click.echo(report.summary())
+    _compute(url, report.affected_months, quiet)
+    if report.affected_statfin_months:
+        from indicators.public_statistics import compute_public_statistics
+
+        computed = compute_public_statistics(url, report.affected_statfin_months)
+        if not quiet:
+            click.echo(computed.summary())
+
+
 def _compute(url: str, months, quiet: bool) -> None:
     from indicators.engine import compute
 
@@ -127,13 +146,16 @@ def compute_all(url, quiet):
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
               show_default=True)
+@click.option("--by-municipality", is_flag=True,
+              help="One row per municipality period with its region and trial area instead.")
 @common_options
-def areas(url, quiet, fmt):
-    """Print the area reference (municipalities, regions, trial areas, validity)."""
+def areas(url, quiet, fmt, by_municipality):
+    """Print the area systems: every membership with its validity, source and confidence."""
+    from etl.area_systems import membership_table
     from etl.reference import area_reference_table
 
     ensure_schema(url)
-    table = area_reference_table(url)
+    table = area_reference_table(url) if by_municipality else membership_table(url)
     click.echo(table.write_csv() if fmt == "csv" else table.write_json(), nl=False)
 
 

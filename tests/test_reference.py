@@ -35,6 +35,7 @@ TRIAL_MUNICIPALITIES = 118
 MUNICIPALITIES_EVER = 310  # 309 in 2021-2025, plus Honkajoki (until 2020)
 ARTIFICIAL_CODES = {"KU198", "KU199", "KU200"}  # no or unknown home municipality
 REGIONS = 19  # MK01, MK02, MK04..MK19, MK21 (MK03 and MK20 are not in use)
+EMPLOYMENT_AREAS_SHIPPED = 27  # of the 45 of 2025: those with at least one confirmed member
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,8 @@ def test_frames_have_the_table_columns(ref):
 def test_area_type_counts(ref):
     counts = dict(ref.areas.group_by("area_type").len().iter_rows())
     assert counts == {"municipality": MUNICIPALITIES_EVER, "region": REGIONS,
-                      "trial_area": TRIAL_AREAS, "all_trials": 1, "comparison": 1, "country": 1}
+                      "trial_area": TRIAL_AREAS, "all_trials": 1, "comparison": 1, "country": 1,
+                      "employment_area": EMPLOYMENT_AREAS_SHIPPED}
 
 
 def test_municipality_area_is_itself_with_english_name_finnish(ref):
@@ -353,7 +355,7 @@ def test_areas_command_prints_json_and_csv(db):
     from shell.cli import main
 
     runner = CliRunner()
-    result = runner.invoke(main, ["areas", "--format", "json", "--db", db])
+    result = runner.invoke(main, ["areas", "--by-municipality", "--format", "json", "--db", db])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     helsinki = [r for r in rows if r["municipality_code"] == "091"]
@@ -362,6 +364,133 @@ def test_areas_command_prints_json_and_csv(db):
 
     result = runner.invoke(main, ["areas", "--db", db])
     assert result.exit_code == 0, result.output
-    header, *lines = result.output.splitlines()
-    assert header.startswith("municipality_code,name_fi,name_sv,region_code")
-    assert len(lines) == 310
+    table = list(csv.DictReader(result.output.splitlines()))
+    trial = [r for r in table if r["area_type"] == "trial_area"]
+    employment = [r for r in table if r["area_type"] == "employment_area"]
+    assert len({r["area_code"] for r in trial}) == TRIAL_AREAS
+    assert len(trial) == TRIAL_MUNICIPALITIES
+    assert len({r["area_code"] for r in employment}) == EMPLOYMENT_AREAS_SHIPPED
+    assert all(r["source"] and r["confidence"] in {"confirmed", "inferred"} for r in trial)
+    assert {r["completeness"] for r in employment} == {"complete", "partial"}
+    assert all(r["valid_from"] == "2025-01-01" for r in employment)
+
+
+# --------------------------------------------------------------------------- the sources
+
+# Written from the sources themselves (docs/reference-data.md), not from the CSVs:
+# every municipality a confirming page names, and the area that page puts it in.
+# A source naming a trial by its members puts them in one area: the test checks that
+# each group is exactly one area's membership (or, for pages that list only some,
+# inside one area).
+CONFIRMED_TRIAL_GROUPS = {
+    "vuoksi.fi kuntakokeilun eteneminen": ["232", "301", "846", "151", "218", "010", "759"],
+    "tampere.fi pilot FAQ (22)": ["837", "020", "108", "143", "177", "211", "250", "418", "508",
+                                  "536", "562", "581", "604", "619", "635", "702", "790", "887",
+                                  "908", "922", "936", "980"],
+    "salo.fi pilot page": ["734", "284", "480"],
+    "vantaa.fi Vantaa and Kerava": ["092", "245"],
+    "kommuntorget.fi Hangö och Raseborg": ["078", "710"],
+    "Mikkeli city board 19.9.2022": ["491", "178", "097", "507", "213", "623", "588"],
+    "kokkola.fi pilot page": ["272", "217", "584", "236", "924", "074", "849", "421"],
+    "valtioneuvosto.fi 27.8.2020 item 1": ["009", "208", "483", "563", "977"],
+    "ktlehti.fi Kainuu except Puolanka": ["205", "105", "290", "765", "777", "578", "697"],
+    "TEM tilastokatsaus: Jämsä-Keuruu-Saarijärvi": ["182", "249", "729"],
+    "savonlinna.fi": ["740"], "visitporvoo.fi": ["638"], "espoo.fi: Espoo": ["049"],
+    "espoo.fi: Helsinki": ["091"],
+}
+NOT_IN_ANY_TRIAL = {  # the withdrawn Maisema-Karjala group (lieksa.fi)
+    "260", "422", "176", "707", "090", "146", "848"}
+
+
+@pytest.mark.parametrize("source", sorted(CONFIRMED_TRIAL_GROUPS))
+def test_confirmed_sources_place_their_municipalities_together(ref, source):
+    named = set(CONFIRMED_TRIAL_GROUPS[source])
+    members = ref.of_type("trial_area")
+    areas = members.filter(pl.col("municipality_code").is_in(list(named)))["area_code"].unique()
+    assert areas.len() == 1, (source, areas.to_list())
+    whole = set(members.filter(area_code=areas[0])["municipality_code"])
+    assert whole == named, source
+    confidence = ref.areas.filter(area_type="trial_area", area_code=areas[0])["confidence"][0]
+    assert confidence == "confirmed"
+
+
+def test_withdrawn_maisema_karjala_group_is_in_no_trial_area(ref):
+    trial = set(ref.of_type("trial_area")["municipality_code"])
+    assert not trial & NOT_IN_ANY_TRIAL
+
+
+def test_every_trial_area_has_source_and_a_reason_when_inferred(ref):
+    trials = ref.areas.filter(area_type="trial_area")
+    assert set(trials["confidence"]) <= {"confirmed", "inferred"}
+    assert trials["source"].null_count() == 0
+    inferred = trials.filter(confidence="inferred")
+    assert inferred["note"].null_count() == 0
+
+
+# Employment areas of 2025, from the Government decision TEM/2024/18 of 22.2.2024, the
+# founding agreements and the City of Vaasa's page (docs/reference-data.md).
+EMPLOYMENT_SOURCES = {
+    "Keski-Pohjanmaa, VN 22.2.2024": ["272", "217", "074", "421", "236", "584", "849", "924"],
+    "Suupohja, VN 22.2.2024": ["151", "218", "846", "232", "287", "301"],
+    "Kymppi, perussopimus 25.9.2023": ["005", "010", "052", "233", "300", "403", "408", "759",
+                                       "934", "989"],
+    "Pohjanmaa, vaasa.fi 26.2.2024": ["905", "893", "946", "499", "399", "475", "545", "280",
+                                      "231"],
+    "Pohjois-Karjala, agreement (13)": ["167", "276", "426", "309", "607", "260", "848", "707",
+                                        "090", "146", "176", "422", "541"],
+    "Läntinen Pirkanmaa, agreement": ["790", "108", "143", "250", "581", "619"],
+    "Etelä-Satakunta, eurajoki.fi": ["684", "050", "051", "102", "783"],
+    "Mikkeli, agreement": ["491", "097", "178", "213", "507", "588", "593", "623"],
+}
+
+
+# Sources that describe an area by a whole region: checked against the region
+# membership (itself checked against the public municipality list above).
+WHOLE_REGIONS = {
+    "Pohjois-Karjala: the 13 municipalities of North Karelia": ("MK12", set()),
+    "Etelä-Karjala: 'maakunnan kokoinen'": ("MK09", set()),
+    "Kainuu-Koillismaa: all of Kainuu, Kuusamo, Taivalkoski": ("MK18", {"305", "832"}),
+}
+
+
+@pytest.mark.parametrize("source", sorted(WHOLE_REGIONS))
+def test_employment_areas_that_sources_describe_by_region(ref, source):
+    region, extra = WHOLE_REGIONS[source]
+    day = dt.date(2025, 1, 31)
+    expected = set(valid_on(ref.of_type("region"), day).filter(area_code=region)[
+        "municipality_code"]) | extra
+    members = valid_on(ref.of_type("employment_area"), day)
+    areas = members.filter(pl.col("municipality_code").is_in(list(expected)))["area_code"].unique()
+    assert areas.len() == 1, areas.to_list()
+    assert set(members.filter(area_code=areas[0])["municipality_code"]) == expected
+
+
+def test_satakunta_is_split_into_two_employment_areas(ref):
+    """Pori's eleven (pori.fi) and Rauma's five (eurajoki.fi) make up Satakunta."""
+    day = dt.date(2025, 1, 31)
+    satakunta = set(valid_on(ref.of_type("region"), day).filter(area_code="MK04")[
+        "municipality_code"])
+    members = valid_on(ref.of_type("employment_area"), day).filter(
+        pl.col("municipality_code").is_in(list(satakunta)))
+    sizes = sorted(members.group_by("area_code").len()["len"].to_list())
+    assert sizes == [5, 11] and set(members["municipality_code"]) == satakunta
+
+
+@pytest.mark.parametrize("source", sorted(EMPLOYMENT_SOURCES))
+def test_employment_areas_follow_their_sources(ref, source):
+    named = set(EMPLOYMENT_SOURCES[source])
+    members = valid_on(ref.of_type("employment_area"), dt.date(2025, 1, 31))
+    areas = members.filter(pl.col("municipality_code").is_in(list(named)))["area_code"].unique()
+    assert areas.len() == 1, (source, areas.to_list())
+    assert set(members.filter(area_code=areas[0])["municipality_code"]) == named
+    assert ref.areas.filter(area_type="employment_area", area_code=areas[0])[
+        "completeness"][0] == "complete"
+
+
+def test_employment_areas_start_2025_and_partition(ref):
+    members = ref.of_type("employment_area")
+    assert members["valid_from"].min() == dt.date(2025, 1, 1)
+    assert len(valid_on(members, dt.date(2024, 12, 31))) == 0
+    assert members.filter(pl.col("municipality_code").is_duplicated()).height == 0
+    partial = ref.areas.filter(area_type="employment_area", completeness="partial")
+    assert set(partial["area_code"]) and partial["source"].null_count() == 0

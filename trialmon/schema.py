@@ -100,10 +100,13 @@ area = sa.Table(
     sa.Column("trial_from", sa.String(7)),  # trial areas: first month of the trial
     sa.Column("trial_to", sa.String(7)),  # trial areas: last month of the trial
     sa.Column("source", sa.Text),
+    sa.Column("confidence", sa.String(16)),  # 'confirmed', 'inferred' or 'derived'
+    sa.Column("completeness", sa.String(16)),  # 'complete' or 'partial' (members known)
+    sa.Column("note", sa.Text),  # why a membership is only inferred, or what is missing
     sa.PrimaryKeyConstraint("area_type", "area_code", "valid_from"),
 )
 """Every area of every area type (municipality, region, trial_area, all_trials,
-comparison, country), versioned by validity."""
+comparison, country, employment_area and any loaded area system), versioned by validity."""
 
 area_member = sa.Table(
     "area_member",
@@ -114,9 +117,24 @@ area_member = sa.Table(
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_to", sa.Date),  # inclusive; null = still valid
     sa.Column("source", sa.Text),
+    sa.Column("confidence", sa.String(16)),  # as the area's, unless the source says otherwise
     sa.PrimaryKeyConstraint("area_type", "area_code", "municipality_code", "valid_from"),
 )
 """Which municipalities make up an area, and when. Municipality areas list themselves."""
+
+area_system = sa.Table(
+    "area_system",
+    metadata,
+    sa.Column("area_type", sa.String(16), primary_key=True),
+    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("areas", sa.Integer, nullable=False),
+    sa.Column("memberships", sa.Integer, nullable=False),
+)
+"""Area systems loaded by `trialmon load areas` (one row per area_type, its latest load).
+The start-up sync of the shipped reference leaves these area types alone; their
+indicator cells carry ``loaded_at`` as vintage when it is newer than the data's."""
 
 indicator_value = sa.Table(
     "indicator_value",

@@ -116,11 +116,13 @@ def register(app, data) -> None:
         view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt)
         query = export_query(view)
         table = query_table(data.url, query)
-        return dcc.send_bytes(api.download_zip(table, query, fmt), f"trialmon-{fmt}.zip")
+        return dcc.send_bytes(api.download_zip(table, query, fmt, url=data.url),
+                              f"trialmon-{fmt}.zip")
 
     @app.callback(Output("dl-bulk-file", "data"), Input("dl-bulk", "n_clicks"),
                   State("url", "pathname"), prevent_initial_call=True)
     def download_all(_clicks, pathname):
         query = ExportQuery(lang=lang_of(pathname))
         table = query_table(data.url, query)
-        return dcc.send_bytes(api.download_zip(table, query, "parquet"), "trialmon-all.zip")
+        return dcc.send_bytes(api.download_zip(table, query, "parquet", url=data.url),
+                              "trialmon-all.zip")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, dcc, html
 
 from dashboard import charts
-from dashboard.components import area_options, field, month_options, population_options, select
+from dashboard.components import (
+    area_options,
+    collation_key,
+    field,
+    month_options,
+    population_options,
+    select,
+)
 from dashboard.i18n import fmt_change, fmt_month, fmt_value, indicator_name, label, t
 from dashboard.pages.common import explorer_href, lang_of, search_of, url_output
 from dashboard.state import View
@@ -100,7 +109,44 @@ def build(view: View, data) -> list:
                 pl.col("indicator") == indicator).is_empty():
             continue  # public statistics not loaded: no card rather than an empty one
         cols.append(card(indicator, pop, frame, view.area, month, lang))
-    return [dbc.Row(cols)]
+    return [*membership_lines(data, view.area, month, lang), dbc.Row(cols)]
+
+
+NO_MEMBER_LINE = ("municipality", "all_trials", "comparison", "country")
+
+
+def membership_lines(data, area_code: str, month: str, lang: str) -> list:
+    """'Kainuu trial area: Hyrynsalmi, Kajaani, …' for the chosen area, or for each area
+    system a chosen municipality belongs to, as valid on the month's last day."""
+    end = dt.date(int(month[:4]), int(month[5:7]), 1) + dt.timedelta(days=31)
+    end = end.replace(day=1) - dt.timedelta(days=1)
+    members = data.memberships().filter(
+        (pl.col("valid_from") <= end) & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= end))
+        & ~pl.col("area_type").is_in(list(NO_MEMBER_LINE)))
+    areas = data.areas()
+    kind = dict(zip(areas["area_code"], areas["area_type"], strict=True)).get(area_code)
+    if kind == "municipality":  # its trial area, employment area, loaded systems
+        wanted = members.filter((pl.col("municipality_code") == area_code)
+                                & (pl.col("area_type") != "region")).select(
+            "area_type", "area_code").unique(maintain_order=True)
+    else:
+        wanted = members.filter(pl.col("area_code") == area_code).select(
+            "area_type", "area_code").unique()
+    names = data.area_names(lang)
+    partial = set(areas.filter(pl.col("completeness") == "partial")["area_code"])
+    lines = []
+    for system, code in wanted.sort("area_type", "area_code").iter_rows():
+        towns = sorted((names.get(m, m) for m in members.filter(
+            (pl.col("area_type") == system) & (pl.col("area_code") == code))["municipality_code"]),
+            key=lambda name: collation_key(name, lang))
+        title = (t(lang, "{area} trial area", area=names.get(code, code))
+                 if system == "trial_area" else
+                 f"{names.get(code, code)} ({label('area_type', system, lang)})")
+        note = f" ({t(lang, 'Partial membership: members found so far')})" if code in partial \
+            else ""
+        lines.append(html.P([html.Strong(title + ": "), ", ".join(towns) + note],
+                            className="membership-line mb-1"))
+    return lines
 
 
 def register(app, data) -> None:

@@ -6,6 +6,7 @@ import polars as pl
 from dash import html
 
 from dashboard.i18n import fmt_month, fmt_number, indicator_text, label, t
+from dashboard.pages.area_sources import area_sources, loaded_systems
 from dashboard.state import View
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
 from trialmon.settings import get_settings
@@ -70,6 +71,7 @@ def definitions(view: View, data) -> html.Div:
                                      "table tyonv/12r5, CC BY 4.0."))]),
         ], className="mb-4"),
         *sections,
+        area_sources(data, lang),
     ])
 
 
@@ -78,7 +80,8 @@ def status(view: View, data) -> html.Div:
     frame = data.status()
     if frame.is_empty():
         return html.Div([html.H1(t(lang, "Data status"), className="page-title"),
-                         html.P(t(lang, "No data has been published yet."))])
+                         html.P(t(lang, "No data has been published yet.")),
+                         loaded_systems(data, lang)])
     register = frame.filter(pl.col("source") == "register")
     months = register["month"].sort()
     synthetic = frame["synthetic"].any()
@@ -107,6 +110,7 @@ def status(view: View, data) -> html.Div:
         html.Div(html.Table([html.Caption(t(lang, "Loaded months")), html.Thead(head),
                              html.Tbody(rows)], className="table table-sm data-table",
                             id="status-table"), className="table-wrap", tabIndex="0"),
+        loaded_systems(data, lang),
     ])
 
 
