@@ -19,6 +19,7 @@ import zipfile
 import flask
 import polars as pl
 
+from dashboard.data import Data
 from indicators.export import ExportQuery, export_metadata, query_table, render
 from indicators.registry import INDICATORS, LANGUAGES
 from trialmon.errors import TrialmonError
@@ -119,8 +120,6 @@ def indicator_meta(lang: str) -> list[dict]:
 
 
 def register(server: flask.Flask, url: str) -> None:
-    from dashboard.data import Data
-
     data = Data(url)
 
     @server.get("/api/v1/indicators")

@@ -17,7 +17,7 @@ from babel.dates import format_date
 from babel.messages.pofile import read_po
 from babel.numbers import parse_pattern
 
-from indicators import registry
+from indicators import registry, texts
 
 LANGS = ("fi", "sv", "en")
 DEFAULT_LANG = "fi"
@@ -119,8 +119,6 @@ _FALLBACK_LABELS = {
 
 def _shared_label(kind: str, key: str, lang: str) -> str | None:
     """A label from indicators/texts.py (POPULATION_TEXTS, ...) when that module has it."""
-    from indicators import texts
-
     table = getattr(texts, f"{kind.upper()}_TEXTS", None) or {}
     entry = (table.get(key) or {}) if isinstance(table, dict) else {}
     value = entry.get(lang) or entry.get("en") if isinstance(entry, dict) else None

@@ -56,7 +56,10 @@ from pathlib import Path
 import holidays
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
+from etl.reference import load_reference
+from etl.register import load_register_frames
 from trialmon.errors import TrialmonError
 
 # The simulation always starts here (or 24 months before `start` if that is earlier)
@@ -641,8 +644,6 @@ def generate_months(scale: float, start: str, end: str, seed: int, *,
     """
     first, last = _checked_range(scale, start, end)
     if reference is None:
-        from etl.reference import load_reference
-
         reference = load_reference()
     return _simulate(build_geography(reference), scale, first, last, seed)
 
@@ -673,8 +674,6 @@ def write_parquet(path: str | Path, scale: float, start: str, end: str, seed: in
                   reference=None) -> int:
     """Stream the months into one Parquet file, a month (one row group) at a time, so
     national five-year data never sits in memory at once. Returns the rows written."""
-    import pyarrow.parquet as pq
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
@@ -701,8 +700,6 @@ def build_demo(url: str, scale: float, start: str, end: str, seed: int,
                progress: bool = True, *, reference=None) -> set[str]:
     """Generate the months and load them through the register loader, marked synthetic.
     Returns the months whose stored rows changed."""
-    from etl.register import load_register_frames
-
     frames = _named(generate_months(scale, start, end, seed, reference=reference), scale, seed)
     report = load_register_frames(url, frames, synthetic=True, progress=progress)
     return set(report.changed_months)

@@ -40,6 +40,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
+from trialmon.db import get_engine
 from trialmon.errors import InputRejected, Problem
 from trialmon.schema import area, area_member
 
@@ -321,8 +322,6 @@ def _write_if_changed(engine: sa.Engine, reference: Reference) -> None:
 
 
 def _stored_reference(url: str) -> Reference:
-    from trialmon.db import get_engine
-
     with get_engine(url).connect() as conn:
         return Reference(
             areas=_stored(conn, area, AREA_SCHEMA, ["area_type", "area_code", "valid_from"]),

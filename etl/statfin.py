@@ -52,7 +52,9 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
+from trialmon.db import get_engine
 from trialmon.errors import InputRejected, Problem, TrialmonError
+from trialmon.schema import month_status, statfin_value
 
 TIDY_SCHEMA = {"month": pl.String, "area_code": pl.String, "measure": pl.String,
                "value": pl.Float64}
@@ -439,9 +441,6 @@ def load_statfin_files(url: str, paths: Sequence[Path]) -> StatfinLoadReport:
     loading the same file twice changes nothing. Load all files of one month together:
     the month is replaced by what the given files hold.
     """
-    from trialmon.db import get_engine
-    from trialmon.schema import month_status, statfin_value
-
     incoming = read_statfin_files(paths)
     report = StatfinLoadReport(files=[str(p) for p in paths], rows=incoming.height,
                                missing_values=incoming["value"].null_count())

@@ -47,12 +47,14 @@ import sqlalchemy as sa
 
 from etl.contract import COLUMNS as CONTRACT_COLUMNS
 from indicators import areas, ratios
-from indicators.measures import sorted_by_codes
+from indicators.disclosure import protect
+from indicators.measures import municipal_measures, sorted_by_codes
 from indicators.registry import MEASURES, REGISTER_INDICATORS
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
 from trialmon.errors import TrialmonError
 from trialmon.progress import progress_bar
 from trialmon.schema import MICRODATA, area_member, vintage
+from trialmon.settings import get_settings
 
 MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CHUNK_MONTHS = 6
@@ -467,9 +469,6 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
                   phases: Phases, writers: Writers) -> tuple[int, pl.DataFrame]:
     """Compute one chunk of months and queue the write of its municipal measures;
     returns (municipal rows, the chunk's published cells, not yet written)."""
-    from indicators.disclosure import protect
-    from indicators.measures import municipal_measures
-
     loaded_at = dict(zip(vintages["month"], vintages["loaded_at"], strict=True))
     by_measure = measure_vintages(chunk, loaded_at)
     municipal = municipal_measures(rows.lazy(), chunk, loaded).with_columns(
@@ -532,8 +531,6 @@ def with_neighbours(chunk: list[str], loaded: set[str]) -> list[str]:
 
 def compute(url: str, months: Iterable[str] | None = None, progress: bool = True) -> ComputeReport:
     """Recompute the published register indicators of `months` (None = every loaded month)."""
-    from trialmon.settings import get_settings
-
     started = time.perf_counter()
     vintages = current_vintages(url)
     loaded = set(vintages["month"])

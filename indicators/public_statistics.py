@@ -38,6 +38,8 @@ import polars as pl
 import sqlalchemy as sa
 
 from indicators.registry import STATFIN_INDICATORS
+from trialmon.db import get_engine
+from trialmon.schema import area_member, indicator_value, month_status, statfin_value
 
 POPULATION, GROUP = "all", "all"
 MEMBER_SCHEMA = {"area_type": pl.String, "area_code": pl.String,
@@ -153,8 +155,6 @@ def _indicator_cells(wide: pl.DataFrame, indicator) -> pl.DataFrame:
 def compute_public_statistics(url: str, months: list[str] | None = None
                               ) -> PublicStatisticsReport:
     """Recompute the stat_* cells of `months` (None: every loaded month) in one transaction."""
-    from trialmon.db import get_engine
-
     engine = get_engine(url)
     with engine.begin() as conn:
         values = _read_values(conn, months)
@@ -169,7 +169,7 @@ def compute_public_statistics(url: str, months: list[str] | None = None
 
 
 def _read_values(conn, months: list[str] | None) -> pl.DataFrame:
-    from trialmon.schema import statfin_value as t
+    t = statfin_value
 
     query = sa.select(t.c.month, t.c.area_code, t.c.measure, t.c.value)
     if months is not None:
@@ -179,7 +179,7 @@ def _read_values(conn, months: list[str] | None) -> pl.DataFrame:
 
 
 def _read_members(conn) -> pl.DataFrame:
-    from trialmon.schema import area_member as t
+    t = area_member
 
     rows = conn.execute(sa.select(t.c.area_type, t.c.area_code, t.c.municipality_code,
                                   t.c.valid_from, t.c.valid_to)).all()
@@ -187,7 +187,7 @@ def _read_members(conn) -> pl.DataFrame:
 
 
 def _read_vintages(conn, months: list[str]) -> pl.DataFrame:
-    from trialmon.schema import statfin_value as t
+    t = statfin_value
 
     rows = conn.execute(sa.select(t.c.month, sa.func.max(t.c.loaded_at))
                         .where(t.c.month.in_(months)).group_by(t.c.month)).all()
@@ -203,7 +203,7 @@ def _aware(moment) -> datetime:
 
 
 def _replace_cells(conn, cells: pl.DataFrame) -> None:
-    from trialmon.schema import indicator_value as t
+    t = indicator_value
 
     ids = [i.id for i in STATFIN_INDICATORS]
     months = cells["month"].unique().to_list()
@@ -214,7 +214,7 @@ def _replace_cells(conn, cells: pl.DataFrame) -> None:
 
 def _mark_computed(conn, vintages: pl.DataFrame, values: pl.DataFrame) -> None:
     """month_status (source statfin): insert where the loader wrote none, stamp computed_at."""
-    from trialmon.schema import month_status as t
+    t = month_status
 
     now = datetime.now(UTC)
     counts = dict(values.group_by("month").len().iter_rows())

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from indicators.texts import Text  # defined there so texts.py needs nothing from here
+from indicators.texts import TEXTS, Text  # defined there so texts.py needs nothing from here
 
 LANGUAGES = ("fi", "sv", "en")
 AREA_TYPES = ("municipality", "region", "trial_area", "all_trials", "comparison", "country")
@@ -116,8 +116,6 @@ _DEFINITIONS: list[Indicator] = [
 
 
 def _with_texts(indicators: list[Indicator]) -> dict[str, Indicator]:
-    from indicators.texts import TEXTS
-
     out = {}
     for ind in indicators:
         texts = TEXTS.get(ind.id, {})

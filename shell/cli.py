@@ -9,9 +9,13 @@ from pathlib import Path
 
 import click
 
-from shell.pipeline import prepare_database
+from etl.reference import area_reference_table
+from etl.register import load_history, load_register_files
+from etl.statfin import fetch_pxweb, load_statfin_files
+from indicators.public_statistics import compute_public_statistics
+from shell.pipeline import prepare_database, run_dashboard
 from trialmon.errors import TrialmonError
-from trialmon.settings import resolve_db_url
+from trialmon.settings import get_settings, resolve_db_url
 
 
 def common_options(func):
@@ -52,8 +56,8 @@ def main() -> None:
 @common_options
 def demo(url, quiet, scale, start, end, seed, out):
     """Generate synthetic register extracts and load them (marked synthetic)."""
+    # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
     from etl.demo import build_demo, write_parquet
-    from trialmon.settings import get_settings
 
     scale = scale if scale is not None else get_settings().demo_scale
     if out:
@@ -78,8 +82,6 @@ def load() -> None:
 @common_options
 def load_register(url, quiet, files, synthetic, allow_columns):
     """Load monthly register extracts (CSV or Parquet): all files or nothing."""
-    from etl.register import load_register_files
-
     ensure_schema(url)
     report = load_register_files(url, [Path(f) for f in files], synthetic=synthetic,
                                  progress=not quiet, allow_columns=allow_columns)
@@ -92,19 +94,16 @@ def load_register(url, quiet, files, synthetic, allow_columns):
 @common_options
 def load_statfin(url, quiet, files):
     """Load Statistics Finland table tyonv/12r5 (PxWeb json, JSON-stat2 or CSV)."""
-    from etl.statfin import load_statfin_files
-
     ensure_schema(url)
     report = load_statfin_files(url, [Path(f) for f in files])
     click.echo(report.summary())
-    from indicators.public_statistics import compute_public_statistics
-
     computed = compute_public_statistics(url, report.months)
     if not quiet:
         click.echo(computed.summary())
 
 
 def _compute(url: str, months, quiet: bool) -> None:
+    # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
     from indicators.engine import compute
 
     if months:
@@ -117,6 +116,7 @@ def _compute(url: str, months, quiet: bool) -> None:
 @common_options
 def compute_all(url, quiet):
     """Recompute every indicator cell from the loaded data."""
+    # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
     from indicators.engine import compute
 
     ensure_schema(url)
@@ -130,8 +130,6 @@ def compute_all(url, quiet):
 @common_options
 def areas(url, quiet, fmt):
     """Print the area reference (municipalities, regions, trial areas, validity)."""
-    from etl.reference import area_reference_table
-
     ensure_schema(url)
     table = area_reference_table(url)
     click.echo(table.write_csv() if fmt == "csv" else table.write_json(), nl=False)
@@ -141,8 +139,6 @@ def areas(url, quiet, fmt):
 @common_options
 def status(url, quiet):
     """Loaded months, their vintages and revisions, row counts."""
-    from etl.register import load_history
-
     ensure_schema(url)
     click.echo(load_history(url).summary())
 
@@ -165,6 +161,7 @@ def status(url, quiet):
 def export(url, quiet, fmt, out, indicators, area_types, areas, populations, groups, start, end,
            lang, unprotected):
     """Write the tidy indicator table (and its metadata JSON)."""
+    # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
     from indicators.export import ExportQuery, export_table
 
     ensure_schema(url)
@@ -198,8 +195,6 @@ def fetch() -> None:
 def fetch_statfin(table, start, end, out, base_url, lang, max_cells, max_calls, window_seconds,
                   quiet):
     """Download table tyonv/TABLE from Statistics Finland's PxWeb API."""
-    from etl.statfin import fetch_pxweb
-
     try:
         files = fetch_pxweb(table=table, start=start, end=end, out=Path(out), base_url=base_url,
                             lang=lang, progress=not quiet, max_cells=max_cells,
@@ -217,8 +212,6 @@ def fetch_statfin(table, start, end, out, base_url, lang, max_cells, max_calls, 
 @common_options
 def serve(url, quiet, host, port, no_demo):
     """Serve the dashboard (builds demo data first if the database is empty)."""
-    from shell.pipeline import run_dashboard
-
     run_dashboard(url, host=host, port=port, build_demo=not no_demo, quiet=quiet)
 
 

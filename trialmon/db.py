@@ -74,7 +74,7 @@ def get_engine(url: str) -> Engine:
 
 
 def alembic_config(url: str):
-    from alembic.config import Config
+    from alembic.config import Config  # start-up: alembic costs ~0.4 s, needed only to migrate
 
     config = Config()
     config.set_main_option("script_location", MIGRATIONS_DIR.as_posix())
@@ -86,7 +86,7 @@ def alembic_config(url: str):
 def migrate(url: str) -> None:
     """Create or upgrade the schema to the newest migration (reference data is the
     pipeline's next step: `shell.pipeline.prepare_database`)."""
-    from alembic import command
+    from alembic import command  # start-up: as above
 
     command.upgrade(alembic_config(url), "head")
 
@@ -100,14 +100,14 @@ def adbc_connect(url: str, schema: str | None = None):
     """
     if is_sqlite(url):
         published, microdata = sqlite_paths(url)
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
+        import adbc_driver_sqlite.dbapi as adbc_sqlite  # start-up: only bulk paths need ADBC
 
         path = microdata if schema == MICRODATA else published
         conn = adbc_sqlite.connect(path.as_posix())
         with conn.cursor() as cursor:
             cursor.execute("PRAGMA busy_timeout=60000")
         return conn
-    import adbc_driver_postgresql.dbapi as adbc_pg
+    import adbc_driver_postgresql.dbapi as adbc_pg  # start-up: only bulk paths need ADBC
 
     return adbc_pg.connect(libpq_uri(url))
 
