@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 
 import flask
@@ -23,6 +22,7 @@ from dashboard.data import Data
 from indicators.export import ExportQuery, export_metadata, query_table, render
 from indicators.registry import INDICATORS, LANGUAGES
 from trialmon.errors import TrialmonError
+from trialmon.months import is_month
 
 API_FORMATS = ("csv", "json", "parquet")
 MIME = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
@@ -30,7 +30,6 @@ MIME = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.par
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 KNOWN_PARAMS = {"indicator", "area", "area_type", "population", "group", "from", "to", "lang",
                 "format"}
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class BadParameter(ValueError):
@@ -56,7 +55,7 @@ def query_from_args(args) -> tuple[ExportQuery, str]:
     if lang not in LANGUAGES:
         raise BadParameter("lang", f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
     for name in ("from", "to"):
-        if args.get(name) and not MONTH.match(args[name]):
+        if args.get(name) and not is_month(args[name]):
             raise BadParameter(name, f"{name} must be a month YYYY-MM, got {args[name]!r}")
     query = ExportQuery(indicators=_values(args, "indicator"),
                         area_types=_values(args, "area_type"), areas=_values(args, "area"),
@@ -119,8 +118,10 @@ def indicator_meta(lang: str) -> list[dict]:
     return out
 
 
-def register(server: flask.Flask, url: str) -> None:
-    data = Data(url)
+def register(server: flask.Flask, url: str, data: Data | None = None) -> None:
+    """The API routes on `server`; `data` is the app's one data cache (one per process:
+    the dashboard passes its own; a bare server gets a new one)."""
+    data = data if data is not None else Data(url)
 
     @server.get("/api/v1/indicators")
     def api_indicators():

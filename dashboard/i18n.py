@@ -18,8 +18,9 @@ from babel.messages.pofile import read_po
 from babel.numbers import parse_pattern
 
 from indicators import registry, texts
+from trialmon.domain import LANGUAGES
 
-LANGS = ("fi", "sv", "en")
+LANGS = LANGUAGES
 DEFAULT_LANG = "fi"
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANG_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}

@@ -47,10 +47,12 @@ from etl.contract import (
     raw,
     raw_text,
 )
+from etl.reference import municipality_validity
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
 from trialmon.errors import InputRejected, Problem
+from trialmon.months import as_naive_utc
 from trialmon.progress import progress_bar
-from trialmon.schema import MICRODATA, area, vintage
+from trialmon.schema import MICRODATA, vintage
 
 MAX_PROBLEMS = 20  # problems located row by row; the total is always counted
 KEEP_ROWS = 10_000_000  # validated rows held in memory until written (about 1.5 GB)
@@ -248,16 +250,6 @@ class _Context:
 def _context(url: str) -> _Context:
     current = date.today().strftime("%Y-%m")
     return _Context(current, municipality_month_spans(municipality_validity(url)))
-
-
-def municipality_validity(url: str) -> pl.DataFrame:
-    """Municipality codes with their validity (code, valid_from, valid_to) from `area`."""
-    query = sa.select(area.c.area_code, area.c.valid_from, area.c.valid_to).where(
-        area.c.area_type == "municipality")
-    with get_engine(url).connect() as conn:
-        rows = conn.execute(query).all()
-    return pl.DataFrame(rows, schema={"code": pl.String, "valid_from": pl.Date,
-                                      "valid_to": pl.Date}, orient="row")
 
 
 def _validate(name: str, scan: pl.LazyFrame, context: _Context) -> pl.DataFrame:
@@ -709,8 +701,6 @@ def load_history(url: str) -> LoadHistory:
 def _naive_utc(row) -> tuple:
     """A vintage row with loaded_at as naive UTC (PostgreSQL returns it time-zone aware)."""
     values = tuple(row)
-    loaded_at = row.loaded_at
-    if loaded_at is not None and loaded_at.tzinfo is not None:
-        loaded_at = loaded_at.astimezone(UTC).replace(tzinfo=None)
+    loaded_at = as_naive_utc(row.loaded_at)
     index = list(row._fields).index("loaded_at")
     return (*values[:index], loaded_at, *values[index + 1:])

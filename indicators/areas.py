@@ -21,19 +21,13 @@ Roll-up decisions (where the spec is silent):
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
-
 import polars as pl
+
+from trialmon.months import month_end, valid_on
 
 MEMBER_COLUMNS = ["month", "area_type", "area_code", "municipality_code"]
 CELL_KEYS = ["month", "area_type", "area_code", "population", "group", "measure"]
 
-
-def month_end(month: str) -> dt.date:
-    """The last calendar day of 'YYYY-MM' (the register's calculation date)."""
-    year, mon = int(month[:4]), int(month[5:7])
-    return dt.date(year, mon, calendar.monthrange(year, mon)[1])
 
 
 def members_by_month(area_member: pl.DataFrame, months: list[str]) -> pl.DataFrame:
@@ -51,10 +45,7 @@ def members_by_month(area_member: pl.DataFrame, months: list[str]) -> pl.DataFra
         calendar_frame.lazy()
         .join(area_member.lazy().with_columns(pl.col("valid_from", "valid_to").cast(pl.Date)),
               how="cross")
-        .filter(
-            (pl.col("valid_from") <= pl.col("month_end"))
-            & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= pl.col("month_end")))
-        )
+        .filter(valid_on(pl.col("month_end")))
         .select(MEMBER_COLUMNS)
         .collect()
     )

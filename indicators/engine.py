@@ -36,7 +36,6 @@ How (and why this way):
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,12 +50,11 @@ from indicators.disclosure import protect
 from indicators.measures import municipal_measures, sorted_by_codes
 from indicators.registry import MEASURES, REGISTER_INDICATORS
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
-from trialmon.errors import TrialmonError
+from trialmon.months import as_utc, check_month, shift_month
 from trialmon.progress import progress_bar
 from trialmon.schema import MICRODATA, area_member, vintage
 from trialmon.settings import get_settings
 
-MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CHUNK_MONTHS = 6
 # A chunk holds consecutive months up to about this many register rows (not counting
 # its neighbours t-1 and t+1): the demo's 72 small months are one chunk (per-chunk
@@ -92,18 +90,6 @@ UTC = "UTC"
 
 
 # --------------------------------------------------------------------------- months
-
-def shift_month(month: str, offset: int) -> str:
-    """'YYYY-MM' moved by `offset` months."""
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + offset
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def check_month(month: str) -> str:
-    if not isinstance(month, str) or not MONTH_PATTERN.match(month):
-        raise TrialmonError(f"bad month {month!r}: expected YYYY-MM")
-    return month
-
 
 def months_to_recompute(changed: Iterable[str] | None, loaded: set[str]) -> list[str]:
     """The changed months plus what depends on them, as far as loaded.
@@ -146,17 +132,6 @@ def row_bounded_chunks(months: list[str], row_counts: dict[str, int],
 
 
 # --------------------------------------------------------------------------- database I/O
-
-def to_utc_datetime(series: pl.Series) -> pl.Series:
-    """Timestamps as read back from either backend, as Datetime('us', 'UTC')."""
-    if series.dtype == pl.String:
-        series = series.str.replace("T", " ").str.replace(r"(\+00:00|Z)$", "").str.to_datetime(
-            "%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False)
-    if isinstance(series.dtype, pl.Datetime):
-        if series.dtype.time_zone is None:
-            return series.dt.cast_time_unit("us").dt.replace_time_zone(UTC)
-        return series.dt.cast_time_unit("us").dt.convert_time_zone(UTC)
-    return series.cast(pl.Datetime("us", UTC))
 
 
 def read_frame(url: str, sql: str, schema: str | None = None,
@@ -240,15 +215,10 @@ def current_vintages(url: str) -> pl.DataFrame:
         schema={"month": pl.String, "loaded_at": pl.Object, "revision": pl.Int64,
                 "row_count": pl.Int64, "rows_changed": pl.Int64, "synthetic": pl.Boolean},
     )
-    loaded_at = pl.Series("loaded_at", [_as_utc(r.loaded_at) for r in rows],
+    loaded_at = pl.Series("loaded_at", [as_utc(r.loaded_at) for r in rows],
                           dtype=pl.Datetime("us", UTC))
     return frame.with_columns(loaded_at).sort("month")
 
-
-def _as_utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 def area_members(url: str, months: list[str]) -> pl.DataFrame:

@@ -40,13 +40,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from indicators import areas, ratios
-from indicators.engine import (
-    adbc_table,
-    area_members,
-    check_month,
-    read_frame,
-    to_utc_datetime,
-)
+from indicators.engine import adbc_table, area_members, read_frame
 from indicators.registry import (
     AREA_TYPES,
     GROUPS,
@@ -57,6 +51,7 @@ from indicators.registry import (
 )
 from trialmon.db import get_engine
 from trialmon.errors import TrialmonError
+from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
 from trialmon.schema import MICRODATA, area, indicator_value, month_status, municipal_measure
 from trialmon.settings import get_settings
 
@@ -262,9 +257,7 @@ def _area_names(url: str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
     versions = pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
         "area_type": pl.String, "area_code": pl.String, "area_name": pl.String,
         "valid_from": pl.Date, "valid_to": pl.Date})
-    month_end = pl.col("month").str.to_date("%Y-%m").dt.month_end()
-    valid = (pl.col("valid_from") <= month_end) & (
-        pl.col("valid_to").is_null() | (pl.col("valid_to") >= month_end))
+    valid = valid_on(month_end_expr("month"))
     return (
         keys.join(versions, on=["area_type", "area_code"], how="left")
         .sort(valid, pl.col("valid_from"), descending=True, nulls_last=True)

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 
 from indicators.registry import STATFIN_INDICATORS
 from trialmon.db import get_engine
+from trialmon.months import as_utc, month_end_expr, valid_on
 from trialmon.schema import area_member, indicator_value, month_status, statfin_value
 
 POPULATION, GROUP = "all", "all"
@@ -68,11 +69,9 @@ def source_measures() -> list[str]:
 
 def members_by_month(members: pl.DataFrame, months: list[str]) -> pl.DataFrame:
     """[month, area_type, area_code, municipality_code] valid on each month's last day."""
-    month_end = pl.col("month").str.to_date("%Y-%m").dt.month_end()
     return (pl.DataFrame({"month": months}, schema={"month": pl.String}).lazy()
             .join(members.lazy(), how="cross")
-            .filter(pl.col("valid_from") <= month_end,
-                    pl.col("valid_to").is_null() | (pl.col("valid_to") >= month_end))
+            .filter(valid_on(month_end_expr("month")))
             .select("month", "area_type", "area_code", "municipality_code").unique()
             .collect())
 
@@ -191,15 +190,9 @@ def _read_vintages(conn, months: list[str]) -> pl.DataFrame:
 
     rows = conn.execute(sa.select(t.c.month, sa.func.max(t.c.loaded_at))
                         .where(t.c.month.in_(months)).group_by(t.c.month)).all()
-    return pl.DataFrame([(m, _aware(v)) for m, v in rows], orient="row",
+    return pl.DataFrame([(m, as_utc(v)) for m, v in rows], orient="row",
                         schema={"month": pl.String, "vintage": pl.Datetime("us", "UTC")})
 
-
-def _aware(moment) -> datetime:
-    """SQLite returns naive datetimes (stored as UTC); PostgreSQL aware ones."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _replace_cells(conn, cells: pl.DataFrame) -> None:

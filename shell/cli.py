@@ -9,11 +9,13 @@ from pathlib import Path
 
 import click
 
+from etl.pxweb_client import DEFAULT_BASE_URL, MAX_CALLS, MAX_CELLS, WINDOW_SECONDS, fetch_pxweb
 from etl.reference import area_reference_table
 from etl.register import load_history, load_register_files
-from etl.statfin import fetch_pxweb, load_statfin_files
+from etl.statfin import load_statfin_files
 from indicators.public_statistics import compute_public_statistics
 from shell.pipeline import prepare_database, run_dashboard
+from trialmon.domain import LANGUAGES
 from trialmon.errors import TrialmonError
 from trialmon.settings import get_settings, resolve_db_url
 
@@ -154,7 +156,7 @@ def status(url, quiet):
 @click.option("--group", "groups", multiple=True)
 @click.option("--from", "start", metavar="YYYY-MM")
 @click.option("--to", "end", metavar="YYYY-MM")
-@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="en", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @click.option("--unprotected", is_flag=True,
               help="Without disclosure control: only for staff who hold the extract.")
 @common_options
@@ -183,14 +185,15 @@ def fetch() -> None:
 @click.option("--from", "start", required=True, metavar="YYYY-MM")
 @click.option("--to", "end", metavar="YYYY-MM")
 @click.option("--out", required=True, type=click.Path(file_okay=False))
-@click.option("--base-url", default="https://pxdata.stat.fi/PxWeb/api/v1", show_default=True,
+@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,
               envvar="TRIALMON_PXWEB_URL")
-@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
-@click.option("--max-cells", type=int, default=100_000, show_default=True,
+@click.option("--lang", type=click.Choice(LANGUAGES), default="fi", show_default=True)
+@click.option("--max-cells", type=int, default=MAX_CELLS, show_default=True,
               help="Cells per query (the API's limit).")
-@click.option("--max-calls", type=int, default=30, show_default=True,
+@click.option("--max-calls", type=int, default=MAX_CALLS, show_default=True,
               help="Requests per --window seconds (the API's rate limit).")
-@click.option("--window", "window_seconds", type=float, default=10.0, show_default=True)
+@click.option("--window", "window_seconds", type=float, default=WINDOW_SECONDS,
+              show_default=True)
 @click.option("--quiet", "-q", is_flag=True)
 def fetch_statfin(table, start, end, out, base_url, lang, max_cells, max_calls, window_seconds,
                   quiet):
