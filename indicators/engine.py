@@ -46,13 +46,21 @@ import sqlalchemy as sa
 
 from etl.contract import COLUMNS as CONTRACT_COLUMNS
 from indicators import areas, ratios
+from indicators.areas import area_members
 from indicators.disclosure import protect
 from indicators.measures import municipal_measures, sorted_by_codes
 from indicators.registry import MEASURES, REGISTER_INDICATORS
-from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
+from trialmon.db import (
+    adbc_connect,
+    adbc_table,  # noqa: F401 (moved to trialmon.db; kept for callers)
+    get_engine,
+    ingest_schema,
+    is_sqlite,
+    read_frame,
+)
 from trialmon.months import as_utc, check_month, shift_month
 from trialmon.progress import progress_bar
-from trialmon.schema import MICRODATA, area_member, vintage
+from trialmon.schema import MICRODATA, vintage
 from trialmon.settings import get_settings
 
 CHUNK_MONTHS = 6
@@ -134,27 +142,6 @@ def row_bounded_chunks(months: list[str], row_counts: dict[str, int],
 # --------------------------------------------------------------------------- database I/O
 
 
-def read_frame(url: str, sql: str, schema: str | None = None,
-               batch_rows: int | None = None) -> pl.DataFrame:
-    """Run one SELECT through ADBC and return the Arrow result as a Polars frame.
-
-    `batch_rows` (SQLite): rows per Arrow batch; bigger batches read millions of rows
-    ~25% faster than the driver's default 1,024 (only for columns typed consistently
-    from their first values, as the register columns are).
-    """
-    conn = adbc_connect(url, schema)
-    try:
-        with conn.cursor() as cursor:
-            if batch_rows and is_sqlite(url):
-                cursor.adbc_statement.set_options(
-                    **{"adbc.sqlite.query.batch_rows": str(batch_rows)})
-            cursor.execute(sql)
-            table = cursor.fetch_arrow_table()
-    finally:
-        conn.close()
-    return pl.from_arrow(table)
-
-
 def sql_list(values: Iterable[str]) -> str:
     """A SQL IN-list of validated codes (months, indicator ids: no quotes inside)."""
     items = list(values)
@@ -166,11 +153,6 @@ def sql_list(values: Iterable[str]) -> str:
 def qualified(url: str, table: str, schema: str | None) -> str:
     """Table name as seen by an ADBC connection opened for `schema`."""
     return table if is_sqlite(url) or schema is None else f"{schema}.{table}"
-
-
-def adbc_table(url: str, table: sa.Table) -> sa.Table:
-    """`table` as an ADBC connection opened for its schema sees it (SQLite: no schema)."""
-    return table.to_metadata(sa.MetaData(), schema=None) if is_sqlite(url) else table
 
 
 def read_register_rows(url: str, months: list[str]) -> pl.DataFrame:
@@ -219,20 +201,6 @@ def current_vintages(url: str) -> pl.DataFrame:
                           dtype=pl.Datetime("us", UTC))
     return frame.with_columns(loaded_at).sort("month")
 
-
-
-def area_members(url: str, months: list[str]) -> pl.DataFrame:
-    """Membership of every area type on each month's last day."""
-    with get_engine(url).connect() as conn:
-        rows = conn.execute(sa.select(
-            area_member.c.area_type, area_member.c.area_code, area_member.c.municipality_code,
-            area_member.c.valid_from, area_member.c.valid_to)).all()
-    frame = pl.DataFrame(
-        [tuple(r) for r in rows], orient="row",
-        schema={"area_type": pl.String, "area_code": pl.String, "municipality_code": pl.String,
-                "valid_from": pl.Date, "valid_to": pl.Date},
-    )
-    return areas.members_by_month(frame, months)
 
 
 def storable(url: str, frame: pl.DataFrame) -> pl.DataFrame:

@@ -40,7 +40,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from indicators import areas, ratios
-from indicators.engine import adbc_table, area_members, read_frame
+from indicators.areas import area_members
 from indicators.registry import (
     AREA_TYPES,
     GROUPS,
@@ -49,7 +49,7 @@ from indicators.registry import (
     POPULATIONS,
     REGISTER_INDICATORS,
 )
-from trialmon.db import get_engine
+from trialmon.db import adbc_table, get_engine, read_frame
 from trialmon.errors import TrialmonError
 from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
 from trialmon.schema import MICRODATA, area, indicator_value, month_status, municipal_measure

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
@@ -122,3 +123,31 @@ def ingest_schema(url: str, schema: str | None) -> str | None:
     if is_sqlite(url):
         return None  # the connection already opened the right file
     return schema
+
+
+# --------------------------------------------------------------------------- Arrow reads
+
+def read_frame(url: str, sql: str, schema: str | None = None,
+               batch_rows: int | None = None) -> pl.DataFrame:
+    """Run one SELECT through ADBC and return the Arrow result as a Polars frame.
+
+    `batch_rows` (SQLite): rows per Arrow batch; bigger batches read millions of rows
+    ~25% faster than the driver's default 1,024 (only for columns typed consistently
+    from their first values, as the register columns are).
+    """
+    conn = adbc_connect(url, schema)
+    try:
+        with conn.cursor() as cursor:
+            if batch_rows and is_sqlite(url):
+                cursor.adbc_statement.set_options(
+                    **{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+            cursor.execute(sql)
+            table = cursor.fetch_arrow_table()
+    finally:
+        conn.close()
+    return pl.from_arrow(table)
+
+
+def adbc_table(url: str, table: sa.Table) -> sa.Table:
+    """`table` as an ADBC connection opened for its schema sees it (SQLite: no schema)."""
+    return table.to_metadata(sa.MetaData(), schema=None) if is_sqlite(url) else table
