@@ -21,7 +21,7 @@ import polars as pl
 from dashboard.data import Data
 from indicators.export import ExportQuery, export_metadata, query_table, render
 from indicators.registry import INDICATORS, LANGUAGES
-from trialmon.errors import TrialmonError
+from trialmon.errors import BadParameter, TrialmonError
 from trialmon.months import is_month
 
 API_FORMATS = ("csv", "json", "parquet")
@@ -31,11 +31,6 @@ MIME = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.par
 KNOWN_PARAMS = {"indicator", "area", "area_type", "population", "group", "from", "to", "lang",
                 "format"}
 
-
-class BadParameter(ValueError):
-    def __init__(self, parameter: str, message: str):
-        super().__init__(message)
-        self.parameter = parameter
 
 
 def _values(args, name: str) -> tuple[str, ...]:
@@ -64,14 +59,6 @@ def query_from_args(args) -> tuple[ExportQuery, str]:
     return query, fmt
 
 
-def _parameter_of(message: str) -> str:
-    for word, name in (("indicator", "indicator"), ("area type", "area_type"), ("area", "area"),
-                       ("population", "population"), ("group", "group"),
-                       ("month", "from"), ("language", "lang")):
-        if word in message:
-            return name
-    return ""
-
 
 def bad_request(parameter: str, message: str):
     return flask.make_response(flask.jsonify(error=message, parameter=parameter), 400)
@@ -81,10 +68,10 @@ def table_response(url: str, args):
     try:
         query, fmt = query_from_args(args)
         table = query_table(url, query)
-    except BadParameter as error:
+    except BadParameter as error:  # every bad query names its parameter
         return bad_request(error.parameter, str(error))
     except TrialmonError as error:
-        return bad_request(_parameter_of(str(error)), str(error))
+        return bad_request("", str(error))
     if fmt == "json":
         body = {"metadata": export_metadata(table, query), "data": table.to_dicts()}
         return flask.Response(json.dumps(body, ensure_ascii=False), mimetype=MIME["json"])

@@ -50,7 +50,7 @@ from indicators.registry import (
     REGISTER_INDICATORS,
 )
 from trialmon.db import adbc_table, get_engine, read_frame
-from trialmon.errors import TrialmonError
+from trialmon.errors import BadParameter, TrialmonError
 from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
 from trialmon.schema import MICRODATA, area, indicator_value, month_status, municipal_measure
 from trialmon.settings import get_settings
@@ -131,31 +131,33 @@ class ExportQuery:
 
 # --------------------------------------------------------------------------- validation
 
-def _check_codes(kind: str, given: tuple[str, ...], known) -> None:
+def _check_codes(kind: str, parameter: str, given: tuple[str, ...], known) -> None:
     unknown = [v for v in given if v not in known]
     if unknown:
-        raise TrialmonError(f"unknown {kind} {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        raise BadParameter(parameter, f"unknown {kind} {unknown[0]!r}; known: "
+                                      f"{', '.join(sorted(known))}")
 
 
 def validate(url: str, query: ExportQuery) -> None:
     """Reject a query naming an unknown code or a malformed month (TrialmonError)."""
-    _check_codes("indicator", query.indicators, INDICATORS)
-    _check_codes("area type", query.area_types, AREA_TYPES)
-    _check_codes("population", query.populations, POPULATIONS)
-    _check_codes("group", query.groups, GROUPS)
+    _check_codes("indicator", "indicator", query.indicators, INDICATORS)
+    _check_codes("area type", "area_type", query.area_types, AREA_TYPES)
+    _check_codes("population", "population", query.populations, POPULATIONS)
+    _check_codes("group", "group", query.groups, GROUPS)
     if query.lang not in LANGUAGES:
-        raise TrialmonError(f"unknown language {query.lang!r}; known: {', '.join(LANGUAGES)}")
-    for month in (query.start, query.end):
+        raise BadParameter("lang", f"unknown language {query.lang!r}; known: "
+                                   f"{', '.join(LANGUAGES)}")
+    for month, parameter in ((query.start, "from"), (query.end, "to")):
         if month is not None:
-            check_month(month)
+            check_month(month, parameter)
     if query.start and query.end and query.start > query.end:
-        raise TrialmonError(f"bad month range: {query.start} is after {query.end}")
+        raise BadParameter("from", f"bad month range: {query.start} is after {query.end}")
     if query.areas:
         with get_engine(url).connect() as conn:
             known = set(conn.execute(sa.select(area.c.area_code).distinct()).scalars())
         unknown = [a for a in query.areas if a not in known]
         if unknown:
-            raise TrialmonError(f"unknown area {unknown[0]!r}: no area has that code")
+            raise BadParameter("area", f"unknown area {unknown[0]!r}: no area has that code")
 
 
 # --------------------------------------------------------------------------- reading

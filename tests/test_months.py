@@ -38,7 +38,7 @@ def test_malformed_months_name_their_parameter(value):
     with pytest.raises(BadMonth) as caught:
         check_month(value, parameter="from")
     assert caught.value.parameter == "from" and isinstance(caught.value, TrialmonError)
-    assert str(caught.value) == f"bad from {value!r}: expected YYYY-MM"
+    assert str(caught.value) == f"bad month {value!r}: expected YYYY-MM"
 
 
 def test_shift_and_range_cross_year_ends():

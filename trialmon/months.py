@@ -33,19 +33,18 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from trialmon.errors import TrialmonError
+from trialmon.errors import BadParameter
 
 MONTH_REGEX = r"^\d{4}-(0[1-9]|1[0-2])$"
 MONTH_PATTERN = re.compile(MONTH_REGEX)
 UTC = "UTC"
 
 
-class BadMonth(TrialmonError):
+class BadMonth(BadParameter):
     """A month parameter that is not YYYY-MM; ``parameter`` names it."""
 
     def __init__(self, value, parameter: str = "month"):
-        super().__init__(f"bad {parameter} {value!r}: expected YYYY-MM")
-        self.parameter = parameter
+        super().__init__(parameter, f"bad month {value!r}: expected YYYY-MM")
         self.value = value
 
 
