@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 
 import flask
 import polars as pl
 
+from dashboard.data import Data
 from indicators.export import (
     ExportQuery,
     export_metadata,
@@ -29,7 +29,8 @@ from indicators.export import (
     stored_membership,
 )
 from indicators.registry import INDICATORS, LANGUAGES
-from trialmon.errors import TrialmonError
+from trialmon.errors import BadParameter, TrialmonError
+from trialmon.months import is_month
 
 API_FORMATS = ("csv", "json", "parquet")
 MIME = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
@@ -37,13 +38,7 @@ MIME = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.par
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 KNOWN_PARAMS = {"indicator", "area", "area_type", "population", "group", "from", "to", "lang",
                 "format"}
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
-
-class BadParameter(ValueError):
-    def __init__(self, parameter: str, message: str):
-        super().__init__(message)
-        self.parameter = parameter
 
 
 def _values(args, name: str) -> tuple[str, ...]:
@@ -63,7 +58,7 @@ def query_from_args(args) -> tuple[ExportQuery, str]:
     if lang not in LANGUAGES:
         raise BadParameter("lang", f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
     for name in ("from", "to"):
-        if args.get(name) and not MONTH.match(args[name]):
+        if args.get(name) and not is_month(args[name]):
             raise BadParameter(name, f"{name} must be a month YYYY-MM, got {args[name]!r}")
     query = ExportQuery(indicators=_values(args, "indicator"),
                         area_types=_values(args, "area_type"), areas=_values(args, "area"),
@@ -71,14 +66,6 @@ def query_from_args(args) -> tuple[ExportQuery, str]:
                         start=args.get("from"), end=args.get("to"), lang=lang)
     return query, fmt
 
-
-def _parameter_of(message: str) -> str:
-    for word, name in (("indicator", "indicator"), ("area type", "area_type"), ("area", "area"),
-                       ("population", "population"), ("group", "group"),
-                       ("month", "from"), ("language", "lang")):
-        if word in message:
-            return name
-    return ""
 
 
 def bad_request(parameter: str, message: str):
@@ -89,10 +76,10 @@ def table_response(url: str, args):
     try:
         query, fmt = query_from_args(args)
         table = query_table(url, query)
-    except BadParameter as error:
+    except BadParameter as error:  # every bad query names its parameter
         return bad_request(error.parameter, str(error))
     except TrialmonError as error:
-        return bad_request(_parameter_of(str(error)), str(error))
+        return bad_request("", str(error))
     if fmt == "json":
         metadata = export_metadata(table, query, stored_membership(url, table))
         body = {"metadata": metadata, "data": table.to_dicts()}
@@ -131,10 +118,10 @@ def indicator_meta(lang: str) -> list[dict]:
     return out
 
 
-def register(server: flask.Flask, url: str) -> None:
-    from dashboard.data import Data
-
-    data = Data(url)
+def register(server: flask.Flask, url: str, data: Data | None = None) -> None:
+    """The API routes on `server`; `data` is the app's one data cache (one per process:
+    the dashboard passes its own; a bare server gets a new one)."""
+    data = data if data is not None else Data(url)
 
     @server.get("/api/v1/indicators")
     def api_indicators():

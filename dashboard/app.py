@@ -8,6 +8,8 @@ Plotly and Dash from their packages), so it works offline.
 
 from __future__ import annotations
 
+import json
+
 import dash
 import flask
 from dash import Input, Output, State, dcc, html
@@ -16,18 +18,23 @@ from dashboard import api, i18n
 from dashboard.components import notice_box
 from dashboard.data import Data
 from dashboard.i18n import LANG_NAMES, LANGS, t
+from dashboard.page_registry import PAGE_KEYS, PAGES
 from dashboard.pages import compare, downloads, explorer, overview, static_pages
 from dashboard.pages import map as map_page
 from dashboard.state import parse, split_path
 from trialmon.settings import get_settings
 
-NAV = (("overview", "Overview"), ("explorer", "Explorer"), ("compare", "Compare"),
-       ("map", "Map"), ("downloads", "Downloads"), ("definitions", "Definitions"),
-       ("status", "Data status"))
-PAGE_LAYOUTS = {"overview": overview.layout, "explorer": explorer.layout,
-                "compare": compare.layout, "map": map_page.layout,
-                "downloads": downloads.layout, "definitions": static_pages.definitions,
-                "status": static_pages.status}
+NAV = tuple((page.key, page.title) for page in PAGES)
+# The code of each registered page (dashboard/page_registry.py): its layout and, where it
+# has callbacks, the module whose `register(app, data)` adds them.
+PAGE_CODE = {"overview": (overview.layout, overview), "explorer": (explorer.layout, explorer),
+             "compare": (compare.layout, compare), "map": (map_page.layout, map_page),
+             "downloads": (downloads.layout, downloads),
+             "definitions": (static_pages.definitions, None),
+             "status": (static_pages.status, None)}
+if set(PAGE_CODE) != set(PAGE_KEYS):
+    raise RuntimeError(f"pages registered {sorted(PAGE_KEYS)} but coded {sorted(PAGE_CODE)}")
+PAGE_LAYOUTS = {key: PAGE_CODE[key][0] for key in PAGE_KEYS}
 
 
 def create_app(url: str) -> dash.Dash:
@@ -38,10 +45,12 @@ def create_app(url: str) -> dash.Dash:
                     update_title=None, assets_folder="assets")
     app.layout = shell()
     _serve_language(app)
-    api.register(app.server, url)
+    api.register(app.server, url, data)  # one data cache per process
     _register_routing(app, data)
-    for page in (overview, explorer, compare, map_page, downloads):
-        page.register(app, data)
+    for key in PAGE_KEYS:
+        module = PAGE_CODE[key][1]
+        if module is not None:
+            module.register(app, data)
     warm_up(data)
     return app
 
@@ -129,11 +138,11 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
         Output("url", "search"), Input("view-search", "data"), prevent_initial_call=True)
 
     app.clientside_callback(
-        """function(pathname) {
-            const lang = (pathname || '/').split('/')[1];
-            if (['fi', 'sv', 'en'].includes(lang)) { document.documentElement.lang = lang; }
-            return window.dash_clientside.no_update;
-        }""",
+        "function(pathname) {"
+        "  const lang = (pathname || '/').split('/')[1];"
+        f"  if ({json.dumps(list(LANGS))}.includes(lang)) {{ document.documentElement.lang = lang; }}"
+        "  return window.dash_clientside.no_update;"
+        "}",
         Output("lang-sink", "data"), Input("url", "pathname"))
 
     @app.callback(Output("header", "children", allow_duplicate=True),

@@ -14,6 +14,7 @@ from dash import html
 
 from dashboard.i18n import fmt_change, fmt_month, fmt_value, plotly_separators, t
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
+from trialmon.months import shift_month
 from trialmon.settings import get_settings
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
@@ -194,7 +195,7 @@ def series_summary(frame: pl.DataFrame, indicator: str, mode: str, names: dict[s
             sentences.append(t(lang, "{area}: no published values.", area=names.get(code, code)))
             continue
         last = known.row(-1, named=True)
-        year_before = part.filter(pl.col("month") == _months_back(last["month"], 12))
+        year_before = part.filter(pl.col("month") == shift_month(last["month"], -12))
         change = None
         if year_before.height and year_before["value"][0] is not None and mode == "level":
             change = last["value"] - year_before["value"][0]
@@ -209,11 +210,6 @@ def series_summary(frame: pl.DataFrame, indicator: str, mode: str, names: dict[s
         sentences.append(sentence)
     return sentences
 
-
-def _months_back(month: str, n: int) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    total = year * 12 + mon - 1 - n
-    return f"{total // 12:04d}-{total % 12 + 1:02d}"
 
 
 # --------------------------------------------------------------------------- tables

@@ -20,6 +20,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from trialmon.db import get_engine
+from trialmon.months import utc_expr
 from trialmon.schema import area, area_member, area_system, indicator_value, month_status
 
 #: Known area systems first, in this order; any other (loaded) system after them.
@@ -191,7 +192,8 @@ class Data:
         with self.engine.connect() as conn:
             rows = [tuple(r) for r in conn.execute(stmt).all()]
         frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-        return frame.with_columns(_as_utc(frame, "vintage"), _as_utc(frame, "computed_at"),
+        return frame.with_columns(utc_expr("vintage", frame.schema["vintage"]),
+                                  utc_expr("computed_at", frame.schema["computed_at"]),
                                   pl.col("synthetic").cast(pl.Boolean))
 
     def _value_select(self):
@@ -222,12 +224,3 @@ class Data:
             c.area_type == area_type, c.month == month)
         return self._read(stmt, VALUE_SCHEMA)
 
-
-def _as_utc(frame: pl.DataFrame, column: str) -> pl.Expr:
-    """Timestamps from either backend (aware on PostgreSQL, naive UTC on SQLite) as UTC."""
-    dtype = frame.schema[column]
-    if not isinstance(dtype, pl.Datetime):
-        return pl.col(column).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    if dtype.time_zone is None:
-        return pl.col(column).dt.replace_time_zone("UTC")
-    return pl.col(column).dt.convert_time_zone("UTC")

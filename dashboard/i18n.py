@@ -17,9 +17,10 @@ from babel.dates import format_date
 from babel.messages.pofile import read_po
 from babel.numbers import parse_pattern
 
-from indicators import registry
+from indicators import registry, texts
+from trialmon.domain import LANGUAGES
 
-LANGS = ("fi", "sv", "en")
+LANGS = LANGUAGES
 DEFAULT_LANG = "fi"
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANG_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
@@ -120,8 +121,6 @@ _FALLBACK_LABELS = {
 
 def _shared_label(kind: str, key: str, lang: str) -> str | None:
     """A label from indicators/texts.py (POPULATION_TEXTS, ...) when that module has it."""
-    from indicators import texts
-
     table = getattr(texts, f"{kind.upper()}_TEXTS", None) or {}
     entry = (table.get(key) or {}) if isinstance(table, dict) else {}
     value = entry.get(lang) or entry.get("en") if isinstance(entry, dict) else None

@@ -9,34 +9,24 @@ back to its default and adds a notice the page shows, never an error.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode
 
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
+from dashboard.page_registry import PAGE_KEYS, PAGE_PARAMS
 from indicators.registry import GROUPS, INDICATORS, POPULATIONS
+from trialmon.months import is_month
 
-PAGES = ("overview", "explorer", "compare", "map", "downloads", "definitions", "status")
+PAGES = PAGE_KEYS
 MODES = ("level", "yoy", "index")
 TABS = ("chart", "table")
 SCOPES = ("trial_area", "municipality")
 PEERS = ("all", "region", "size")
 FORMATS = ("csv", "xlsx", "parquet")
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 DEFAULT_INDICATOR = "unemployed_share"
 DEFAULT_AREAS = ("TRIALS", "NONTRIAL", "SSS")
 MAX_AREAS = 8
 
-# Which parameters each page keeps in its address.
-PAGE_PARAMS = {
-    "overview": ("area", "population", "month"),
-    "explorer": ("indicator", "areas", "population", "group", "mode", "from", "to", "tab"),
-    "compare": ("indicator", "population", "group", "month", "scope", "area", "peers", "tab"),
-    "map": ("indicator", "population", "group", "month", "level", "tab"),
-    "downloads": ("indicators", "areas", "population", "group", "from", "to", "format"),
-    "definitions": (),
-    "status": (),
-}
 
 
 @dataclass(frozen=True)
@@ -131,7 +121,7 @@ class _Parser:
         if not values:
             return default
         value = values[-1]
-        if MONTH_RE.match(value) and (not self.months or
+        if is_month(value) and (not self.months or
                                       self.months[0] <= value <= self.months[-1]):
             return value
         self.notice(name, value, default)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from trialmon.months import MONTH_REGEX
+
 STATUS_CODES = ("unemployed", "laid_off", "short_week", "service", "employed_open", "other")
 SERVICE_TYPES = (
     "pay_subsidy", "labour_training", "coaching", "work_trial", "self_motivated_study",
@@ -159,7 +161,7 @@ def month_end() -> pl.Expr:
     the whole column, which held a national five-year extract (7 GB) at once.
     """
     month = pl.col("month")
-    valid = (month.str.contains(r"^\d{4}-(0[1-9]|1[0-2])$")
+    valid = (month.str.contains(MONTH_REGEX)
              & month.is_between(pl.lit("1900-01"), pl.lit("9999-12")))
     return pl.when(valid).then(
         (month + "-01").str.to_date("%Y-%m-%d", strict=False).dt.month_end())

@@ -46,18 +46,21 @@ Modelling choices where the brief is silent:
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from datetime import date
 from pathlib import Path
 
 import holidays
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
+from etl.reference import load_reference
+from etl.register import load_register_frames
+from trialmon.domain import NORDIC_MODEL_FIRST_DAY, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
 from trialmon.errors import TrialmonError
+from trialmon.months import is_month, month_index, month_of
 
 # The simulation always starts here (or 24 months before `start` if that is earlier)
 # so that any window of months is a slice of one and the same synthetic world.
@@ -83,8 +86,7 @@ DIRECT_SERVICE_SHARE = np.array([0.25, 0.05, 0.15, 0.05, 0.2, 0.2, 0.02, 0.03, 0
 UNPAID_BY_ALLOWANCE = [SERVICE_TYPES.index(name) for name in (
     "pay_subsidy", "work_trial", "rehabilitative_work", "start_grant")]
 
-NORDIC_MODEL_START = date(2022, 5, 2)
-TRIAL_FROM, TRIAL_TO = "2021-03", "2024-12"  # used only when the reference has no period
+TRIAL_FROM, TRIAL_TO = TRIAL_START, TRIAL_END  # used only when the reference has no period
 
 # Municipal sizes are Statistics Finland's published jobseeker counts (table tyonv/12r5,
 # 2026M06, CC BY 4.0, Statistics Finland / KEHA Centre), shipped as a small derived
@@ -117,19 +119,10 @@ NO_DATE = -1
 # --------------------------------------------------------------------------- calendar
 
 
-def month_index(month: str) -> int:
-    """'YYYY-MM' -> months since year 0 (consecutive integers for consecutive months)."""
-    year, mon = month.split("-")
-    return int(year) * 12 + int(mon) - 1
-
-
-def month_label(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
 
 def _first_day(index: int) -> int:
     """Day number (days since 1970-01-01) of the month's first day."""
-    return int(np.datetime64(month_label(index), "M").astype("datetime64[D]").astype(np.int64))
+    return int(np.datetime64(month_of(index), "M").astype("datetime64[D]").astype(np.int64))
 
 
 def _last_day(index: int) -> int:
@@ -389,8 +382,8 @@ class World:
         self.rng = np.random.default_rng(seed)
         self.next_pid = 1
         self.calendar = _business_day_calendar(first_month // 12 - 1, last_month // 12 + 1)
-        self.nordic_day = int(np.datetime64(NORDIC_MODEL_START).astype(np.int64))
-        self.nordic_month = month_index("2022-05")
+        self.nordic_day = int(np.datetime64(NORDIC_MODEL_FIRST_DAY).astype(np.int64))
+        self.nordic_month = month_index(NORDIC_MODEL_START)
         self.month = first_month
         self.panel = self._initial_stock(first_month)
 
@@ -448,7 +441,7 @@ class World:
         return panel
 
     def _entrants(self, t: int) -> Panel:
-        label, month_of_year = month_label(t), t % 12 + 1
+        label, month_of_year = month_of(t), t % 12 + 1
         cycle = _business_cycle(t)
         streams = [
             (self._count(INFLOW_UNEMPLOYED * cycle ** 0.5 * UNEMPLOYED_SEASON[month_of_year]), U,
@@ -629,7 +622,7 @@ def _month_frame(world: World) -> pl.DataFrame:
         return pl.when(value.is_between(0, last)).then(value).cast(pl.Date).alias(column)
 
     return raw.select(
-        month=pl.lit(month_label(t)),
+        month=pl.lit(month_of(t)),
         person_id=pl.lit("P") + pl.col("pid").cast(pl.Utf8),
         municipality_code=pl.lit(codes).gather(pl.col("mun")),
         age=pl.col("age"),
@@ -658,15 +651,13 @@ def generate_months(scale: float, start: str, end: str, seed: int, *,
     """
     first, last = _checked_range(scale, start, end)
     if reference is None:
-        from etl.reference import load_reference
-
         reference = load_reference()
     return _simulate(build_geography(reference), scale, first, last, seed)
 
 
 def _checked_range(scale: float, start: str, end: str) -> tuple[int, int]:
     for option, value in (("start", start), ("end", end)):
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(value)):
+        if not is_month(value):
             raise TrialmonError(f"demo: {option} month must be YYYY-MM, not {value!r}")
     if not scale > 0:
         raise TrialmonError(f"demo: scale must be positive, not {scale}")
@@ -690,8 +681,6 @@ def write_parquet(path: str | Path, scale: float, start: str, end: str, seed: in
                   reference=None) -> int:
     """Stream the months into one Parquet file, a month (one row group) at a time, so
     national five-year data never sits in memory at once. Returns the rows written."""
-    import pyarrow.parquet as pq
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
@@ -718,8 +707,6 @@ def build_demo(url: str, scale: float, start: str, end: str, seed: int,
                progress: bool = True, *, reference=None) -> set[str]:
     """Generate the months and load them through the register loader, marked synthetic.
     Returns the months whose stored rows changed."""
-    from etl.register import load_register_frames
-
     frames = _named(generate_months(scale, start, end, seed, reference=reference), scale, seed)
     report = load_register_frames(url, frames, synthetic=True, progress=progress)
     return set(report.changed_months)

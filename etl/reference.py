@@ -41,6 +41,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from etl.area_file import parse_area_frame
+from trialmon.db import get_engine
 from trialmon.errors import InputRejected, Problem
 from trialmon.schema import area, area_member, area_system
 
@@ -372,8 +373,6 @@ def _write_if_changed(engine: sa.Engine, reference: Reference) -> None:
 
 
 def _stored_reference(url: str) -> Reference:
-    from trialmon.db import get_engine
-
     with get_engine(url).connect() as conn:
         return Reference(
             areas=_stored(conn, area, AREA_SCHEMA, ["area_type", "area_code", "valid_from"]),

@@ -47,10 +47,12 @@ from etl.contract import (
     raw,
     raw_text,
 )
+from etl.reference import municipality_validity
 from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
 from trialmon.errors import InputRejected, Problem
+from trialmon.months import as_naive_utc
 from trialmon.progress import progress_bar
-from trialmon.schema import MICRODATA, area, vintage
+from trialmon.schema import MICRODATA, vintage
 
 MAX_PROBLEMS = 20  # problems located row by row; the total is always counted
 KEEP_ROWS = 10_000_000  # validated rows held in memory until written (about 1.5 GB)
@@ -248,16 +250,6 @@ class _Context:
 def _context(url: str) -> _Context:
     current = date.today().strftime("%Y-%m")
     return _Context(current, municipality_month_spans(municipality_validity(url)))
-
-
-def municipality_validity(url: str) -> pl.DataFrame:
-    """Municipality codes with their validity (code, valid_from, valid_to) from `area`."""
-    query = sa.select(area.c.area_code, area.c.valid_from, area.c.valid_to).where(
-        area.c.area_type == "municipality")
-    with get_engine(url).connect() as conn:
-        rows = conn.execute(query).all()
-    return pl.DataFrame(rows, schema={"code": pl.String, "valid_from": pl.Date,
-                                      "valid_to": pl.Date}, orient="row")
 
 
 def _validate(name: str, scan: pl.LazyFrame, context: _Context) -> pl.DataFrame:
@@ -489,19 +481,18 @@ _HASH_SEED = 20210501
 def content_hash(rows: pl.DataFrame) -> str:
     """An order-independent hash of one month's rows (in the stored types).
 
-    Each column is hashed, the column hashes of a row are hashed together (64
-    bits; cheaper than hashing a struct of the raw columns) and the row hashes are
-    summed in 32-bit halves, so the order of rows does not matter and no sort is
-    needed. The Polars version is part of the value because Polars' hash is only
-    stable within a version; a mismatch merely makes the loader compare the rows.
+    Polars hashes each row's columns together in one vectorised pass (``hash_rows``,
+    six times cheaper than hashing each column and then a struct of the column hashes,
+    as this did before) and the row hashes are summed in 32-bit halves, so the order
+    of rows does not matter and no sort is needed. The Polars version and the scheme
+    ("rows") are part of the value because Polars' hash is only stable within a
+    version; a mismatch (an older stored hash) merely makes the loader compare the rows.
     """
     half = pl.lit(1 << 32, pl.UInt64)
-    columns = [pl.col(c).hash(seed=_HASH_SEED + i) for i, c in enumerate(COLUMNS)]
-    hashed = pl.struct(columns).hash(seed=_HASH_SEED)
-    row_hashes = rows.select(hashed.alias("h"))
+    row_hashes = rows.select(list(COLUMNS)).hash_rows(seed=_HASH_SEED).alias("h").to_frame()
     high, low = row_hashes.select((pl.col("h") // half).sum(), (pl.col("h") % half).sum()
                                   .alias("low")).row(0)
-    return f"pl{pl.__version__}:{((high << 32) + low) & ((1 << 64) - 1):016x}"
+    return f"pl{pl.__version__}:rows:{((high << 32) + low) & ((1 << 64) - 1):016x}"
 
 
 class _Writer:
@@ -709,8 +700,6 @@ def load_history(url: str) -> LoadHistory:
 def _naive_utc(row) -> tuple:
     """A vintage row with loaded_at as naive UTC (PostgreSQL returns it time-zone aware)."""
     values = tuple(row)
-    loaded_at = row.loaded_at
-    if loaded_at is not None and loaded_at.tzinfo is not None:
-        loaded_at = loaded_at.astimezone(UTC).replace(tzinfo=None)
+    loaded_at = as_naive_utc(row.loaded_at)
     index = list(row._fields).index("loaded_at")
     return (*values[:index], loaded_at, *values[index + 1:])

@@ -7,6 +7,10 @@ calculation date of the register extract. A merger therefore changes an area fro
 the month it takes effect (Pertunmaa, merged into Mäntyharju on 2026-01-01, is a
 member of the Mikkeli trial area up to 2025-12 and not from 2026-01).
 
+Interface: ``members_by_month(area_member, months)``, ``roll_up(municipal, members)``,
+``without_municipalities(members)`` (pure, frame in / frame out) and
+``area_members(url, months)`` (the stored membership read, then ``members_by_month``).
+
 Roll-up decisions (where the spec is silent):
 
 * Every area valid in a month gets a cell for every (population, group, measure)
@@ -21,19 +25,16 @@ Roll-up decisions (where the spec is silent):
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
-
 import polars as pl
+import sqlalchemy as sa
+
+from trialmon.db import get_engine
+from trialmon.months import month_end, valid_on
+from trialmon.schema import area_member
 
 MEMBER_COLUMNS = ["month", "area_type", "area_code", "municipality_code"]
 CELL_KEYS = ["month", "area_type", "area_code", "population", "group", "measure"]
 
-
-def month_end(month: str) -> dt.date:
-    """The last calendar day of 'YYYY-MM' (the register's calculation date)."""
-    year, mon = int(month[:4]), int(month[5:7])
-    return dt.date(year, mon, calendar.monthrange(year, mon)[1])
 
 
 def members_by_month(area_member: pl.DataFrame, months: list[str]) -> pl.DataFrame:
@@ -51,10 +52,7 @@ def members_by_month(area_member: pl.DataFrame, months: list[str]) -> pl.DataFra
         calendar_frame.lazy()
         .join(area_member.lazy().with_columns(pl.col("valid_from", "valid_to").cast(pl.Date)),
               how="cross")
-        .filter(
-            (pl.col("valid_from") <= pl.col("month_end"))
-            & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= pl.col("month_end")))
-        )
+        .filter(valid_on(pl.col("month_end")))
         .select(MEMBER_COLUMNS)
         .collect()
     )
@@ -110,3 +108,17 @@ def roll_up(municipal: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
                 .otherwise(pl.col("value")).alias("value"))
         .collect()
     )
+
+
+def area_members(url: str, months: list[str]) -> pl.DataFrame:
+    """Membership of every area type on each month's last day."""
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(sa.select(
+            area_member.c.area_type, area_member.c.area_code, area_member.c.municipality_code,
+            area_member.c.valid_from, area_member.c.valid_to)).all()
+    frame = pl.DataFrame(
+        [tuple(r) for r in rows], orient="row",
+        schema={"area_type": pl.String, "area_code": pl.String, "municipality_code": pl.String,
+                "valid_from": pl.Date, "valid_to": pl.Date},
+    )
+    return members_by_month(frame, months)

@@ -36,7 +36,6 @@ How (and why this way):
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,14 +46,23 @@ import sqlalchemy as sa
 
 from etl.contract import COLUMNS as CONTRACT_COLUMNS
 from indicators import areas, overlay, ratios
-from indicators.measures import sorted_by_codes
+from indicators.areas import area_members
+from indicators.disclosure import protect
+from indicators.measures import municipal_measures, sorted_by_codes
 from indicators.registry import MEASURES, REGISTER_INDICATORS
-from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
-from trialmon.errors import TrialmonError
+from trialmon.db import (
+    adbc_connect,
+    adbc_table,  # noqa: F401 (moved to trialmon.db; kept for callers)
+    get_engine,
+    ingest_schema,
+    is_sqlite,
+    read_frame,
+)
+from trialmon.months import as_utc, check_month, shift_month
 from trialmon.progress import progress_bar
-from trialmon.schema import MICRODATA, area_member, area_system, vintage
+from trialmon.schema import MICRODATA, area_system, vintage
+from trialmon.settings import get_settings
 
-MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CHUNK_MONTHS = 6
 # A chunk holds consecutive months up to about this many register rows (not counting
 # its neighbours t-1 and t+1): the demo's 72 small months are one chunk (per-chunk
@@ -90,18 +98,6 @@ UTC = "UTC"
 
 
 # --------------------------------------------------------------------------- months
-
-def shift_month(month: str, offset: int) -> str:
-    """'YYYY-MM' moved by `offset` months."""
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + offset
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def check_month(month: str) -> str:
-    if not isinstance(month, str) or not MONTH_PATTERN.match(month):
-        raise TrialmonError(f"bad month {month!r}: expected YYYY-MM")
-    return month
-
 
 def months_to_recompute(changed: Iterable[str] | None, loaded: set[str]) -> list[str]:
     """The changed months plus what depends on them, as far as loaded.
@@ -145,38 +141,6 @@ def row_bounded_chunks(months: list[str], row_counts: dict[str, int],
 
 # --------------------------------------------------------------------------- database I/O
 
-def to_utc_datetime(series: pl.Series) -> pl.Series:
-    """Timestamps as read back from either backend, as Datetime('us', 'UTC')."""
-    if series.dtype == pl.String:
-        series = series.str.replace("T", " ").str.replace(r"(\+00:00|Z)$", "").str.to_datetime(
-            "%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False)
-    if isinstance(series.dtype, pl.Datetime):
-        if series.dtype.time_zone is None:
-            return series.dt.cast_time_unit("us").dt.replace_time_zone(UTC)
-        return series.dt.cast_time_unit("us").dt.convert_time_zone(UTC)
-    return series.cast(pl.Datetime("us", UTC))
-
-
-def read_frame(url: str, sql: str, schema: str | None = None,
-               batch_rows: int | None = None) -> pl.DataFrame:
-    """Run one SELECT through ADBC and return the Arrow result as a Polars frame.
-
-    `batch_rows` (SQLite): rows per Arrow batch; bigger batches read millions of rows
-    ~25% faster than the driver's default 1,024 (only for columns typed consistently
-    from their first values, as the register columns are).
-    """
-    conn = adbc_connect(url, schema)
-    try:
-        with conn.cursor() as cursor:
-            if batch_rows and is_sqlite(url):
-                cursor.adbc_statement.set_options(
-                    **{"adbc.sqlite.query.batch_rows": str(batch_rows)})
-            cursor.execute(sql)
-            table = cursor.fetch_arrow_table()
-    finally:
-        conn.close()
-    return pl.from_arrow(table)
-
 
 def sql_list(values: Iterable[str]) -> str:
     """A SQL IN-list of validated codes (months, indicator ids: no quotes inside)."""
@@ -189,11 +153,6 @@ def sql_list(values: Iterable[str]) -> str:
 def qualified(url: str, table: str, schema: str | None) -> str:
     """Table name as seen by an ADBC connection opened for `schema`."""
     return table if is_sqlite(url) or schema is None else f"{schema}.{table}"
-
-
-def adbc_table(url: str, table: sa.Table) -> sa.Table:
-    """`table` as an ADBC connection opened for its schema sees it (SQLite: no schema)."""
-    return table.to_metadata(sa.MetaData(), schema=None) if is_sqlite(url) else table
 
 
 def read_register_rows(url: str, months: list[str]) -> pl.DataFrame:
@@ -238,29 +197,10 @@ def current_vintages(url: str) -> pl.DataFrame:
         schema={"month": pl.String, "loaded_at": pl.Object, "revision": pl.Int64,
                 "row_count": pl.Int64, "rows_changed": pl.Int64, "synthetic": pl.Boolean},
     )
-    loaded_at = pl.Series("loaded_at", [_as_utc(r.loaded_at) for r in rows],
+    loaded_at = pl.Series("loaded_at", [as_utc(r.loaded_at) for r in rows],
                           dtype=pl.Datetime("us", UTC))
     return frame.with_columns(loaded_at).sort("month")
 
-
-def _as_utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-def area_members(url: str, months: list[str]) -> pl.DataFrame:
-    """Membership of every area type on each month's last day."""
-    with get_engine(url).connect() as conn:
-        rows = conn.execute(sa.select(
-            area_member.c.area_type, area_member.c.area_code, area_member.c.municipality_code,
-            area_member.c.valid_from, area_member.c.valid_to)).all()
-    frame = pl.DataFrame(
-        [tuple(r) for r in rows], orient="row",
-        schema={"area_type": pl.String, "area_code": pl.String, "municipality_code": pl.String,
-                "valid_from": pl.Date, "valid_to": pl.Date},
-    )
-    return areas.members_by_month(frame, months)
 
 
 def storable(url: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -467,9 +407,6 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
                   phases: Phases, writers: Writers) -> tuple[int, pl.DataFrame]:
     """Compute one chunk of months and queue the write of its municipal measures;
     returns (municipal rows, the chunk's published cells, not yet written)."""
-    from indicators.disclosure import protect
-    from indicators.measures import municipal_measures
-
     loaded_at = dict(zip(vintages["month"], vintages["loaded_at"], strict=True))
     by_measure = measure_vintages(chunk, loaded_at)
     municipal = municipal_measures(rows.lazy(), chunk, loaded).with_columns(
@@ -511,7 +448,7 @@ def system_vintages(url: str) -> pl.DataFrame:
     with get_engine(url).connect() as conn:
         rows = conn.execute(sa.select(area_system.c.area_type, area_system.c.loaded_at)).all()
     return pl.DataFrame({"area_type": [r.area_type for r in rows],
-                         "loaded_at": [_as_utc(r.loaded_at) for r in rows]},
+                         "loaded_at": [as_utc(r.loaded_at) for r in rows]},
                         schema={"area_type": pl.String, "loaded_at": pl.Datetime("us", UTC)})
 
 
@@ -557,8 +494,6 @@ def with_neighbours(chunk: list[str], loaded: set[str]) -> list[str]:
 
 def compute(url: str, months: Iterable[str] | None = None, progress: bool = True) -> ComputeReport:
     """Recompute the published register indicators of `months` (None = every loaded month)."""
-    from trialmon.settings import get_settings
-
     started = time.perf_counter()
     vintages = current_vintages(url)
     loaded = set(vintages["month"])

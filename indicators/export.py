@@ -40,13 +40,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from indicators import areas, ratios
-from indicators.engine import (
-    adbc_table,
-    area_members,
-    check_month,
-    read_frame,
-    to_utc_datetime,
-)
+from indicators.areas import area_members
 from indicators.registry import (
     AREA_TYPES,
     GROUPS,
@@ -55,9 +49,18 @@ from indicators.registry import (
     POPULATIONS,
     REGISTER_INDICATORS,
 )
-from trialmon.db import get_engine
-from trialmon.errors import TrialmonError
-from trialmon.schema import MICRODATA, area, indicator_value, month_status, municipal_measure
+from trialmon.db import adbc_table, get_engine, read_frame
+from trialmon.errors import BadParameter, TrialmonError
+from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
+from trialmon.schema import (
+    MICRODATA,
+    area,
+    area_member,
+    indicator_value,
+    month_status,
+    municipal_measure,
+)
+from trialmon.settings import get_settings
 
 FORMATS = ("csv", "parquet", "xlsx")
 COLUMNS = ["month", "area_type", "area_code", "area_name", "population", "group", "indicator",
@@ -135,10 +138,11 @@ class ExportQuery:
 
 # --------------------------------------------------------------------------- validation
 
-def _check_codes(kind: str, given: tuple[str, ...], known) -> None:
+def _check_codes(kind: str, parameter: str, given: tuple[str, ...], known) -> None:
     unknown = [v for v in given if v not in known]
     if unknown:
-        raise TrialmonError(f"unknown {kind} {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        raise BadParameter(parameter, f"unknown {kind} {unknown[0]!r}; known: "
+                                      f"{', '.join(sorted(known))}")
 
 
 def known_area_types(url: str) -> set[str]:
@@ -150,23 +154,24 @@ def known_area_types(url: str) -> set[str]:
 
 def validate(url: str, query: ExportQuery) -> None:
     """Reject a query naming an unknown code or a malformed month (TrialmonError)."""
-    _check_codes("indicator", query.indicators, INDICATORS)
-    _check_codes("area type", query.area_types, known_area_types(url))
-    _check_codes("population", query.populations, POPULATIONS)
-    _check_codes("group", query.groups, GROUPS)
+    _check_codes("indicator", "indicator", query.indicators, INDICATORS)
+    _check_codes("area type", "area_type", query.area_types, known_area_types(url))
+    _check_codes("population", "population", query.populations, POPULATIONS)
+    _check_codes("group", "group", query.groups, GROUPS)
     if query.lang not in LANGUAGES:
-        raise TrialmonError(f"unknown language {query.lang!r}; known: {', '.join(LANGUAGES)}")
-    for month in (query.start, query.end):
+        raise BadParameter("lang", f"unknown language {query.lang!r}; known: "
+                                   f"{', '.join(LANGUAGES)}")
+    for month, parameter in ((query.start, "from"), (query.end, "to")):
         if month is not None:
-            check_month(month)
+            check_month(month, parameter)
     if query.start and query.end and query.start > query.end:
-        raise TrialmonError(f"bad month range: {query.start} is after {query.end}")
+        raise BadParameter("from", f"bad month range: {query.start} is after {query.end}")
     if query.areas:
         with get_engine(url).connect() as conn:
             known = set(conn.execute(sa.select(area.c.area_code).distinct()).scalars())
         unknown = [a for a in query.areas if a not in known]
         if unknown:
-            raise TrialmonError(f"unknown area {unknown[0]!r}: no area has that code")
+            raise BadParameter("area", f"unknown area {unknown[0]!r}: no area has that code")
 
 
 # --------------------------------------------------------------------------- reading
@@ -268,9 +273,7 @@ def _area_names(url: str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
     versions = pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
         "area_type": pl.String, "area_code": pl.String, "area_name": pl.String,
         "valid_from": pl.Date, "valid_to": pl.Date})
-    month_end = pl.col("month").str.to_date("%Y-%m").dt.month_end()
-    valid = (pl.col("valid_from") <= month_end) & (
-        pl.col("valid_to").is_null() | (pl.col("valid_to") >= month_end))
+    valid = valid_on(month_end_expr("month"))
     return (
         keys.join(versions, on=["area_type", "area_code"], how="left")
         .sort(valid, pl.col("valid_from"), descending=True, nulls_last=True)
@@ -346,7 +349,7 @@ def render(table: pl.DataFrame, fmt: str, query: ExportQuery) -> bytes:
     elif fmt == "parquet":
         table.write_parquet(buffer)
     else:
-        import xlsxwriter
+        import xlsxwriter  # start-up: only the xlsx format needs it (~0.3 s)
 
         with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
             table.write_excel(workbook=workbook, worksheet="data", autofit=False)
@@ -383,8 +386,6 @@ def membership_metadata(table: pl.DataFrame, areas_frame: pl.DataFrame,
 
 def stored_membership(url: str, table: pl.DataFrame) -> list[dict]:
     """``membership_metadata`` from the database's area tables."""
-    from trialmon.schema import area_member
-
     with get_engine(url).connect() as conn:
         areas_frame = pl.DataFrame([tuple(r) for r in conn.execute(sa.select(
             area.c.area_type, area.c.area_code, area.c.name_fi, area.c.name_sv, area.c.name_en,
@@ -406,8 +407,6 @@ def export_metadata(table: pl.DataFrame, query: ExportQuery,
     """What a reader of the file needs to use it correctly (written as JSON beside it).
     ``membership`` (``membership_metadata``): the areas' members, sources, confidence and
     completeness; partial areas are listed under ``partial_areas`` too."""
-    from trialmon.settings import get_settings
-
     threshold = get_settings().suppression_threshold
     synthetic = bool(table["synthetic"].any()) if table.height else False
     title = TITLES[query.lang] + (f" -- {SYNTHETIC_NOTE[query.lang]}" if synthetic else "")

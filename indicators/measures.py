@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
 
 import polars as pl
 
 from etl.contract import COLUMNS as CONTRACT_COLUMNS
 from indicators import flows, process, registry, stocks
+from trialmon.months import month_index, month_start, shift_month
 
 MEMBERSHIP = (
     "target_group",
@@ -88,26 +88,6 @@ def sorted_by_codes(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     return frame.sort(key, maintain_order=True)
 
 
-# --------------------------------------------------------------------------- months
-
-
-def month_index(month: str) -> int:
-    """'YYYY-MM' -> a running month number, so that t-1 and t+1 are plain arithmetic."""
-    return int(month[:4]) * 12 + int(month[5:7]) - 1
-
-
-def month_of(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def shift_month(month: str, offset: int) -> str:
-    return month_of(month_index(month) + offset)
-
-
-def _month_start(month: str) -> date:
-    return date(int(month[:4]), int(month[5:7]), 1)
-
-
 # --------------------------------------------------------------------------- families
 
 RowsByOffset = dict[int, pl.LazyFrame]  # prepared rows of t (0), t-1 (-1) or t+1 (+1)
@@ -130,7 +110,7 @@ def _exits(rows: RowsByOffset, months: list[str]) -> pl.LazyFrame:
 
 
 def _interview(rows: RowsByOffset, months: list[str]) -> pl.LazyFrame:
-    deadlines = process.deadlines_for([_month_start(t) for t in months])
+    deadlines = process.deadlines_for([month_start(t) for t in months])
     return process.interview_rows(rows[1], deadlines)
 
 
@@ -178,7 +158,7 @@ def measure_first_months() -> dict[str, str | None]:
 
 def _month_calendar(months: Iterable[str]) -> pl.DataFrame:
     months = sorted(set(months))
-    starts = [_month_start(m) for m in months]
+    starts = [month_start(m) for m in months]
     return pl.DataFrame(
         {"month": months, "month_idx": [month_index(m) for m in months], "month_start": starts},
         schema={"month": pl.Utf8, "month_idx": pl.Int32, "month_start": pl.Date},

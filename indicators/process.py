@@ -26,10 +26,10 @@ import holidays
 import polars as pl
 
 from indicators.stocks import IS_UNEMPLOYED
+from trialmon.domain import NORDIC_MODEL_FIRST_DAY
 
 RECENCY_MEASURES = ("plan_up_to_date", "review_3m")
 INTERVIEW_MEASURES = ("interview_cohort", "interview_5wd")
-NORDIC_MODEL_FIRST_DAY = date(2022, 5, 2)
 INTERVIEW_WORKING_DAYS = 5
 
 

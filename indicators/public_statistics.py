@@ -38,6 +38,9 @@ import polars as pl
 import sqlalchemy as sa
 
 from indicators.registry import STATFIN_INDICATORS
+from trialmon.db import get_engine
+from trialmon.months import as_utc, month_end_expr, valid_on
+from trialmon.schema import area_member, indicator_value, month_status, statfin_value
 
 POPULATION, GROUP = "all", "all"
 MEMBER_SCHEMA = {"area_type": pl.String, "area_code": pl.String,
@@ -66,11 +69,9 @@ def source_measures() -> list[str]:
 
 def members_by_month(members: pl.DataFrame, months: list[str]) -> pl.DataFrame:
     """[month, area_type, area_code, municipality_code] valid on each month's last day."""
-    month_end = pl.col("month").str.to_date("%Y-%m").dt.month_end()
     return (pl.DataFrame({"month": months}, schema={"month": pl.String}).lazy()
             .join(members.lazy(), how="cross")
-            .filter(pl.col("valid_from") <= month_end,
-                    pl.col("valid_to").is_null() | (pl.col("valid_to") >= month_end))
+            .filter(valid_on(month_end_expr("month")))
             .select("month", "area_type", "area_code", "municipality_code").unique()
             .collect())
 
@@ -153,8 +154,6 @@ def _indicator_cells(wide: pl.DataFrame, indicator) -> pl.DataFrame:
 def compute_public_statistics(url: str, months: list[str] | None = None
                               ) -> PublicStatisticsReport:
     """Recompute the stat_* cells of `months` (None: every loaded month) in one transaction."""
-    from trialmon.db import get_engine
-
     engine = get_engine(url)
     with engine.begin() as conn:
         values = _read_values(conn, months)
@@ -169,7 +168,7 @@ def compute_public_statistics(url: str, months: list[str] | None = None
 
 
 def _read_values(conn, months: list[str] | None) -> pl.DataFrame:
-    from trialmon.schema import statfin_value as t
+    t = statfin_value
 
     query = sa.select(t.c.month, t.c.area_code, t.c.measure, t.c.value)
     if months is not None:
@@ -179,7 +178,7 @@ def _read_values(conn, months: list[str] | None) -> pl.DataFrame:
 
 
 def _read_members(conn) -> pl.DataFrame:
-    from trialmon.schema import area_member as t
+    t = area_member
 
     rows = conn.execute(sa.select(t.c.area_type, t.c.area_code, t.c.municipality_code,
                                   t.c.valid_from, t.c.valid_to)).all()
@@ -187,23 +186,17 @@ def _read_members(conn) -> pl.DataFrame:
 
 
 def _read_vintages(conn, months: list[str]) -> pl.DataFrame:
-    from trialmon.schema import statfin_value as t
+    t = statfin_value
 
     rows = conn.execute(sa.select(t.c.month, sa.func.max(t.c.loaded_at))
                         .where(t.c.month.in_(months)).group_by(t.c.month)).all()
-    return pl.DataFrame([(m, _aware(v)) for m, v in rows], orient="row",
+    return pl.DataFrame([(m, as_utc(v)) for m, v in rows], orient="row",
                         schema={"month": pl.String, "vintage": pl.Datetime("us", "UTC")})
 
 
-def _aware(moment) -> datetime:
-    """SQLite returns naive datetimes (stored as UTC); PostgreSQL aware ones."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
 
 def _replace_cells(conn, cells: pl.DataFrame) -> None:
-    from trialmon.schema import indicator_value as t
+    t = indicator_value
 
     ids = [i.id for i in STATFIN_INDICATORS]
     months = cells["month"].unique().to_list()
@@ -214,7 +207,7 @@ def _replace_cells(conn, cells: pl.DataFrame) -> None:
 
 def _mark_computed(conn, vintages: pl.DataFrame, values: pl.DataFrame) -> None:
     """month_status (source statfin): insert where the loader wrote none, stamp computed_at."""
-    from trialmon.schema import month_status as t
+    t = month_status
 
     now = datetime.now(UTC)
     counts = dict(values.group_by("month").len().iter_rows())

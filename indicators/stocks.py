@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-UNEMPLOYED_STATUSES = ("unemployed", "laid_off")
+from etl.contract import UNEMPLOYED_STATUSES  # the input contract defines the statuses
 
 # The spec's "unemployed" always means fully unemployed or fully laid off: the
 # flows and process families use the same predicate, so it lives here once.

@@ -9,9 +9,16 @@ from pathlib import Path
 
 import click
 
-from shell.pipeline import prepare_database
+from etl.area_systems import load_area_system, membership_table
+from etl.pxweb_client import DEFAULT_BASE_URL, MAX_CALLS, MAX_CELLS, WINDOW_SECONDS, fetch_pxweb
+from etl.reference import area_reference_table
+from etl.register import load_history, load_register_files
+from etl.statfin import load_statfin_files
+from indicators.public_statistics import compute_public_statistics
+from shell.pipeline import prepare_database, run_dashboard
+from trialmon.domain import LANGUAGES
 from trialmon.errors import TrialmonError
-from trialmon.settings import resolve_db_url
+from trialmon.settings import get_settings, resolve_db_url
 
 
 def common_options(func):
@@ -52,8 +59,8 @@ def main() -> None:
 @common_options
 def demo(url, quiet, scale, start, end, seed, out):
     """Generate synthetic register extracts and load them (marked synthetic)."""
+    # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
     from etl.demo import build_demo, write_parquet
-    from trialmon.settings import get_settings
 
     scale = scale if scale is not None else get_settings().demo_scale
     if out:
@@ -78,8 +85,6 @@ def load() -> None:
 @common_options
 def load_register(url, quiet, files, synthetic, allow_columns):
     """Load monthly register extracts (CSV or Parquet): all files or nothing."""
-    from etl.register import load_register_files
-
     ensure_schema(url)
     report = load_register_files(url, [Path(f) for f in files], synthetic=synthetic,
                                  progress=not quiet, allow_columns=allow_columns)
@@ -92,13 +97,9 @@ def load_register(url, quiet, files, synthetic, allow_columns):
 @common_options
 def load_statfin(url, quiet, files):
     """Load Statistics Finland table tyonv/12r5 (PxWeb json, JSON-stat2 or CSV)."""
-    from etl.statfin import load_statfin_files
-
     ensure_schema(url)
     report = load_statfin_files(url, [Path(f) for f in files])
     click.echo(report.summary())
-    from indicators.public_statistics import compute_public_statistics
-
     computed = compute_public_statistics(url, report.months)
     if not quiet:
         click.echo(computed.summary())
@@ -109,21 +110,18 @@ def load_statfin(url, quiet, files):
 @common_options
 def load_areas(url, quiet, file):
     """Load an area system (CSV, docs/area-systems.md) and recompute the affected months."""
-    from etl.area_systems import load_area_system
-
     ensure_schema(url)
     report = load_area_system(url, Path(file))
     click.echo(report.summary())
     _compute(url, report.affected_months, quiet)
     if report.affected_statfin_months:
-        from indicators.public_statistics import compute_public_statistics
-
         computed = compute_public_statistics(url, report.affected_statfin_months)
         if not quiet:
             click.echo(computed.summary())
 
 
 def _compute(url: str, months, quiet: bool) -> None:
+    # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
     from indicators.engine import compute
 
     if months:
@@ -136,6 +134,7 @@ def _compute(url: str, months, quiet: bool) -> None:
 @common_options
 def compute_all(url, quiet):
     """Recompute every indicator cell from the loaded data."""
+    # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
     from indicators.engine import compute
 
     ensure_schema(url)
@@ -151,9 +150,6 @@ def compute_all(url, quiet):
 @common_options
 def areas(url, quiet, fmt, by_municipality):
     """Print the area systems: every membership with its validity, source and confidence."""
-    from etl.area_systems import membership_table
-    from etl.reference import area_reference_table
-
     ensure_schema(url)
     table = area_reference_table(url) if by_municipality else membership_table(url)
     click.echo(table.write_csv() if fmt == "csv" else table.write_json(), nl=False)
@@ -163,8 +159,6 @@ def areas(url, quiet, fmt, by_municipality):
 @common_options
 def status(url, quiet):
     """Loaded months, their vintages and revisions, row counts."""
-    from etl.register import load_history
-
     ensure_schema(url)
     click.echo(load_history(url).summary())
 
@@ -180,13 +174,14 @@ def status(url, quiet):
 @click.option("--group", "groups", multiple=True)
 @click.option("--from", "start", metavar="YYYY-MM")
 @click.option("--to", "end", metavar="YYYY-MM")
-@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="en", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @click.option("--unprotected", is_flag=True,
               help="Without disclosure control: only for staff who hold the extract.")
 @common_options
 def export(url, quiet, fmt, out, indicators, area_types, areas, populations, groups, start, end,
            lang, unprotected):
     """Write the tidy indicator table (and its metadata JSON)."""
+    # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
     from indicators.export import ExportQuery, export_table
 
     ensure_schema(url)
@@ -208,20 +203,19 @@ def fetch() -> None:
 @click.option("--from", "start", required=True, metavar="YYYY-MM")
 @click.option("--to", "end", metavar="YYYY-MM")
 @click.option("--out", required=True, type=click.Path(file_okay=False))
-@click.option("--base-url", default="https://pxdata.stat.fi/PxWeb/api/v1", show_default=True,
+@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,
               envvar="TRIALMON_PXWEB_URL")
-@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
-@click.option("--max-cells", type=int, default=100_000, show_default=True,
+@click.option("--lang", type=click.Choice(LANGUAGES), default="fi", show_default=True)
+@click.option("--max-cells", type=int, default=MAX_CELLS, show_default=True,
               help="Cells per query (the API's limit).")
-@click.option("--max-calls", type=int, default=30, show_default=True,
+@click.option("--max-calls", type=int, default=MAX_CALLS, show_default=True,
               help="Requests per --window seconds (the API's rate limit).")
-@click.option("--window", "window_seconds", type=float, default=10.0, show_default=True)
+@click.option("--window", "window_seconds", type=float, default=WINDOW_SECONDS,
+              show_default=True)
 @click.option("--quiet", "-q", is_flag=True)
 def fetch_statfin(table, start, end, out, base_url, lang, max_cells, max_calls, window_seconds,
                   quiet):
     """Download table tyonv/TABLE from Statistics Finland's PxWeb API."""
-    from etl.statfin import fetch_pxweb
-
     try:
         files = fetch_pxweb(table=table, start=start, end=end, out=Path(out), base_url=base_url,
                             lang=lang, progress=not quiet, max_cells=max_cells,
@@ -239,8 +233,6 @@ def fetch_statfin(table, start, end, out, base_url, lang, max_cells, max_calls, 
 @common_options
 def serve(url, quiet, host, port, no_demo):
     """Serve the dashboard (builds demo data first if the database is empty)."""
-    from shell.pipeline import run_dashboard
-
     run_dashboard(url, host=host, port=port, build_demo=not no_demo, quiet=quiet)
 
 

@@ -29,6 +29,7 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
     """An empty database gets the default demo data, so the first start shows something."""
     if has_published_data(url):
         return
+    # start-up: the demo and compute chain loads scipy (~0.7 s); only an empty database needs it
     from etl.demo import build_demo
     from indicators.engine import compute
 
@@ -46,6 +47,7 @@ def run_dashboard(url: str, host: str | None = None, port: int | None = None,
     prepare_database(url)
     if build_demo:
         ensure_demo_data(url, quiet=quiet)
+    # start-up: Dash and the pages cost ~1 s; only `serve` needs them, not every command.
     from dashboard.app import create_app
 
     app = create_app(url)

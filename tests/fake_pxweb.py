@@ -7,7 +7,9 @@ answers a v1 query in the real ``json`` response format (``columns`` with types 
 cells (HTTP 403) and more than ``max_calls`` requests in ``window`` seconds (HTTP 429).
 ``fail_next`` makes the next requests fail with the given status codes (e.g. 429, 503),
 ``fail_posts`` the next POSTs only, ``always_busy`` every POST (429).
-Every request is recorded (time, method, path, body, status) for the tests' asserts.
+Every request is recorded (its arrival time, method, path, body, status) for the tests'
+asserts; ``clock`` (default ``time.monotonic``) is the time the server sees, so a test
+can run client and server on one virtual clock (``VirtualClock``).
 
 The table is built from the real 12r5 response (all areas and 23 measures of 2026M06)
 repeated for every month in ``months`` with each value shifted by the month's index,
@@ -20,6 +22,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import product
@@ -87,6 +90,19 @@ def table_from_file(path: Path | None, months: list[str]) -> FakeTable:
     return FakeTable(areas, measures, measures, months, base)
 
 
+class VirtualClock:
+    """Time that passes only when someone sleeps: pacing asserts become exact."""
+
+    def __init__(self, start: float = 1000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+
+
 @dataclass
 class Recorded:
     at: float
@@ -107,6 +123,7 @@ class FakePxWeb:
     fail_posts: list[int] = field(default_factory=list)  # only POSTs fail (metadata passes)
     always_busy: bool = False  # every POST answers 429
     requests: list[Recorded] = field(default_factory=list)
+    clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self):
         self._recent: deque[float] = deque()
@@ -132,8 +149,8 @@ class FakePxWeb:
 
     # ----------------------------------------------------------------- request handling
 
-    def _answer(self, method: str, path: str, body: dict | None) -> tuple[int, dict | str]:
-        now = time.monotonic()
+    def _answer(self, method: str, path: str, body: dict | None, now: float
+                ) -> tuple[int, dict | str]:
         with self._lock:
             while self._recent and now - self._recent[0] >= self.window:
                 self._recent.popleft()
@@ -179,8 +196,9 @@ class FakePxWeb:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = None
-                status, payload = fake._answer(method, self.path, body)
-                fake.requests.append(Recorded(time.monotonic(), method, self.path, body, status))
+                arrived = fake.clock()  # stamped on arrival, not after the answer is built
+                status, payload = fake._answer(method, self.path, body, arrived)
+                fake.requests.append(Recorded(arrived, method, self.path, body, status))
                 data = (json.dumps(payload) if isinstance(payload, dict) else payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8"

@@ -19,8 +19,9 @@ from click.testing import CliRunner
 
 from etl.contract import COLUMNS
 from etl.register import load_register_frames
-from indicators.engine import compute, shift_month
+from indicators.engine import compute
 from trialmon.db import get_engine
+from trialmon.months import shift_month
 
 REG = dt.date(2024, 1, 15)
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from etl.statfin import fetch_pxweb, load_statfin_files, plan_queries
 from shell.cli import main
 from tests.conftest import SHARED_DATA
-from tests.fake_pxweb import FakePxWeb, table_from_file
+from tests.fake_pxweb import FakePxWeb, VirtualClock, table_from_file
 from trialmon.db import get_engine
 from trialmon.errors import TrialmonError
 
@@ -57,11 +57,13 @@ def test_one_month_too_big_is_split_by_its_largest_variable(table):
 
 
 def test_requests_are_paced_under_the_rate_limit(table, tmp_path):
+    """On one virtual clock shared by client and server: exact, no real waiting."""
     calls, window = 3, 1.0
-    with FakePxWeb(table, max_calls=calls, window=window) as fake:
+    clock = VirtualClock()
+    with FakePxWeb(table, max_calls=calls, window=window, clock=clock) as fake:
         fetch_pxweb("12r5", "2026-01", "2026-06", tmp_path, base_url=fake.base_url,
                     progress=False, max_cells=len(table.areas) * len(table.measures),
-                    max_calls=calls, window_seconds=window)
+                    max_calls=calls, window_seconds=window, clock=clock, sleep=clock.sleep)
     times = [r.at for r in fake.requests]
     assert len(times) == 7  # metadata + 6 months, one month per query
     assert all(r.status == 200 for r in fake.requests)  # the server never had to refuse

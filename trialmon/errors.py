@@ -9,6 +9,15 @@ class TrialmonError(Exception):
     """A failure the user can act on; the CLI prints it without a traceback."""
 
 
+class BadParameter(TrialmonError):
+    """A bad value of a named parameter (command-line option, API argument): the error
+    carries the parameter's name, so nobody has to guess it from the message."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file, located as precisely as possible."""

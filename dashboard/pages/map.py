@@ -11,6 +11,7 @@ import functools
 import json
 
 import dash_bootstrap_components as dbc
+import flask
 import polars as pl
 from dash import Input, Output, State, dcc, html
 
@@ -147,8 +148,6 @@ def _cell(value, flag, view, lang):
 def register(app, data) -> None:
     @app.server.get(GEOJSON_URL)
     def municipalities_geojson():
-        import flask
-
         geo = boundaries()
         if not geo:
             return flask.make_response(flask.jsonify(error="no boundaries configured"), 404)

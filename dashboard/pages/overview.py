@@ -20,6 +20,7 @@ from dashboard.components import (
 from dashboard.i18n import fmt_change, fmt_month, fmt_value, indicator_name, label, t
 from dashboard.pages.common import explorer_href, lang_of, search_of, url_output
 from dashboard.state import View
+from trialmon.months import shift_month
 
 # (indicator, population): trial customers are the jobseekers whose responsibility is the trial.
 CARDS = (("jobseekers", "trial_customers"), ("unemployed", None), ("unemployed_share", None),
@@ -46,9 +47,6 @@ def layout(view: View, data) -> html.Div:
     ])
 
 
-def _months_back(month: str, n: int) -> str:
-    return charts._months_back(month, n)
-
 
 def card(indicator: str, population: str, frame: pl.DataFrame, area_code: str, month: str,
          lang: str) -> dbc.Col:
@@ -63,7 +61,7 @@ def card(indicator: str, population: str, frame: pl.DataFrame, area_code: str, m
              fmt_value(value, indicator, lang) or "–")
     changes = []
     for months_back, text in ((1, "from previous month"), (12, "from a year earlier")):
-        before, _ = values.get(_months_back(month, months_back), (None, None))
+        before, _ = values.get(shift_month(month, -months_back), (None, None))
         delta = value - before if value is not None and before is not None else None
         arrow = "" if delta is None else ("▲ " if delta > 0 else ("▼ " if delta < 0 else "● "))
         changes.append(html.Li([html.Span(arrow + (fmt_change(delta, indicator, lang) or "–"),
@@ -95,7 +93,7 @@ def build(view: View, data) -> list:
     lang, month = view.lang, view.month
     if not month:
         return [html.P(t(lang, "No data has been published yet."))]
-    start = _months_back(month, SPARK_MONTHS)
+    start = shift_month(month, -SPARK_MONTHS)
     cols = []
     by_population: dict[str, list[str]] = {}
     for indicator, population in CARDS:
