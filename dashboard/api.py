@@ -19,7 +19,14 @@ import zipfile
 import flask
 import polars as pl
 
-from indicators.export import ExportQuery, export_metadata, query_table, render
+from indicators.export import (
+    EXTENSIONS,
+    ExportQuery,
+    datapackage,
+    export_metadata,
+    query_table,
+    render,
+)
 from indicators.registry import INDICATORS, LANGUAGES
 from trialmon.errors import TrialmonError
 
@@ -100,9 +107,13 @@ def download_zip(table: pl.DataFrame, query: ExportQuery, fmt: str) -> bytes:
     buffer = io.BytesIO()
     stem = "trialmon-synthetic-demo" if table.height and table["synthetic"].any() else "trialmon"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{stem}.{fmt}", render(table, fmt, query))
-        archive.writestr(f"{stem}.{fmt}.metadata.json",
+        name = f"{stem}.{EXTENSIONS[fmt]}"
+        archive.writestr(name, render(table, fmt, query))
+        archive.writestr(f"{name}.metadata.json",
                          json.dumps(export_metadata(table, query), ensure_ascii=False, indent=2))
+        if fmt != "xlsx":  # a Frictionless Data Package beside every CSV/Parquet file
+            archive.writestr("datapackage.json", json.dumps(
+                datapackage(table, query, fmt, name), ensure_ascii=False, indent=2))
     return buffer.getvalue()
 
 

@@ -8,6 +8,8 @@ Plotly and Dash from their packages), so it works offline.
 
 from __future__ import annotations
 
+import re
+
 import dash
 import flask
 from dash import Input, Output, State, dcc, html
@@ -15,15 +17,16 @@ from dash import Input, Output, State, dcc, html
 from dashboard import api, i18n
 from dashboard.components import notice_box
 from dashboard.data import Data
-from dashboard.i18n import LANG_NAMES, LANGS, t
+from dashboard.i18n import LANG_NAMES, LANGS, N_, t
 from dashboard.pages import compare, downloads, explorer, overview, static_pages
 from dashboard.pages import map as map_page
 from dashboard.state import parse, split_path
 from trialmon.settings import get_settings
 
-NAV = (("overview", "Overview"), ("explorer", "Explorer"), ("compare", "Compare"),
-       ("map", "Map"), ("downloads", "Downloads"), ("definitions", "Definitions"),
-       ("status", "Data status"))
+NAV = (("overview", N_("Overview")), ("explorer", N_("Explorer")), ("compare", N_("Compare")),
+       ("map", N_("Map")), ("downloads", N_("Downloads")), ("definitions", N_("Definitions")),
+       ("status", N_("Data status")))
+SITE_TITLE = N_("Monitoring of the municipal employment trials")
 PAGE_LAYOUTS = {"overview": overview.layout, "explorer": explorer.layout,
                 "compare": compare.layout, "map": map_page.layout,
                 "downloads": downloads.layout, "definitions": static_pages.definitions,
@@ -33,7 +36,7 @@ PAGE_LAYOUTS = {"overview": overview.layout, "explorer": explorer.layout,
 def create_app(url: str) -> dash.Dash:
     """The dashboard on the database at `url` (published tables only)."""
     data = Data(url)
-    app = dash.Dash(__name__, title="Työllisyyskokeilujen seuranta",
+    app = dash.Dash(__name__, title=page_title("fi", "overview"),
                     suppress_callback_exceptions=True, serve_locally=True,
                     update_title=None, assets_folder="assets")
     app.layout = shell()
@@ -59,7 +62,7 @@ def shell() -> html.Div:
     """The static frame; the header and page are filled in from the address."""
     return html.Div([
         dcc.Location(id="url", refresh=False),
-        dcc.Store(id="lang-sink"), dcc.Store(id="view-search"),
+        dcc.Store(id="lang-sink"), dcc.Store(id="view-search"), dcc.Store(id="page-title"),
         html.Header(id="header", className="site-header"),
         html.Div(id="banner"),
         html.Main([html.Div(id="notices"), dcc.Loading(html.Div(id="page"), type="dot",
@@ -101,10 +104,23 @@ def banner(lang: str, data: Data) -> list:
                      className="synthetic-banner", role="note", id="synthetic-banner")]
 
 
-def footer(lang: str) -> list:
+def page_title(lang: str, page: str) -> str:
+    """The document title: the page, then the site, in the page's language."""
+    return f"{t(lang, dict(NAV)[page])} – {t(lang, SITE_TITLE)}"
+
+
+SOURCE_NOTES = {
+    "register": N_("Source: register extract of the public employment services (KEHA Centre)."),
+    "statfin": N_("Source: Statistics Finland, table tyonv/12r5 (CC BY 4.0)."),
+}
+
+
+def footer(lang: str, data: Data) -> list:
+    """Cites only the sources whose data are loaded."""
+    status = data.status()
+    loaded = set(status["source"].to_list()) if status.height else set()
     return [html.Div([
-        html.P(t(lang, "Sources: register extract of the employment services (KEHA Centre); "
-                       "Statistics Finland, table tyonv/12r5 (CC BY 4.0).")),
+        *[html.P(t(lang, note)) for source, note in SOURCE_NOTES.items() if source in loaded],
         html.P(t(lang, "Counts from 1 to {k} persons are not published.",
                  k=get_settings().suppression_threshold - 1)),
     ], className="container-xl small")]
@@ -113,7 +129,7 @@ def footer(lang: str) -> list:
 def _register_routing(app: dash.Dash, data: Data) -> None:
     @app.callback(Output("header", "children"), Output("banner", "children"),
                   Output("notices", "children"), Output("page", "children"),
-                  Output("footer", "children"),
+                  Output("footer", "children"), Output("page-title", "data"),
                   Input("url", "pathname"), Input("url", "search"), State("view-search", "data"))
     def route(pathname, search, written):
         if dash.ctx.triggered_prop_ids.keys() == {"url.search"} and search == written:
@@ -122,11 +138,18 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
                               data.months())
         body = PAGE_LAYOUTS[view.page](view, data)
         return (header(view.lang, view.page, search), banner(view.lang, data),
-                notice_box(notices), body, footer(view.lang))
+                notice_box(notices), body, footer(view.lang, data),
+                page_title(view.lang, view.page))
 
     app.clientside_callback(
         "function(search) { return search ? search : window.dash_clientside.no_update; }",
         Output("url", "search"), Input("view-search", "data"), prevent_initial_call=True)
+
+    app.clientside_callback(
+        "function(title) { if (title) { document.title = title; } "
+        "return window.dash_clientside.no_update; }",
+        Output("lang-sink", "data", allow_duplicate=True), Input("page-title", "data"),
+        prevent_initial_call=True)
 
     app.clientside_callback(
         """function(pathname) {
@@ -158,8 +181,11 @@ def _serve_language(app: dash.Dash) -> None:
     original = app.interpolate_index
 
     def interpolate_index(**kwargs):
-        lang = split_path(flask.request.path)[0] or i18n.DEFAULT_LANG
-        html_text = original(**kwargs)
-        return html_text.replace("<html>", f'<html lang="{lang}">', 1)
+        lang, page = split_path(flask.request.path)
+        lang = lang or i18n.DEFAULT_LANG
+        html_text = original(**kwargs).replace("<html>", f'<html lang="{lang}">', 1)
+        return re.sub(r"<title>[^<]*</title>",
+                      f"<title>{page_title(lang, page or 'overview')}</title>", html_text,
+                      count=1)
 
     app.interpolate_index = interpolate_index

@@ -8,23 +8,40 @@ from dashboard import charts, geo, i18n, state
 from tests.conftest import shared_file
 from tests.test_dashboard_fixture import MONTHS, publish_fixture, unemployed, unemployed_share
 
-NBSP = "\u00a0"
+NBSP, NNBSP, MINUS = "\u00a0", "\u202f", "\u2212"
 
 
 # --------------------------------------------------------------------------- formats
-@pytest.mark.parametrize("lang, expected", [("fi", f"1{NBSP}234{NBSP}567,9"),
-                                            ("sv", f"1{NBSP}234{NBSP}567,9"),
+@pytest.mark.parametrize("lang, expected", [("fi", f"1{NNBSP}234{NNBSP}567,9"),
+                                            ("sv", f"1{NNBSP}234{NNBSP}567,9"),
                                             ("en", "1,234,567.9")])
 def test_numbers_follow_the_language(lang, expected):
     assert i18n.fmt_number(1234567.89, 1, lang) == expected
+    # a real minus sign, and no sign on a value that rounds to zero
+    assert i18n.fmt_number(-1234567.89, 1, lang) == MINUS + expected
+    assert i18n.fmt_number(-0.04, 1, lang) == ("0,0" if lang != "en" else "0.0")
+
+
+def test_plural_forms_come_from_the_catalogs():
+    assert i18n.nt("sv", "{n} row in the selection.", "{n} rows in the selection.", 1) == \
+        "Urvalet har 1 rad."
+    assert i18n.nt("sv", "{n} row in the selection.", "{n} rows in the selection.", 2) == \
+        "Urvalet har 2 rader."
+    assert i18n.nt("fi", "{n} row in the selection.", "{n} rows in the selection.", 1) == \
+        "Valinnassa on 1 rivi."
+    assert i18n.nt("fi", "{n} row in the selection.", "{n} rows in the selection.", 1200) == \
+        f"Valinnassa on 1{NNBSP}200 riviä."
+    assert i18n.nt("en", "{n} row in the selection.", "{n} rows in the selection.", 1) == \
+        "1 row in the selection."
 
 
 def test_percentages_changes_and_months():
     assert i18n.fmt_value(12.345, "unemployed_share", "fi") == f"12,3{NBSP}%"
     assert i18n.fmt_change(1.25, "unemployed_share", "en") == f"+1.2{NBSP}pp" or \
         i18n.fmt_change(1.25, "unemployed_share", "en") == f"+1.3{NBSP}pp"
-    assert i18n.fmt_change(-40, "unemployed", "sv") == "-40"
+    assert i18n.fmt_change(-40, "unemployed", "sv") == f"{MINUS}40"
     assert i18n.fmt_change(0.0, "unemployed_share", "en") == f"0.0{NBSP}pp"
+    assert i18n.fmt_change(-0.04, "unemployed_share", "fi") == f"0,0{NBSP}%-yks."
     assert i18n.fmt_value(None, "unemployed", "fi") == ""
     assert i18n.fmt_month("2024-03", "fi") == "maaliskuu 2024"
     assert i18n.fmt_month("2024-03", "sv") == "mars 2024"
@@ -34,7 +51,7 @@ def test_interface_texts_come_from_the_catalogs():
     assert i18n.t("fi", "Overview") == "Yleiskuva"
     assert i18n.t("sv", "Overview") == "Översikt"
     assert i18n.t("en", "Overview") == "Overview"
-    assert i18n.t("sv", "{n} selected", n=3) == "3 valda"
+    assert i18n.t("sv", "Employment trials") == "Kommunförsöken med sysselsättning"
 
 
 # --------------------------------------------------------------------------- address state
@@ -150,7 +167,7 @@ def test_page_builders_show_the_fixture_values(sqlite_url):
     _, figure, table, summary = explorer.build(view, data)
     assert figure["data"][0]["y"] == [unemployed("091", 52), None, unemployed("091", 54)]
     text = texts(table)
-    assert "··" in text and f"{unemployed('091', 54):,}".replace(",", NBSP) in text
+    assert "··" in text and f"{unemployed('091', 54):,}".replace(",", NNBSP) in text
     cards = texts(overview.build(state.View(area="TRIALS", month="2024-12", lang="en"), data))
     assert "50,590" in cards and "12,559" in cards
     cmp = state.View(page="compare", lang="en", scope="municipality", area="091",
@@ -176,6 +193,7 @@ def test_download_zip_holds_the_file_and_its_metadata(sqlite_url):
     names = sorted(archive.namelist())
     assert names == ["trialmon-synthetic-demo.xlsx", "trialmon-synthetic-demo.xlsx.metadata.json"]
     sheet = pl.read_excel(io.BytesIO(archive.read(names[0])), sheet_name="data")
-    assert sheet["area_name"].to_list() == ["Helsinki"] and sheet["flag"].to_list() == [
-        "suppressed"] and sheet["value"].to_list() == [None]
+    # Finnish headers in a Finnish file
+    assert sheet["alue"].to_list() == ["Helsinki"] and sheet["merkintä"].to_list() == [
+        "suppressed"] and sheet["arvo"].to_list() == [None]
     assert json.loads(archive.read(names[1]))["language"] == "fi"

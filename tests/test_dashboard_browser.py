@@ -258,10 +258,21 @@ def test_map_draws_municipalities(server, browser):
     open_page(browser, server, "/en/map?month=2024-12", "#map-graph .js-plotly-plot")
     wait(browser, lambda d: d.execute_script(
         "const g = document.querySelector('#map-graph .js-plotly-plot');"
-        "return g && g.data && g.data.length === 2;"))
+        "return g && g.data && g.data.length === 3;"))
     locations = browser.execute_script(
         "return document.querySelector('#map-graph .js-plotly-plot').data[1].locations;")
     assert sorted(locations) == ["049", "091", "092", "837"]
+    # the trial areas' dissolved outlines: closed rings (first point = last) between gaps
+    lon = browser.execute_script(
+        "return document.querySelector('#map-graph .js-plotly-plot').data[2].lon;")
+    rings, ring = [], []
+    for x in lon:
+        if x is None:
+            rings.append(ring)
+            ring = []
+        else:
+            ring.append(x)
+    assert rings and all(r[0] == r[-1] and len(r) > 3 for r in rings)
     assert console_errors(browser) == []
 
 

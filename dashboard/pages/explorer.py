@@ -52,7 +52,7 @@ def layout(view: View, data) -> html.Div:
         html.Div(id="ex-heading"),
         dcc.Tabs(id="ex-tab", value=view.tab, children=[
             dcc.Tab(label=t(lang, "Chart"), value="chart", children=[
-                dcc.Graph(id="ex-graph", config=charts.CONFIG, className="chart"),
+                dcc.Graph(id="ex-graph", config=charts.chart_config(lang), className="chart"),
             ]),
             dcc.Tab(label=t(lang, "Table"), value="table", children=[
                 html.Div(id="ex-table", className="table-wrap", tabIndex="0")]),

@@ -2,17 +2,26 @@
 
 No basemap tiles: the outline of Finland is the boundaries themselves, so the map
 works offline. Trial areas are drawn as their member municipalities, each shaded
-with its trial area's value.
+with its trial area's value, and every trial area's outline (its members dissolved
+into one shape with shapely) is drawn over the municipalities on both levels.
+
+Decisions: the project ships Statistics Finland's municipality boundaries 2026
+(generalised 2 km, CC BY 4.0), reprojected to WGS84 and simplified to about 300 m
+(dashboard/geodata, 180 kB); ``TRIALMON_BOUNDARIES`` still overrides them. The
+attribution is shown under the map.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 
 import dash_bootstrap_components as dbc
 import polars as pl
+import shapely
 from dash import Input, Output, State, dcc, html
+from shapely.geometry import shape
 
 from dashboard import charts
 from dashboard.components import (
@@ -30,6 +39,8 @@ from trialmon.settings import get_settings
 
 NO_VALUE_GREY = "#d9dde3"
 GEOJSON_URL = "/geo/municipalities.geojson"
+SHIPPED_BOUNDARIES = Path(__file__).resolve().parents[1] / "geodata" / \
+    "municipalities_2026.geojson"
 
 
 @functools.cache
@@ -37,9 +48,37 @@ def _geojson_bytes(path: str) -> bytes:
     return json.dumps(load_boundaries(path), separators=(",", ":")).encode()
 
 
+def boundaries_path() -> str:
+    """TRIALMON_BOUNDARIES when set, else the boundaries shipped with the project."""
+    return get_settings().boundaries_path or str(SHIPPED_BOUNDARIES)
+
+
 def boundaries():
-    path = get_settings().boundaries_path
-    return load_boundaries(path) if path else None
+    return load_boundaries(boundaries_path())
+
+
+@functools.cache
+def _shapes(path: str) -> dict:
+    return {f["id"]: shape(f["geometry"]) for f in load_boundaries(path)["features"]}
+
+
+@functools.lru_cache(maxsize=8)
+def trial_outlines(path: str, members: tuple[tuple[str, str], ...]) -> tuple[list, list]:
+    """(lon, lat) of every trial area's outline: its members dissolved into one shape,
+    rings separated by None (one Plotly line trace)."""
+    shapes = _shapes(path)
+    groups: dict[str, list] = {}
+    for area_code, municipality in members:
+        if municipality in shapes:
+            groups.setdefault(area_code, []).append(shapes[municipality])
+    lon, lat = [], []
+    for parts in groups.values():
+        merged = shapely.unary_union(parts).buffer(0)
+        for line in getattr(merged.boundary, "geoms", [merged.boundary]):
+            xs, ys = line.xy
+            lon += [*xs, None]
+            lat += [*ys, None]
+    return lon, lat
 
 
 def layout(view: View, data) -> html.Div:
@@ -47,8 +86,9 @@ def layout(view: View, data) -> html.Div:
     levels = [{"label": label("area_type", "municipality", lang), "value": "municipality"},
               {"label": label("area_type", "trial_area", lang), "value": "trial_area"}]
     missing = None if boundaries() else dbc.Alert(
-        t(lang, "No boundaries file is configured (TRIALMON_BOUNDARIES), so the map "
-                "cannot be drawn; the table below has the same values."), color="info")
+        t(lang, "The boundaries file {path} (TRIALMON_BOUNDARIES) was not found, so the map "
+                "cannot be drawn; the table has the same values.", path=boundaries_path()),
+        color="warning")
     return html.Div([
         html.H1(t(lang, "Map"), className="page-title"),
         dbc.Row([
@@ -61,11 +101,15 @@ def layout(view: View, data) -> html.Div:
         dcc.Tabs(id="map-tab", value=view.tab, children=[
             dcc.Tab(label=t(lang, "Map"), value="chart",
                     children=[dcc.Graph(id="map-graph", config={
-                        **charts.CONFIG, "topojsonURL": "/assets/topojson/"})]),
+                        **charts.chart_config(lang, "geo"), "topojsonURL": "/assets/topojson/"})]),
             dcc.Tab(label=t(lang, "Table"), value="table",
                     children=[html.Div(id="map-table", className="table-wrap", tabIndex="0")]),
         ]),
         charts.legend_note(lang),
+        html.P(t(lang, "Boundaries: Statistics Finland, municipal boundaries 2026 (CC BY 4.0); "
+                       "thick lines: trial areas.") if not get_settings().boundaries_path
+               else t(lang, "Boundaries: {path}; thick lines: trial areas.",
+                      path=Path(boundaries_path()).name), className="map-attribution"),
         html.Div(id="map-summary"),
     ])
 
@@ -83,7 +127,7 @@ def figure(frame: pl.DataFrame, view: View, data, names: dict[str, str]) -> dict
     """A plain-dict choropleth; the boundaries load once from GEOJSON_URL (browser-cached)."""
     geo = boundaries()
     if not geo:
-        return dict(data=[], layout=charts.base_layout(view.lang, 200))
+        return charts.empty_figure(view.lang, t(view.lang, "No boundaries: see the table."))
     lang = view.lang
     shaded = municipality_values(frame, view, data)
     known = shaded.filter(pl.col("value").is_not_null())
@@ -100,11 +144,16 @@ def figure(frame: pl.DataFrame, view: View, data, names: dict[str, str]) -> dict
         hovertemplate="%{text}<extra></extra>",
         colorbar=dict(title=dict(text=charts.unit_label(view.indicator, "level", lang)),
                       thickness=12, len=0.7))
+    pairs = tuple(data.members("trial_area").select("area_code", "municipality_code")
+                  .iter_rows())
+    lon, lat = trial_outlines(boundaries_path(), pairs)
+    outlines = dict(type="scattergeo", mode="lines", lon=lon, lat=lat, hoverinfo="skip",
+                    showlegend=False, line=dict(color="#1f2933", width=1.6))
     layout = charts.base_layout(lang, 680, hovermode="closest",
                                 margin=dict(l=0, r=0, t=10, b=10),
                                 geo=dict(fitbounds="locations", visible=False,
                                          projection=dict(type="mercator")))
-    return dict(data=[outline, values], layout=layout)
+    return dict(data=[outline, values, outlines], layout=layout)
 
 
 def build(view: View, data):
@@ -151,8 +200,8 @@ def register(app, data) -> None:
 
         geo = boundaries()
         if not geo:
-            return flask.make_response(flask.jsonify(error="no boundaries configured"), 404)
-        response = flask.Response(_geojson_bytes(get_settings().boundaries_path),
+            return flask.make_response(flask.jsonify(error="no boundaries file found"), 404)
+        response = flask.Response(_geojson_bytes(boundaries_path()),
                                   mimetype="application/geo+json")
         response.headers["Cache-Control"] = "public, max-age=86400"
         return response

@@ -5,14 +5,17 @@ from __future__ import annotations
 import polars as pl
 from dash import html
 
-from dashboard.i18n import fmt_month, fmt_number, indicator_text, label, t
+from dashboard.i18n import N_, fmt_month, fmt_number, indicator_text, label, nt, t
 from dashboard.state import View
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
 from trialmon.settings import get_settings
 
 FAMILIES = ("stocks", "ratios", "flows", "process", "public_statistics")
-FAMILY_TITLES = {"stocks": "Stocks", "ratios": "Shares and rates", "flows": "Flows",
-                 "process": "Service process", "public_statistics": "Public statistics"}
+FAMILY_TITLES = {"stocks": N_("Stocks"), "ratios": N_("Shares and rates"), "flows": N_("Flows"),
+                 "process": N_("Service process"),
+                 "public_statistics": N_("Public statistics")}
+STATUS_HEADERS = (N_("Month"), N_("Source"), N_("Loaded"), N_("Revision"), N_("Rows"),
+                  N_("Rows changed"), N_("Computed"), N_("Synthetic"))
 
 
 def _definition(ind, lang: str) -> html.Article:
@@ -84,8 +87,7 @@ def status(view: View, data) -> html.Div:
     synthetic = frame["synthetic"].any()
     numeric = {"Revision", "Rows", "Rows changed"}
     head = html.Tr([html.Th(t(lang, h), scope="col", className="num" if h in numeric else None)
-                    for h in ("Month", "Source", "Loaded", "Revision", "Rows", "Rows changed",
-                              "Computed", "Synthetic")])
+                    for h in STATUS_HEADERS])
     rows = [html.Tr([
         html.Th(r["month"], scope="row"), html.Td(t(lang, "Register extract") if r["source"] == "register"
                                             else t(lang, "Statistics Finland, table tyonv/12r5")),
@@ -95,10 +97,11 @@ def status(view: View, data) -> html.Div:
         html.Td(_when(r["computed_at"])),
         html.Td(t(lang, "yes") if r["synthetic"] else t(lang, "no")),
     ]) for r in frame.iter_rows(named=True)]
-    summary = t(lang, "{n} months loaded from the register, {a} to {b}; newest load {v}.",
-                n=len(months), a=fmt_month(months[0], lang) if len(months) else "–",
-                b=fmt_month(months[-1], lang) if len(months) else "–",
-                v=_when(frame["vintage"].max()))
+    summary = nt(lang, "{n} month loaded from the register, {a} to {b}; newest load {v}.",
+                 "{n} months loaded from the register, {a} to {b}; newest load {v}.",
+                 len(months), a=fmt_month(months[0], lang) if len(months) else "–",
+                 b=fmt_month(months[-1], lang) if len(months) else "–",
+                 v=_when(frame["vintage"].max()))
     return html.Div([
         html.H1(t(lang, "Data status"), className="page-title"),
         html.P(summary, className="lead-text", id="status-summary"),
