@@ -92,7 +92,8 @@ def area_options(areas, lang: str, types: tuple[str, ...] | None = None) -> list
 
 
 def radio(control_id: str, options: list[dict], value) -> dbc.RadioItems:
-    return dbc.RadioItems(id=control_id, options=options, value=value, inline=True)
+    return dbc.RadioItems(id=control_id, options=options, value=value, inline=True,
+                          name=control_id)  # one group: one tab stop, arrow keys move
 
 
 def notice_box(messages: list[str]) -> list:

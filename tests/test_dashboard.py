@@ -84,6 +84,23 @@ def test_unknown_pages_and_languages():
     assert view.page == "overview" and view.lang == "fi" and len(notices) == 1
 
 
+def test_downloads_keep_every_area_and_explorer_says_why_it_cuts():
+    many = ",".join(f"{n:03d}" for n in range(1, 21))
+    codes = [f"{n:03d}" for n in range(1, 21)]
+    view, notices = state.parse("/fi/downloads", f"?areas={many}&all=trial_area", codes, MONTHS)
+    assert view.areas == tuple(codes) and view.all == ("trial_area",) and notices == []
+    view, notices = state.parse("/en/explorer", f"?areas={many}", codes, MONTHS)
+    assert len(view.areas) == state.MAX_AREAS and "at most 8" in notices[0]
+
+
+def test_overview_opens_on_the_newest_trial_month_and_compare_names_unknown_areas():
+    months = [*MONTHS, "2025-01", "2025-02"]  # published after the trials ended 2024-12
+    assert state.parse("/fi/", "", AREAS, months)[0].month == "2024-12"
+    assert state.parse("/fi/compare", "", AREAS, months)[0].month == "2025-02"
+    view, notices = state.parse("/fi/compare", "?area=XXX", AREAS, months)
+    assert view.area == "" and "XXX" in notices[0]
+
+
 # --------------------------------------------------------------------------- projection
 def test_tm35fin_inverse_matches_known_points():
     # central meridian, and Helsinki Senate Square (EPSG:3067 385 800 / 6 672 000 ≈
@@ -170,6 +187,12 @@ def test_page_builders_show_the_fixture_values(sqlite_url):
     assert "··" in text and f"{unemployed('091', 54):,}".replace(",", NNBSP) in text
     cards = texts(overview.build(state.View(area="TRIALS", month="2024-12", lang="en"), data))
     assert "50,590" in cards and "12,559" in cards
+    # each card against the whole country (base 90 000) and the comparison area (40 000):
+    # +120 on a year earlier's 90 470 is +0.1 %; 40 590 against 40 470 is +0.3 %
+    assert "90,590" in cards and "40,590" in cards and "+0.1\u00a0%" in cards
+    assert "+0.3\u00a0%" in cards
+    after = texts(overview.build(state.View(area="TRIALS", month="2025-01", lang="en"), data))
+    assert "not applicable" in after and "12,559" not in after
     cmp = state.View(page="compare", lang="en", scope="municipality", area="091",
                      month="2024-12", peers="size")
     _, bars, _, _ = compare.build(cmp, data)
@@ -197,3 +220,33 @@ def test_download_zip_holds_the_file_and_its_metadata(sqlite_url):
     assert sheet["alue"].to_list() == ["Helsinki"] and sheet["merkintä"].to_list() == [
         "suppressed"] and sheet["arvo"].to_list() == [None]
     assert json.loads(archive.read(names[1]))["language"] == "fi"
+
+
+def test_shipped_boundaries_are_small_wgs84_and_cover_every_municipality(monkeypatch):
+    from dashboard.pages import map as map_page
+
+    monkeypatch.delenv("TRIALMON_BOUNDARIES", raising=False)
+    path = map_page.boundaries_path()
+    assert path == str(map_page.SHIPPED_BOUNDARIES)
+    assert map_page.SHIPPED_BOUNDARIES.stat().st_size < 300_000
+    collection = geo.load_boundaries(path)
+    codes = {f["id"] for f in collection["features"]}
+    assert len(codes) == 308 and {"091", "205", "837"} <= codes  # 2026: 308 municipalities
+    points = [p for f in collection["features"] for p in _points(f["geometry"]["coordinates"])]
+    assert all(19 < lon < 32 and 59 < lat < 71 for lon, lat in points)  # Finland, degrees
+    # Kainuu's trial area (Kajaani, Hyrynsalmi, Kuhmo, Paltamo, Ristijärvi, Sotkamo,
+    # Suomussalmi) dissolved: of the plain union's 7 rings (2 outlines, 5 holes) the 4 thin
+    # gaps between neighbours go; the outline, a detached piece of Kajaani and the one
+    # hole that is another municipality's land (Vaala, 785) stay
+    kainuu = tuple(("TA", c) for c in ("205", "105", "290", "620", "697", "765", "777"))
+    lon, _ = map_page.trial_outlines(path, kainuu)
+    assert lon.count(None) == 3
+    # Espoo alone keeps its real hole: Kauniainen (235), which it surrounds
+    lon, _ = map_page.trial_outlines(path, (("TA", "049"),))
+    assert lon.count(None) == 2
+
+
+def _points(coords):
+    if coords and isinstance(coords[0], int | float):
+        return [coords]
+    return [p for part in coords for p in _points(part)]

@@ -6,8 +6,8 @@ with its trial area's value, and every trial area's outline (its members dissolv
 into one shape with shapely) is drawn over the municipalities on both levels.
 
 Decisions: the project ships Statistics Finland's municipality boundaries 2026
-(generalised 2 km, CC BY 4.0), reprojected to WGS84 and simplified to about 300 m
-(dashboard/geodata, 180 kB); ``TRIALMON_BOUNDARIES`` still overrides them. The
+(generalised 2 km, CC BY 4.0), reprojected to WGS84 with 4 decimals (about 10 m;
+dashboard/geodata, 170 kB); ``TRIALMON_BOUNDARIES`` still overrides them. The
 attribution is shown under the map.
 """
 
@@ -21,7 +21,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 import shapely
 from dash import Input, Output, State, dcc, html
-from shapely.geometry import shape
+from shapely.geometry import Polygon, shape
 
 from dashboard import charts
 from dashboard.components import (
@@ -62,18 +62,34 @@ def _shapes(path: str) -> dict:
     return {f["id"]: shape(f["geometry"]) for f in load_boundaries(path)["features"]}
 
 
+@functools.cache
+def _land(path: str):
+    return shapely.unary_union(list(_shapes(path).values()))
+
+
+def _without_slivers(merged, land):
+    """Generalised boundaries leave thin gaps between neighbours, which a union shows as
+    holes; a hole stays only where it is some other municipality (mostly on land)."""
+    polygons = []
+    for part in getattr(merged, "geoms", [merged]):
+        holes = [ring for ring in part.interiors
+                 if Polygon(ring).intersection(land).area > 0.5 * Polygon(ring).area]
+        polygons.append(Polygon(part.exterior, holes))
+    return shapely.unary_union(polygons)
+
+
 @functools.lru_cache(maxsize=8)
 def trial_outlines(path: str, members: tuple[tuple[str, str], ...]) -> tuple[list, list]:
     """(lon, lat) of every trial area's outline: its members dissolved into one shape,
     rings separated by None (one Plotly line trace)."""
-    shapes = _shapes(path)
+    shapes, land = _shapes(path), _land(path)
     groups: dict[str, list] = {}
     for area_code, municipality in members:
         if municipality in shapes:
             groups.setdefault(area_code, []).append(shapes[municipality])
     lon, lat = [], []
     for parts in groups.values():
-        merged = shapely.unary_union(parts).buffer(0)
+        merged = _without_slivers(shapely.unary_union(parts), land)
         for line in getattr(merged.boundary, "geoms", [merged.boundary]):
             xs, ys = line.xy
             lon += [*xs, None]
