@@ -148,7 +148,7 @@ def status(url, quiet):
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default="csv",
+@click.option("--format", "fmt", type=click.Choice(["csv", "csv-excel", "parquet", "xlsx"]), default="csv",
               show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: stdout for CSV).")
 @click.option("--indicator", "indicators", multiple=True)
@@ -164,7 +164,8 @@ def status(url, quiet):
 @common_options
 def export(url, quiet, fmt, out, indicators, area_types, areas, populations, groups, start, end,
            lang, unprotected):
-    """Write the tidy indicator table (and its metadata JSON)."""
+    """Write the tidy indicator table (with its metadata JSON and, for CSV and Parquet, a
+    Frictionless datapackage.json)."""
     from indicators.export import ExportQuery, export_table
 
     ensure_schema(url)
