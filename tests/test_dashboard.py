@@ -271,3 +271,26 @@ def test_every_interface_text_is_translated_and_plurals_follow_the_catalog_rule(
             all(m.string) if isinstance(m.string, tuple) else m.string)}
         missing = sorted(map(str, extracted - translated))
         assert missing == [], f"{lang}: untranslated {missing[:5]}"
+
+
+def test_empty_states_say_what_is_missing(sqlite_url):
+    """A Statistics Finland indicator without loaded data: a message, no empty axes."""
+    from dashboard.data import Data
+    from dashboard.pages import explorer
+
+    data = Data(publish_fixture(sqlite_url))  # the fixture has no Statistics Finland rows
+    view = state.View(page="explorer", lang="en", indicator="stat_unemployment_rate",
+                      areas=("SSS",))
+    _, figure, _, summary = explorer.build(view, data)
+    assert figure["data"] == [] and figure["layout"]["xaxis"]["visible"] is False
+    assert "not loaded" in figure["layout"]["annotations"][0]["text"]
+    assert "not loaded" in " ".join(texts(summary))
+
+
+def test_footer_cites_only_the_sources_loaded(sqlite_url):
+    from dashboard.app import footer
+    from dashboard.data import Data
+
+    data = Data(publish_fixture(sqlite_url))  # register months only
+    text = " ".join(texts(footer("en", data)))
+    assert "register extract" in text and "Statistics Finland" not in text

@@ -41,32 +41,44 @@ def _definition(ind, lang: str) -> html.Article:
 def definitions(view: View, data) -> html.Div:
     lang = view.lang
     threshold = get_settings().suppression_threshold
-    sections = []
+    sections, toc = [], []
     for family in FAMILIES:
         inds = [i for i in INDICATORS.values() if i.family == family]
-        sections.append(html.Section([html.H2(t(lang, FAMILY_TITLES[family]), className="h4"),
+        sections.append(html.Section([html.H2(t(lang, FAMILY_TITLES[family]), className="h4",
+                                              id=f"family-{family}"),
                                       *[_definition(i, lang) for i in inds]],
                                      className="mb-4"))
+        toc.append(html.Li([html.A(t(lang, FAMILY_TITLES[family]), href=f"#family-{family}"),
+                            html.Ul([html.Li(html.A(indicator_text(i.id, lang)[0],
+                                                    href=f"#def-{i.id}")) for i in inds])]))
+    basics = [("disclosure", N_("Disclosure control")), ("populations",
+                                                          N_("Populations and groups")),
+              ("periods", N_("Periods")), ("sources", N_("Sources"))]
+    contents = html.Nav([html.H2(t(lang, "On this page"), className="h5"),
+                         html.Ul([*[html.Li(html.A(t(lang, text), href=f"#{key}"))
+                                    for key, text in basics], *toc], className="toc")],
+                        className="toc-wrap", **{"aria-label": t(lang, "On this page")})
     return html.Div([
         html.H1(t(lang, "Definitions"), className="page-title"),
+        contents,
         html.Section([
-            html.H2(t(lang, "Disclosure control"), className="h4"),
+            html.H2(t(lang, "Disclosure control"), className="h4", id="disclosure"),
             html.P(t(lang, "A count from 1 to {k} persons is not published (zero is shown). "
                            "A percentage is not published when its numerator or denominator "
                            "is from 1 to {k}. Further cells are hidden where a hidden count "
                            "could be worked out from an area total (secondary suppression). "
                            "Hidden cells are marked ·· in tables and are gaps in charts, "
                            "never zeros.", k=threshold - 1)),
-            html.H2(t(lang, "Populations and groups"), className="h4"),
+            html.H2(t(lang, "Populations and groups"), className="h4", id="populations"),
             html.Ul([html.Li(label("population", p, lang)) for p in
                      ("all", "target_group", "trial_customers")] +
                     [html.Li(label("group", g, lang)) for g in
                      ("under_30", "foreign_language", "no_earnings_related")]),
-            html.H2(t(lang, "Periods"), className="h4"),
+            html.H2(t(lang, "Periods"), className="h4", id="periods"),
             html.P(t(lang, "Trial period {a}–{b}; the Nordic service model from {c}.",
                      a=fmt_month(TRIAL_START, lang), b=fmt_month(TRIAL_END, lang),
                      c=fmt_month(NORDIC_MODEL_START, lang))),
-            html.H2(t(lang, "Sources"), className="h4"),
+            html.H2(t(lang, "Sources"), className="h4", id="sources"),
             html.Ul([html.Li(t(lang, "Register extract of the public employment services, "
                                      "monthly, pseudonymised.")),
                      html.Li(t(lang, "Statistics Finland, Employment Service Statistics, "
