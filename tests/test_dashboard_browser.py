@@ -519,10 +519,11 @@ def test_compare_keeps_a_suppressed_own_area_in_chart_table_and_summary(server, 
         "return (document.querySelector('#cmp-graph .js-plotly-plot').layout.shapes || [])"
         ".length") == 0
     browser.find_element(By.CSS_SELECTOR, "#cmp-tab [role=tab]:nth-child(2)").click()
-    wait(browser, lambda d: d.find_elements(By.ID, "cmp-data-table"))
-    rows = browser.find_elements(By.CSS_SELECTOR, "#cmp-data-table tbody tr")
-    helsinki = [r for r in rows if "Helsinki" in r.text][0]
-    assert "own-row" in helsinki.get_attribute("class") and "··" in helsinki.text
+    wait(browser, lambda d: "tab=table" in d.current_url)
+    own = wait(browser, lambda d: d.execute_script(
+        "const r = document.querySelector('#cmp-data-table tr.own-row');"
+        "return r && r.innerText;"))
+    assert "Helsinki" in own and "··" in own
     assert console_errors(browser) == []
 
 
