@@ -294,3 +294,20 @@ def test_footer_cites_only_the_sources_loaded(sqlite_url):
     data = Data(publish_fixture(sqlite_url))  # register months only
     text = " ".join(texts(footer("en", data)))
     assert "register extract" in text and "Statistics Finland" not in text
+
+
+def test_a_fully_suppressed_sparkline_is_a_text_and_a_drawn_one_names_its_period():
+    import polars as pl
+    from dash import html
+
+    from dashboard.pages import overview
+
+    suppressed = pl.DataFrame({"month": ["2025-10", "2025-11", "2025-12"],
+                               "value": [None, None, None]}, schema={"month": pl.String,
+                                                                     "value": pl.Float64})
+    shown = overview.sparkline(suppressed, "2025-12", "fi")
+    assert isinstance(shown, html.P) and "kehityskäyrään" in shown.children  # never <img src="">
+    drawn = overview.sparkline(suppressed.with_columns(pl.Series("value", [1.0, 2.0, 3.0])),
+                               "2025-12", "en")
+    assert isinstance(drawn, html.Img) and drawn.src.startswith("data:image/svg+xml")
+    assert drawn.alt.startswith("Trend line October 2025–December 2025")

@@ -116,7 +116,7 @@ def layout(view: View, data) -> html.Div:
         html.Div(id="map-heading"),
         dcc.Tabs(id="map-tab", value=view.tab, children=[
             dcc.Tab(label=t(lang, "Map"), value="chart",
-                    children=[dcc.Graph(id="map-graph", config={
+                    children=[dcc.Graph(id="map-graph", className="map-graph", config={
                         **charts.chart_config(lang, "geo"), "topojsonURL": "/assets/topojson/"})]),
             dcc.Tab(label=t(lang, "Table"), value="table",
                     children=[html.Div(id="map-table", className="table-wrap", tabIndex="0")]),
@@ -169,6 +169,8 @@ def figure(frame: pl.DataFrame, view: View, data, names: dict[str, str]) -> dict
                                 margin=dict(l=0, r=0, t=10, b=10),
                                 geo=dict(fitbounds="locations", visible=False,
                                          projection=dict(type="mercator")))
+    layout.pop("height")  # the container's height (CSS: shorter on a phone)
+    layout["autosize"] = True
     return dict(data=[outline, values, outlines], layout=layout)
 
 
