@@ -22,7 +22,9 @@ import polars as pl
 
 from dashboard.data import Data
 from indicators.export import (
+    EXTENSIONS,
     ExportQuery,
+    datapackage,
     export_metadata,
     query_table,
     render,
@@ -99,10 +101,13 @@ def download_zip(table: pl.DataFrame, query: ExportQuery, fmt: str,
     buffer = io.BytesIO()
     stem = "trialmon-synthetic-demo" if table.height and table["synthetic"].any() else "trialmon"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{stem}.{fmt}", render(table, fmt, query))
-        archive.writestr(f"{stem}.{fmt}.metadata.json",
-                         json.dumps(export_metadata(table, query, membership),
-                                    ensure_ascii=False, indent=2))
+        name = f"{stem}.{EXTENSIONS[fmt]}"
+        archive.writestr(name, render(table, fmt, query))
+        archive.writestr(f"{name}.metadata.json",
+                         json.dumps(export_metadata(table, query, membership), ensure_ascii=False, indent=2))
+        if fmt != "xlsx":  # a Frictionless Data Package beside every CSV/Parquet file
+            archive.writestr("datapackage.json", json.dumps(
+                datapackage(table, query, fmt, name), ensure_ascii=False, indent=2))
     return buffer.getvalue()
 
 

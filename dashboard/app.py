@@ -9,6 +9,7 @@ Plotly and Dash from their packages), so it works offline.
 from __future__ import annotations
 
 import json
+import re
 
 import dash
 import flask
@@ -17,7 +18,7 @@ from dash import Input, Output, State, dcc, html
 from dashboard import api, i18n
 from dashboard.components import notice_box
 from dashboard.data import Data
-from dashboard.i18n import LANG_NAMES, LANGS, t
+from dashboard.i18n import LANG_NAMES, LANGS, N_, t
 from dashboard.page_registry import PAGE_KEYS, PAGES
 from dashboard.pages import compare, downloads, explorer, overview, static_pages
 from dashboard.pages import map as map_page
@@ -35,12 +36,13 @@ PAGE_CODE = {"overview": (overview.layout, overview), "explorer": (explorer.layo
 if set(PAGE_CODE) != set(PAGE_KEYS):
     raise RuntimeError(f"pages registered {sorted(PAGE_KEYS)} but coded {sorted(PAGE_CODE)}")
 PAGE_LAYOUTS = {key: PAGE_CODE[key][0] for key in PAGE_KEYS}
+SITE_TITLE = N_("Monitoring of the municipal employment trials")
 
 
 def create_app(url: str) -> dash.Dash:
     """The dashboard on the database at `url` (published tables only)."""
     data = Data(url)
-    app = dash.Dash(__name__, title="Työllisyyskokeilujen seuranta",
+    app = dash.Dash(__name__, title=page_title("fi", "overview"),
                     suppress_callback_exceptions=True, serve_locally=True,
                     update_title=None, assets_folder="assets")
     app.layout = shell()
@@ -68,7 +70,7 @@ def shell() -> html.Div:
     """The static frame; the header and page are filled in from the address."""
     return html.Div([
         dcc.Location(id="url", refresh=False),
-        dcc.Store(id="lang-sink"), dcc.Store(id="view-search"),
+        dcc.Store(id="lang-sink"), dcc.Store(id="view-search"), dcc.Store(id="page-title"),
         html.Header(id="header", className="site-header"),
         html.Div(id="banner"),
         html.Main([html.Div(id="notices"), dcc.Loading(html.Div(id="page"), type="dot",
@@ -110,10 +112,23 @@ def banner(lang: str, data: Data) -> list:
                      className="synthetic-banner", role="note", id="synthetic-banner")]
 
 
-def footer(lang: str) -> list:
+def page_title(lang: str, page: str) -> str:
+    """The document title: the page, then the site, in the page's language."""
+    return f"{t(lang, dict(NAV)[page])} – {t(lang, SITE_TITLE)}"
+
+
+SOURCE_NOTES = {
+    "register": N_("Source: register extract of the public employment services (KEHA Centre)."),
+    "statfin": N_("Source: Statistics Finland, table tyonv/12r5 (CC BY 4.0)."),
+}
+
+
+def footer(lang: str, data: Data) -> list:
+    """Cites only the sources whose data are loaded."""
+    status = data.status()
+    loaded = set(status["source"].to_list()) if status.height else set()
     return [html.Div([
-        html.P(t(lang, "Sources: register extract of the employment services (KEHA Centre); "
-                       "Statistics Finland, table tyonv/12r5 (CC BY 4.0).")),
+        *[html.P(t(lang, note)) for source, note in SOURCE_NOTES.items() if source in loaded],
         html.P(t(lang, "Counts from 1 to {k} persons are not published.",
                  k=get_settings().suppression_threshold - 1)),
     ], className="container-xl small")]
@@ -122,7 +137,7 @@ def footer(lang: str) -> list:
 def _register_routing(app: dash.Dash, data: Data) -> None:
     @app.callback(Output("header", "children"), Output("banner", "children"),
                   Output("notices", "children"), Output("page", "children"),
-                  Output("footer", "children"),
+                  Output("footer", "children"), Output("page-title", "data"),
                   Input("url", "pathname"), Input("url", "search"), State("view-search", "data"))
     def route(pathname, search, written):
         if dash.ctx.triggered_prop_ids.keys() == {"url.search"} and search == written:
@@ -131,14 +146,21 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
                               data.months())
         body = PAGE_LAYOUTS[view.page](view, data)
         return (header(view.lang, view.page, search), banner(view.lang, data),
-                notice_box(notices), body, footer(view.lang))
+                notice_box(notices), body, footer(view.lang, data),
+                page_title(view.lang, view.page))
 
     app.clientside_callback(
         "function(search) { return search ? search : window.dash_clientside.no_update; }",
         Output("url", "search"), Input("view-search", "data"), prevent_initial_call=True)
 
     app.clientside_callback(
-        "function(pathname) {"
+        "function(title) { if (title) { document.title = title; } "
+        "return window.dash_clientside.no_update; }",
+        Output("lang-sink", "data", allow_duplicate=True), Input("page-title", "data"),
+        prevent_initial_call=True)
+
+    app.clientside_callback(
+                "function(pathname) {"
         "  const lang = (pathname || '/').split('/')[1];"
         f"  if ({json.dumps(list(LANGS))}.includes(lang)) {{ document.documentElement.lang = lang; }}"
         "  return window.dash_clientside.no_update;"
@@ -167,8 +189,11 @@ def _serve_language(app: dash.Dash) -> None:
     original = app.interpolate_index
 
     def interpolate_index(**kwargs):
-        lang = split_path(flask.request.path)[0] or i18n.DEFAULT_LANG
-        html_text = original(**kwargs)
-        return html_text.replace("<html>", f'<html lang="{lang}">', 1)
+        lang, page = split_path(flask.request.path)
+        lang = lang or i18n.DEFAULT_LANG
+        html_text = original(**kwargs).replace("<html>", f'<html lang="{lang}">', 1)
+        return re.sub(r"<title>[^<]*</title>",
+                      f"<title>{page_title(lang, page or 'overview')}</title>", html_text,
+                      count=1)
 
     app.interpolate_index = interpolate_index

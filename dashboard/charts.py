@@ -22,14 +22,25 @@ OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "star",
            "hexagon")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid", "dash")
-HIGHLIGHT, MUTED = "#D55E00", "#8FA9C4"
+HIGHLIGHT, HIGHLIGHT_LIGHT, MUTED = "#D55E00", "#F4C09A", "#B9CCE0"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-CONFIG = {"displaylogo": False, "responsive": True,
-          "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+MODEBAR = {"cartesian": [["toImage", "zoomIn2d", "zoomOut2d", "resetScale2d"]],
+           "geo": [["toImage", "zoomInGeo", "zoomOutGeo", "resetGeo"]]}
+
+
+def chart_config(lang: str, kind: str = "cartesian") -> dict:
+    """Plotly's config: the toolbar in the page's language (locales served from
+    dashboard/assets), only a picture download, zoom and reset; no cloud links."""
+    return {"displaylogo": False, "responsive": True, "locale": lang,
+            "modeBarButtons": MODEBAR[kind], "showSendToCloud": False,
+            "showEditInChartStudio": False, "showLink": False, "showTips": False,
+            "toImageButtonOptions": {"format": "png", "filename": "trialmon", "scale": 2}}
 
 
 AXIS = dict(showline=True, linecolor="#1f2933", ticks="outside", tickcolor="#1f2933",
-            showgrid=False, zeroline=False, automargin=True)
+            showgrid=False, zeroline=False, automargin=True, tickformat=",~f",
+            hoverformat=",~f")
+NAME_BREAK = 18  # longer area names wrap onto two lines in a ranking (phones)
 
 
 def base_layout(lang: str, height: int = 420, **overrides) -> dict:
@@ -94,7 +105,8 @@ def period_marks(lang: str) -> tuple[list[dict], list[dict]]:
     ]
     label = dict(showarrow=False, xref="x", yref="paper", y=1, yanchor="bottom",
                  xanchor="left", font=dict(size=11, color="#3d4b5c"))
-    annotations = [dict(label, x=f"{TRIAL_START}-01", text=t(lang, "Trial period")),
+    # two rows, so that the labels never collide on a narrow screen
+    annotations = [dict(label, x=f"{TRIAL_START}-01", text=t(lang, "Trial period"), yshift=16),
                    dict(label, x=f"{NORDIC_MODEL_START}-01",
                         text="┆ " + t(lang, "Nordic service model"))]
     return shapes, annotations
@@ -123,9 +135,12 @@ def line_figure(frame: pl.DataFrame, indicator: str, mode: str, names: dict[str,
                 type="scatter", x=month_dates(incomplete), y=incomplete["value"].to_list(),
                 mode="markers", showlegend=False, hoverinfo="skip",
                 marker=dict(symbol="circle-open", size=11, color=colour)))
+    if not traces:
+        return empty_figure(lang, t(lang, "No published values for this selection."))
     shapes, annotations = period_marks(lang)
-    layout = base_layout(lang, shapes=shapes, annotations=annotations)
-    layout["xaxis"].update(type="date", tickformat="%Y", dtick="M12")
+    layout = base_layout(lang, shapes=shapes, annotations=annotations,
+                         margin=dict(l=60, r=20, t=44, b=50))
+    layout["xaxis"].update(type="date", tickformat="%Y", dtick="M12", hoverformat="%B %Y")
     layout["yaxis"].update(title=dict(text=unit_label(indicator, mode, lang)), showgrid=True,
                            gridcolor="#eceff3", zeroline=mode == "yoy",
                            zerolinecolor="#9aa5b1", rangemode="tozero" if mode == "level"
@@ -253,36 +268,74 @@ def legend_note(lang: str) -> html.P:
     ], className="legend-note small text-muted")
 
 
+def empty_figure(lang: str, message: str, height: int = 220) -> dict:
+    """A figure that says there is nothing to draw (no axes, no empty box)."""
+    return dict(data=[], layout=base_layout(
+        lang, height, xaxis=dict(visible=False), yaxis=dict(visible=False),
+        annotations=[dict(text=message, showarrow=False, xref="paper", yref="paper",
+                          x=0.5, y=0.5, font=dict(size=15, color="#52606d"))]))
+
+
+def wrap_name(name: str, width: int = NAME_BREAK) -> str:
+    """A long area name broken at the space nearest its middle (Plotly's <br>)."""
+    if len(name) <= width or " " not in name:
+        return name
+    middle = len(name) // 2
+    cut = min((i for i, c in enumerate(name) if c == " "), key=lambda i: abs(i - middle))
+    return name[:cut] + "<br>" + name[cut + 1:]
+
+
+def ranked_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every area of `frame` in ranking order, highest first; areas without a value
+    (suppressed or none) keep their place at the end, by code, and are never dropped."""
+    return frame.sort(pl.col("value").is_null(), pl.col("value"), pl.col("area_code"),
+                      descending=[False, True, False])
+
+
 def bar_figure(frame: pl.DataFrame, indicator: str, names: dict[str, str], own: str,
                references: dict[str, float | None], lang: str) -> dict:
-    """Ranked horizontal bars; the user's own area highlighted (colour, hatching and ▶)."""
-    ranked = frame.filter(pl.col("value").is_not_null()).sort("value")
-    codes = ranked["area_code"].to_list()
+    """Ranked horizontal bars; the user's own area highlighted (colour, hatching and ▶).
+
+    A suppressed area stays in the ranking as a labelled "··" entry (after the ranked
+    ones). Reference lines (whole country, comparison area) are drawn only for shares
+    and rates -- a count of the whole country says nothing against a municipality's --
+    beneath the bars, whose value labels sit inside them, so a line never crosses a label.
+    """
+    rows = ranked_rows(frame).reverse()  # Plotly draws the first category at the bottom
+    codes, values, flags = rows["area_code"].to_list(), rows["value"].to_list(), \
+        rows["flag"].to_list()
     is_own = [c == own for c in codes]
+    labels = [wrap_name(("▶ " if o else "") + names.get(c, c)) for c, o in
+              zip(codes, is_own, strict=True)]
+    texts = [("·· " + t(lang, "suppressed")) if f == "suppressed" else
+             (fmt_value(v, indicator, lang) if v is not None else "– " + t(lang, "no value"))
+             for v, f in zip(values, flags, strict=True)]
     bars = dict(
-        type="bar", orientation="h", x=ranked["value"].to_list(),
-        y=[("▶ " if o else "") + names.get(c, c) for c, o in zip(codes, is_own, strict=True)],
-        text=[fmt_value(v, indicator, lang) for v in ranked["value"]], textposition="outside",
-        cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False,
-        marker=dict(color=[HIGHLIGHT if o else MUTED for o in is_own],
-                    pattern=dict(shape=["/" if o else "" for o in is_own], fgcolor="#ffffff",
-                                 fillmode="overlay", size=6)))
+        type="bar", orientation="h", x=[v if v is not None else 0 for v in values], y=labels,
+        text=texts, textposition=["inside" if v is not None else "outside" for v in values],
+        insidetextanchor="end", textfont=dict(color="#1f2933"), cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False,
+        marker=dict(color=[HIGHLIGHT_LIGHT if o else MUTED for o in is_own],
+                    line=dict(color=[HIGHLIGHT if o else MUTED for o in is_own], width=1),
+                    pattern=dict(shape=["/" if o else "" for o in is_own], fgcolor=HIGHLIGHT,
+                                 fillmode="overlay", size=10, solidity=0.15)))
     shapes, annotations = [], []
-    for (name, value), dash, shift in zip(references.items(), ("dash", "dot"), (0, 16),
+    shown_refs = references if INDICATORS[indicator].unit == "percent" else {}
+    for (name, value), dash, shift in zip(shown_refs.items(), ("dash", "dot"), (16, 0),
                                           strict=False):
         if value is None:
             continue
         shapes.append(dict(type="line", xref="x", yref="paper", x0=value, x1=value, y0=0, y1=1,
-                           line=dict(color="#1f2933", width=1.5, dash=dash)))
+                           layer="below", line=dict(color="#1f2933", width=1.5, dash=dash)))
         annotations.append(dict(
             x=value, xref="x", yref="paper", y=1, yshift=shift, yanchor="bottom",
             showarrow=False, bgcolor="rgba(255,255,255,.85)",
             text=f"{'┄' if dash == 'dash' else '┈'} {name} {fmt_value(value, indicator, lang)}",
             font=dict(size=11)))
-    layout = base_layout(lang, max(260, 24 * ranked.height + 100), hovermode="closest",
-                         shapes=shapes, annotations=annotations,
-                         margin=dict(l=10, r=60, t=56, b=60))
+    layout = base_layout(lang, max(260, 26 * rows.height + 100), hovermode="closest",
+                         shapes=shapes, annotations=annotations, bargap=0.25,
+                         margin=dict(l=10, r=20, t=56 if shapes else 20, b=60))
     layout["xaxis"].update(title=dict(text=unit_label(indicator, "level", lang)),
                            showgrid=True, gridcolor="#eceff3", rangemode="tozero")
-    layout["yaxis"].update(tickfont=dict(size=12), ticks="")
+    layout["yaxis"].update(tickfont=dict(size=12), ticks="", type="category")
     return dict(data=[bars], layout=layout)

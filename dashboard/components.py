@@ -31,7 +31,7 @@ def multi(control_id: str, options: list[dict], value, lang: str) -> dcc.Dropdow
                                 "deselect_all": t(lang, "Deselect all"),
                                 "clear_search": t(lang, "Clear search"),
                                 "clear_selection": t(lang, "Clear selection"),
-                                "selected_count": t(lang, "{n} selected", n="{num_selected}")})
+                                "selected_count": t(lang, "Selected: {n}", n="{num_selected}")})
 
 
 def population_group_fields(prefix: str, lang: str, view, width: int = 3) -> list[dbc.Col]:
@@ -115,7 +115,8 @@ def collation_key(text: str, lang: str) -> tuple:
 
 
 def radio(control_id: str, options: list[dict], value) -> dbc.RadioItems:
-    return dbc.RadioItems(id=control_id, options=options, value=value, inline=True)
+    return dbc.RadioItems(id=control_id, options=options, value=value, inline=True,
+                          name=control_id)  # one group: one tab stop, arrow keys move
 
 
 def notice_box(messages: list[str]) -> list:

@@ -1,19 +1,35 @@
 """Interface texts, indicator texts and number formats in Finnish, Swedish and English.
 
-Interface strings are written in English in the code (``t(lang, "...")``) and
-translated by the gettext catalogs ``dashboard/locale/{fi,sv}/LC_MESSAGES/messages.po``,
-read with Babel. Numbers and months are formatted with Babel's CLDR data, so Finnish
-and Swedish get a decimal comma and a non-breaking space as thousands separator.
+Interface strings are written in English in the code (``t(lang, "...")``, and
+``nt(lang, singular, plural, n)`` where the text depends on a number) and translated
+by the gettext catalogs ``dashboard/locale/{fi,sv}/LC_MESSAGES/messages.po``: Babel
+compiles each catalog in memory at start (no .mo files in the tree) and Python's
+gettext applies the catalog's own ``Plural-Forms`` rule. The extract/update/compile
+workflow is in docs/dashboard.md.
+
+Interface: ``t``, ``nt``, ``fmt_number``, ``fmt_value``, ``fmt_change``, ``fmt_month``,
+``plotly_separators``, ``indicator_text``/``indicator_name``, ``label``.
+
+Decisions:
+
+* Numbers follow Babel's CLDR data for the decimal mark; the thousands separator is a
+  narrow no-break space (U+202F) in Finnish and Swedish (the Finnish and Swedish
+  style guides' "thin space", which also never breaks a number over two lines), a
+  comma in English; a negative number has a real minus sign (U+2212) in every language.
+* A value that rounds to zero is written without a sign ("0,0", never "−0,0").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import gettext
+import io
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import parse_pattern
 
@@ -24,41 +40,65 @@ LANGS = LANGUAGES
 DEFAULT_LANG = "fi"
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANG_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
+MINUS = "\u2212"
+THOUSANDS = {"fi": "\u202f", "sv": "\u202f", "en": ","}
 
 
 @functools.cache
-def _catalog(lang: str) -> dict[str, str]:
+def _translations(lang: str) -> gettext.NullTranslations:
+    """The catalog of `lang`, compiled in memory (plural rule from its header)."""
     path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
-        return {}
+    if lang == "en" or not path.exists():
+        return gettext.NullTranslations()
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=lang)
-    return {m.id: m.string for m in catalog if m.id and m.string}
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction where the text is looked up later (``t(lang, x)``)."""
+    return message
 
 
 def t(lang: str, message: str, **values) -> str:
     """`message` in `lang` (English is the source language), with {name} fields filled."""
-    text = _catalog(lang).get(message, message) if lang != "en" else message
+    text = _translations(lang).gettext(message)
     return text.format(**values) if values else text
+
+
+def nt(lang: str, singular: str, plural: str, n: int, **values) -> str:
+    """The form of a message that fits the number `n` (gettext ngettext); `{n}` is
+    filled with `n` written as `lang` writes numbers unless given in `values`."""
+    text = _translations(lang).ngettext(singular, plural, n)
+    return text.format(**{"n": fmt_number(n, 0, lang), **values})
 
 
 def plotly_separators(lang: str) -> str:
     """Plotly's `separators`: decimal mark, then thousands separator."""
-    return ".," if lang == "en" else ",\u00a0"
+    return ".," if lang == "en" else "," + THOUSANDS[lang]
 
 
 def fmt_number(value: float | None, decimals: int, lang: str, signed: bool = False) -> str:
     """A value as the reader of `lang` expects it; None becomes an empty string."""
     if value is None:
         return ""
-    return _pattern(decimals, signed).apply(value, _locale(lang))
+    if round(value, decimals) == 0:
+        value = 0.0  # no "−0,0"
+    text = _pattern(decimals).apply(abs(value), _locale(lang))
+    if lang in THOUSANDS and lang != "en":
+        text = text.replace("\u00a0", THOUSANDS[lang])
+    if value < 0:
+        return MINUS + text
+    return ("+" + text) if signed and value > 0 else text
 
 
 @functools.cache
-def _pattern(decimals: int, signed: bool):
+def _pattern(decimals: int):
     """Parsed once: Babel's pattern parsing dominates formatting a table's cells."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return parse_pattern(f"+{pattern};-{pattern}" if signed else pattern)
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals else ""))
 
 
 @functools.cache
@@ -79,8 +119,7 @@ def fmt_value(value: float | None, indicator_id: str, lang: str, signed: bool = 
 def fmt_change(value: float | None, indicator_id: str, lang: str) -> str:
     """A change: signed, in percentage points for percentages."""
     ind = registry.INDICATORS[indicator_id]
-    text = fmt_number(value, ind.decimals, lang, signed=value is not None and
-                      round(value, ind.decimals) != 0)
+    text = fmt_number(value, ind.decimals, lang, signed=True)
     if text and ind.unit == "percent":
         text += "\u00a0" + t(lang, "pp")
     return text
@@ -108,14 +147,14 @@ def indicator_name(indicator_id: str, lang: str) -> str:
 
 
 _FALLBACK_LABELS = {
-    "population": {"all": "All jobseekers", "target_group": "Target group",
-                   "trial_customers": "Trial customers"},
-    "group": {"all": "All", "under_30": "Under 30", "foreign_language": "Foreign-language",
-              "no_earnings_related": "No earnings-related benefit"},
-    "area_type": {"municipality": "Municipalities", "region": "Regions",
-                  "trial_area": "Trial areas", "all_trials": "All trial areas",
-                  "comparison": "Comparison area", "country": "Whole country",
-                  "employment_area": "Employment areas (2025)"},
+    "population": {"all": N_("All jobseekers"), "target_group": N_("Target group"),
+                   "trial_customers": N_("Trial customers")},
+    "group": {"all": N_("All"), "under_30": N_("Under 30"), "foreign_language": N_("Foreign-language"),
+              "no_earnings_related": N_("No earnings-related benefit")},
+    "area_type": {"municipality": N_("Municipalities"), "region": N_("Regions"),
+                  "trial_area": N_("Trial areas"), "all_trials": N_("All trial areas"),
+                  "comparison": N_("Comparison area"), "country": N_("Whole country"),
+                  "employment_area": N_("Employment areas (2025)")},
 }
 
 

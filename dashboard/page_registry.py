@@ -32,7 +32,7 @@ PAGES = (
          ("indicator", "population", "group", "month", "scope", "area", "peers", "tab")),
     Page("map", "Map", ("indicator", "population", "group", "month", "level", "tab")),
     Page("downloads", "Downloads",
-         ("indicators", "areas", "population", "group", "from", "to", "format")),
+         ("indicators", "areas", "all", "population", "group", "from", "to", "format")),
     Page("definitions", "Definitions"),
     Page("status", "Data status"),
 )

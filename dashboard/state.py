@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode
 
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from dashboard.page_registry import PAGE_KEYS, PAGE_PARAMS
-from indicators.registry import GROUPS, INDICATORS, POPULATIONS
+from indicators.registry import GROUPS, INDICATORS, POPULATIONS, TRIAL_END
 from trialmon.months import is_month
 
 PAGES = PAGE_KEYS
@@ -22,7 +22,7 @@ MODES = ("level", "yoy", "index")
 TABS = ("chart", "table")
 SCOPES = ("trial_area", "municipality")
 PEERS = ("all", "region", "size")
-FORMATS = ("csv", "xlsx", "parquet")
+FORMATS = ("csv", "csv-excel", "xlsx", "parquet")
 DEFAULT_INDICATOR = "unemployed_share"
 DEFAULT_AREAS = ("TRIALS", "NONTRIAL", "SSS")
 MAX_AREAS = 8
@@ -48,6 +48,7 @@ class View:
     peers: str = "all"
     level: str = "municipality"
     format: str = "csv"
+    all: tuple[str, ...] = ()  # downloads: every area of these types ("trial_area", ...)
 
     def replace(self, **changes) -> View:
         return dataclasses.replace(self, **changes)
@@ -105,15 +106,19 @@ class _Parser:
         self.notice(name, value, default)
         return default
 
-    def many(self, name: str, allowed, default, limit: int = MAX_AREAS):
+    def many(self, name: str, allowed, default, limit: int | None = None):
         values = self.raw.get(name)
         if not values:
             return default
         items = [v for part in values for v in part.split(",") if v]
-        good = tuple(dict.fromkeys(v for v in items if v in allowed))[:limit]
-        if len(good) != len(items) or not good:
-            bad = [v for v in items if v not in allowed]
+        good = tuple(dict.fromkeys(v for v in items if v in allowed))
+        bad = [v for v in items if v not in allowed]
+        if bad or not good:
             self.notice(name, ",".join(bad) or ",".join(items), good or default)
+        if limit is not None and len(good) > limit:
+            self.notices.append(t(self.lang, "This page shows at most {n} areas; the first {n} "
+                                  "of the {m} in the address are shown.", n=limit, m=len(good)))
+            good = good[:limit]
         return good or default
 
     def month(self, name: str, default):
@@ -141,12 +146,18 @@ def parse(pathname: str | None, search: str | None, area_codes, months) -> tuple
             notices.append(t(lang, "The page in the address was not found; showing the "
                                    "overview instead."))
     latest = months[-1] if months else None
+    if page == "overview":  # opens on the newest month with trial data
+        latest = max((m for m in months if m <= TRIAL_END), default=latest)
     default_area = "TRIALS" if "TRIALS" in p.area_codes else next(iter(sorted(p.area_codes)), "")
+    if page == "compare" and _unknown_compare_area(p, lang):
+        default_area = ""
     view = View(
         page=page, lang=lang,
         indicator=p.one("indicator", INDICATORS, DEFAULT_INDICATOR),
         indicators=p.many("indicators", INDICATORS, View.indicators, limit=len(INDICATORS)),
-        areas=p.many("areas", p.area_codes, _existing(DEFAULT_AREAS, p.area_codes)),
+        areas=p.many("areas", p.area_codes, _existing(DEFAULT_AREAS, p.area_codes),
+                     limit=MAX_AREAS if page == "explorer" else None),
+        all=p.many("all", SCOPES, ()),
         area=p.one("area", p.area_codes, default_area),
         population=p.one("population", POPULATIONS, "all"),
         group=p.one("group", GROUPS, "all"),
@@ -163,6 +174,18 @@ def parse(pathname: str | None, search: str | None, area_codes, months) -> tuple
         p.notice("from", view.start, None)
         view = view.replace(start=None)
     return view, notices + p.notices
+
+
+def _unknown_compare_area(p: _Parser, lang: str) -> bool:
+    """Compare highlights no area rather than another one when the address names an
+    unknown area (and says so)."""
+    values = p.raw.get("area")
+    if values and values[-1] not in p.area_codes:
+        p.notices.append(t(lang, "No area has the code “{value}” given in the address; no "
+                                 "area is highlighted.", value=values[-1]))
+        p.raw = {k: v for k, v in p.raw.items() if k != "area"}
+        return True
+    return False
 
 
 def _existing(codes: tuple[str, ...], known: set[str]) -> tuple[str, ...]:

@@ -8,19 +8,33 @@ Interface (the dashboard's downloads and HTTP API use exactly these):
 * ``query_table(url, query) -> pl.DataFrame``: the export format's columns
   month, area_type, area_code, area_name, population, group, indicator, value,
   numerator, denominator, flag, vintage (+ synthetic marker column).
-* ``render(table, fmt, query) -> bytes``: csv | parquet | xlsx (xlsx with a
-  definitions sheet).
+* ``render(table, fmt, query) -> bytes``: csv | csv-excel | parquet | xlsx (xlsx with
+  metadata and definitions sheets).
+* ``datapackage(table, query, fmt, filename) -> dict``: a Frictionless Data Package
+  (Table Schema) describing a CSV or Parquet file; written beside it.
 * ``export_metadata(table, query, membership=None) -> dict``: definitions, source, licence, vintage,
   suppression rule; written as JSON beside every export.
 * ``export_table(url, query, fmt, out) -> list[Path]``: for ``trialmon export``.
 
 Decisions:
 
-* ``flag`` is '' (a value, or no value because a ratio's denominator is 0),
+* ``flag`` is '' (a value), 'no_value' (a ratio whose denominator is 0: 0/0),
   'suppressed' or 'incomplete'; ``vintage`` is ISO 8601 UTC text
   (``2026-05-04T10:11:12Z``); ``synthetic`` is true for cells built from demo data.
 * ``value`` keeps full precision in every format; the number of decimals to show
-  is part of each indicator's definition (definitions sheet, metadata).
+  is part of each indicator's definition (definitions sheet, metadata). A count is
+  written as an integer ("694", never "694.0") in CSV and as an integer-formatted
+  number in XLSX; a percentage with the indicator's decimals as the XLSX cell format.
+* CSV is UTF-8 with a byte-order mark (so Excel reads the letters right), comma
+  separated, decimal point. "csv-excel" is the variant a Finnish or Swedish Excel
+  opens directly: ';' separated, decimal comma, BOM. Text fields are quoted, and the
+  datapackage.json beside every CSV/Parquet file types area_code as a string.
+* XLSX: one named table "trialmon_data" with translated headers, a frozen header,
+  filters, column widths and per-indicator number formats; a "metadata" sheet
+  (title, source, licence, disclosure rule, vintages, synthetic warning) and a
+  "definitions" sheet. More rows than one sheet holds (1 048 575) go on further data
+  sheets (trialmon_data_2, ...); beyond XLSX_MAX_ROWS the export is refused with a
+  message pointing to CSV or Parquet.
 * Protected (the published ``indicator_value`` table) unless ``unprotected``: then
   the register indicators are rebuilt from the unprotected municipal measures
   without suppression (public-statistics indicators are public either way).
@@ -49,6 +63,7 @@ from indicators.registry import (
     POPULATIONS,
     REGISTER_INDICATORS,
 )
+from indicators.texts import SOURCE
 from trialmon.db import adbc_table, get_engine, read_frame
 from trialmon.errors import BadParameter, TrialmonError
 from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
@@ -62,7 +77,11 @@ from trialmon.schema import (
 )
 from trialmon.settings import get_settings
 
-FORMATS = ("csv", "parquet", "xlsx")
+FORMATS = ("csv", "csv-excel", "parquet", "xlsx")
+EXTENSIONS = {"csv": "csv", "csv-excel": "csv", "parquet": "parquet", "xlsx": "xlsx"}
+SHEET_ROWS = 1_048_575  # Excel's rows per sheet, less the header
+XLSX_MAX_ROWS = 4 * SHEET_ROWS
+FLAGS = ("", "no_value", "suppressed", "incomplete")
 COLUMNS = ["month", "area_type", "area_code", "area_name", "population", "group", "indicator",
            "value", "numerator", "denominator", "flag", "vintage", "synthetic"]
 SCHEMA = {
@@ -94,7 +113,7 @@ COLUMN_DESCRIPTIONS = {
 }
 TITLES = {
     "fi": "Työllisyyden kuntakokeilujen seurantaindikaattorit",
-    "sv": "Uppföljningsindikatorer för kommunförsöken för sysselsättning",
+    "sv": "Uppföljningsindikatorer för kommunförsöken med sysselsättning",
     "en": "Monitoring indicators of the municipal employment trials",
 }
 SYNTHETIC_NOTE = {
@@ -307,7 +326,8 @@ def query_table(url: str, query: ExportQuery) -> pl.DataFrame:
         .join(_area_names(url, keys, query.lang), on=["month", "area_type", "area_code"],
               how="left")
         .with_columns(
-            pl.col("flag").fill_null(""),
+            pl.when(pl.col("flag").fill_null("").eq("") & pl.col("value").is_null())
+            .then(pl.lit("no_value")).otherwise(pl.col("flag").fill_null("")).alias("flag"),
             pl.col("synthetic").fill_null(False),
             pl.col("vintage").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
@@ -339,23 +359,212 @@ def definitions(table: pl.DataFrame, lang: str) -> pl.DataFrame:
                "denominator": pl.String, "first_month": pl.String, "source": pl.String})
 
 
-def render(table: pl.DataFrame, fmt: str, query: ExportQuery) -> bytes:
-    """The table as file contents: CSV (UTF-8, header), Parquet (types kept) or XLSX."""
+def render(table: pl.DataFrame, fmt: str, query: ExportQuery,
+           sheet_rows: int = SHEET_ROWS) -> bytes:
+    """The table as file contents: CSV (UTF-8 with BOM), CSV for Finnish/Swedish Excel,
+    Parquet (types kept) or XLSX (see the module's decisions)."""
     if fmt not in FORMATS:
         raise TrialmonError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    if fmt in ("csv", "csv-excel"):
+        return csv_bytes(table, excel=fmt == "csv-excel")
     buffer = io.BytesIO()
-    if fmt == "csv":
-        table.write_csv(buffer)
-    elif fmt == "parquet":
+    if fmt == "parquet":
         table.write_parquet(buffer)
-    else:
-        import xlsxwriter  # start-up: only the xlsx format needs it (~0.3 s)
+        return buffer.getvalue()
+    return xlsx_bytes(table, query, sheet_rows)
 
-        with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
-            table.write_excel(workbook=workbook, worksheet="data", autofit=False)
-            definitions(table, query.lang).write_excel(workbook=workbook,
-                                                       worksheet="definitions")
+
+def _is_count() -> pl.Expr:
+    units = {i.id: i.unit for i in INDICATORS.values()}
+    return pl.col("indicator").replace_strict(units, default="count") != "percent"
+
+
+def csv_bytes(table: pl.DataFrame, excel: bool = False) -> bytes:
+    """CSV with a BOM; counts as integers; `excel`: ';' and the decimal comma."""
+    value = (pl.when(_is_count()).then(pl.col("value").round(0).cast(pl.Int64).cast(pl.String))
+             .otherwise(pl.col("value").cast(pl.String)))
+    if excel:
+        value = value.str.replace(".", ",", literal=True)
+    text = table.with_columns(value.alias("value")).write_csv(
+        separator=";" if excel else ",", quote_style="non_numeric")
+    return "\ufeff".encode() + text.encode("utf-8")
+
+
+HEADERS = {
+    "fi": {"month": "kuukausi", "area_type": "aluetyyppi", "area_code": "aluekoodi",
+           "area_name": "alue", "population": "perusjoukko", "group": "ryhmä",
+           "indicator": "indikaattori", "value": "arvo", "numerator": "osoittaja",
+           "denominator": "nimittäjä", "flag": "merkintä", "vintage": "aineiston versio",
+           "synthetic": "synteettinen"},
+    "sv": {"month": "månad", "area_type": "områdestyp", "area_code": "områdeskod",
+           "area_name": "område", "population": "population", "group": "grupp",
+           "indicator": "indikator", "value": "värde", "numerator": "täljare",
+           "denominator": "nämnare", "flag": "flagga", "vintage": "dataversion",
+           "synthetic": "syntetisk"},
+    "en": {c: c.replace("_", " ") for c in COLUMNS},
+}
+COLUMN_WIDTHS = {"month": 10, "area_type": 13, "area_code": 11, "area_name": 28,
+                 "population": 16, "group": 20, "indicator": 28, "value": 12, "numerator": 12,
+                 "denominator": 12, "flag": 12, "vintage": 21, "synthetic": 11}
+
+
+def _number_format(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+def xlsx_bytes(table: pl.DataFrame, query: ExportQuery, sheet_rows: int = SHEET_ROWS) -> bytes:
+    """A workbook: data sheet(s) as named tables, then metadata and definitions."""
+    import xlsxwriter  # start-up: only the xlsx format needs it (~0.3 s)
+
+    if table.height > XLSX_MAX_ROWS:
+        raise TrialmonError(
+            f"the selection has {table.height:,} rows; an Excel workbook of this export holds "
+            f"at most {XLSX_MAX_ROWS:,} ({XLSX_MAX_ROWS // SHEET_ROWS} sheets): choose fewer "
+            "indicators, areas or months, or download CSV or Parquet")
+    lang = query.lang
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
+        header = workbook.add_format({"bold": True, "bg_color": "#0B4F8A",
+                                      "font_color": "#FFFFFF", "text_wrap": True,
+                                      "valign": "top", "border": 1})
+        formats = {d: workbook.add_format({"num_format": _number_format(d)})
+                   for d in {i.decimals for i in INDICATORS.values()} | {0}}
+        chunks = [table.slice(o, sheet_rows) for o in range(0, max(table.height, 1), sheet_rows)]
+        for n, chunk in enumerate(chunks, start=1):
+            _data_sheet(workbook, chunk, lang, n, header, formats)
+        _metadata_sheet(workbook, table, query, header)
+        definitions(table, lang).write_excel(
+            workbook=workbook, worksheet="definitions", header_format=header, autofit=True,
+            table_name="trialmon_definitions", freeze_panes=(1, 0))
     return buffer.getvalue()
+
+
+def _data_sheet(workbook, chunk: pl.DataFrame, lang: str, n: int, header, formats) -> None:
+    """One data sheet: a named table with frozen, styled, translated headers; values in
+    their indicator's number format (runs of one indicator written a column at a time)."""
+    name = "data" if n == 1 else f"data_{n}"
+    headers = HEADERS[lang]
+    chunk.rename(headers).write_excel(
+        workbook=workbook, worksheet=name, table_name="trialmon_data" + ("" if n == 1 else
+                                                                            f"_{n}"),
+        header_format=header, freeze_panes=(1, 0), autofit=False,
+        column_widths={headers[c]: 7 * w + 5 for c, w in COLUMN_WIDTHS.items()},  # pixels
+        column_formats={headers["numerator"]: "#,##0", headers["denominator"]: "#,##0"},
+        table_style="Table Style Light 1")
+    sheet = workbook.get_worksheet_by_name(name)
+    col = COLUMNS.index("value")
+    runs = (chunk.with_row_index("row").group_by("indicator", maintain_order=True)
+            .agg(pl.col("row").min().alias("first"), pl.col("value")))
+    for indicator, first, values in runs.iter_rows():
+        decimals = INDICATORS[indicator].decimals if indicator in INDICATORS else 1
+        sheet.write_column(first + 1, col, values, formats[decimals])
+
+
+def _metadata_sheet(workbook, table: pl.DataFrame, query: ExportQuery, header) -> None:
+    meta = export_metadata(table, query)
+    labels = METADATA_LABELS[query.lang]
+    rows = [(labels["title"], meta["title"]),
+            (labels["synthetic"], meta["synthetic_note"]),
+            (labels["source"], "; ".join(meta["source"])),
+            (labels["licence"], "; ".join(f"{v}" for v in meta["licence"].values())),
+            (labels["rule"], meta["disclosure_control"]["rule"]),
+            (labels["flags"], "; ".join(f"'{k}': {v}" for k, v in meta["flags"].items())),
+            (labels["vintages"], ", ".join(meta["vintages"])),
+            (labels["rows"], meta["row_count"])]
+    sheet = workbook.add_worksheet("metadata")
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    sheet.set_column(0, 0, 24, header)
+    sheet.set_column(1, 1, 110, wrap)
+    for r, (key, value) in enumerate(rows):
+        sheet.write(r, 0, key, header)
+        sheet.write(r, 1, value, wrap)
+
+
+METADATA_LABELS = {
+    "fi": {"title": "Otsikko", "synthetic": "Aineisto", "source": "Lähde", "licence": "Lisenssi",
+           "rule": "Tietosuojasääntö", "flags": "Merkinnät", "vintages": "Aineistoversiot",
+           "rows": "Rivejä"},
+    "sv": {"title": "Titel", "synthetic": "Data", "source": "Källa", "licence": "Licens",
+           "rule": "Röjandekontroll", "flags": "Flaggor", "vintages": "Dataversioner",
+           "rows": "Rader"},
+    "en": {"title": "Title", "synthetic": "Data", "source": "Source", "licence": "Licence",
+           "rule": "Disclosure rule", "flags": "Flags", "vintages": "Vintages", "rows": "Rows"},
+}
+SYNTHETIC_TEXT = {
+    "fi": ("SYNTEETTISTÄ DEMOAINEISTOA: luvut eivät kuvaa todellisia henkilöitä tai kuntia.",
+           "Rekisteriaineisto."),
+    "sv": ("SYNTETISKA DEMODATA: siffrorna beskriver inga verkliga personer eller kommuner.",
+           "Registerdata."),
+    "en": ("SYNTHETIC DEMO DATA: the figures describe no real person or municipality.",
+           "Register data."),
+}
+FLAG_MEANINGS = {
+    "fi": {"": "julkaistu arvo", "no_value": "ei arvoa: osuuden nimittäjä on 0 (0/0)",
+           "suppressed": "suojattu tietosuojan vuoksi (arvo tyhjä)",
+           "incomplete": "puutteellinen: jonkin jäsenkunnan tieto puuttuu lähteestä"},
+    "sv": {"": "publicerat värde", "no_value": "inget värde: andelens nämnare är 0 (0/0)",
+           "suppressed": "skyddad av röjandekontroll (värdet tomt)",
+           "incomplete": "ofullständig: en medlemskommuns uppgift saknas i källan"},
+    "en": {"": "published value", "no_value": "no value: the share's denominator is 0 (0/0)",
+           "suppressed": "suppressed by disclosure control (value empty)",
+           "incomplete": "incomplete: a member municipality's value is missing at source"},
+}
+RULES = {
+    "fi": "lukumäärä 1–{k} suojataan (nolla näytetään); osuus suojataan, kun sen osoittaja tai "
+          "nimittäjä on 1–{k}; toissijainen suojaus estää suojattujen kuntalukujen "
+          "laskemisen aluesummista; suojatun solun arvo on tyhjä ja merkintä 'suppressed'",
+    "sv": "ett antal på 1–{k} skyddas (noll visas); en andel skyddas när dess täljare eller "
+          "nämnare är 1–{k}; sekundär röjandekontroll hindrar att skyddade kommunsiffror räknas "
+          "fram ur områdessummor; en skyddad cell har tomt värde och flaggan 'suppressed'",
+    "en": "a count from 1 to {k} is suppressed (zero is shown); a percentage is suppressed when "
+          "its numerator or denominator is from 1 to {k}; secondary suppression keeps "
+          "suppressed municipal counts from being recovered from area totals; suppressed cells "
+          "have an empty value and the flag 'suppressed'",
+}
+LICENCE_TEXT = {
+    "fi": {"outputs": "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)",
+           "register": "rekisteriotetta käytetään tietoluvan ehdoin; vain suojatut "
+                       "yhteenvetotiedot saa julkaista",
+           "statfin": "CC BY 4.0, Tilastokeskus / KEHA-keskus"},
+    "sv": {"outputs": "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)",
+           "register": "registerutdraget används enligt villkoren i dataillståndet; endast "
+                       "skyddade sammanställningar får publiceras",
+           "statfin": "CC BY 4.0, Statistikcentralen / KEHA-centret"},
+    "en": LICENCE,
+}
+COLUMN_TEXTS = {
+    "fi": {"month": "tilastokuukausi, VVVV-KK (tilanne kuun viimeisenä päivänä)",
+           "area_type": "municipality, region, trial_area, all_trials, comparison tai country",
+           "area_code": "aluekoodi (teksti): kunta 3 numeroa, maakunta MK01–MK21, kokeilualue "
+                        "TA.., TRIALS, NONTRIAL, SSS (koko maa)",
+           "area_name": "alueen nimi, kuukauden aikaan voimassa ollut",
+           "population": "all, target_group tai trial_customers",
+           "group": "all, under_30, foreign_language tai no_earnings_related",
+           "indicator": "indikaattorin tunnus (ks. määritelmät)",
+           "value": "indikaattorin arvo (lukumäärä kokonaislukuna tai prosentti täydellä "
+                    "tarkkuudella); tyhjä, kun suojattu tai 0/0",
+           "numerator": "lukumäärä, josta arvo lasketaan", "denominator": "osuuden nimittäjä",
+           "flag": "merkintä: '' julkaistu, 'no_value' 0/0, 'suppressed' suojattu, "
+                   "'incomplete' puutteellinen",
+           "vintage": "milloin solun lähdeaineisto ladattiin (ISO 8601, UTC)",
+           "synthetic": "true, kun solu on synteettistä demoaineistoa"},
+    "sv": {"month": "statistikmånad, ÅÅÅÅ-MM (läget på månadens sista dag)",
+           "area_type": "municipality, region, trial_area, all_trials, comparison eller country",
+           "area_code": "områdeskod (text): kommun 3 siffror, landskap MK01–MK21, försöksområde "
+                        "TA.., TRIALS, NONTRIAL, SSS (hela landet)",
+           "area_name": "områdets namn, som gällde under månaden",
+           "population": "all, target_group eller trial_customers",
+           "group": "all, under_30, foreign_language eller no_earnings_related",
+           "indicator": "indikatorns id (se definitionerna)",
+           "value": "indikatorns värde (antal som heltal eller procent med full precision); "
+                    "tomt när skyddat eller 0/0",
+           "numerator": "antalet som värdet räknas ur", "denominator": "andelens nämnare",
+           "flag": "flagga: '' publicerat, 'no_value' 0/0, 'suppressed' skyddat, "
+                   "'incomplete' ofullständigt",
+           "vintage": "när cellens källdata lästes in (ISO 8601, UTC)",
+           "synthetic": "true när cellen är syntetiska demodata"},
+    "en": COLUMN_DESCRIPTIONS,
+}
 
 
 def membership_metadata(table: pl.DataFrame, areas_frame: pl.DataFrame,
@@ -404,36 +613,38 @@ def stored_membership(url: str, table: pl.DataFrame) -> list[dict]:
 
 def export_metadata(table: pl.DataFrame, query: ExportQuery,
                     membership: list[dict] | None = None) -> dict:
-    """What a reader of the file needs to use it correctly (written as JSON beside it).
-    ``membership`` (``membership_metadata``): the areas' members, sources, confidence and
-    completeness; partial areas are listed under ``partial_areas`` too."""
+    """What a reader of the file needs to use it correctly (written as JSON beside it),
+    in the export's language. ``membership`` (``membership_metadata``): the areas'
+    members, sources, confidence and completeness; partial areas are listed under
+    ``partial_areas`` too."""
+
+    lang = query.lang
     threshold = get_settings().suppression_threshold
     synthetic = bool(table["synthetic"].any()) if table.height else False
-    title = TITLES[query.lang] + (f" -- {SYNTHETIC_NOTE[query.lang]}" if synthetic else "")
+    title = TITLES[lang] + (f" -- {SYNTHETIC_NOTE[lang]}" if synthetic else "")
     used_sources = sorted({INDICATORS[i].source for i in table["indicator"].unique()})
+    licence = LICENCE_TEXT[lang]
     return {
         "title": title,
-        "language": query.lang,
-        "indicators": definitions(table, query.lang).to_dicts(),
-        "source": [SOURCES[s] for s in used_sources],
-        "licence": {"outputs": LICENCE["outputs"],
-                    **{f"source_{s}": LICENCE[s] for s in used_sources}},
+        "language": lang,
+        "synthetic_note": SYNTHETIC_TEXT[lang][0 if synthetic else 1],
+        "indicators": definitions(table, lang).to_dicts(),
+        "source": [SOURCE[s][lang] for s in used_sources],
+        "licence": {"outputs": licence["outputs"],
+                    **{f"source_{s}": licence[s] for s in used_sources}},
         "vintages": table["vintage"].unique().sort().to_list(),
         "disclosure_control": {
             "protected": not query.unprotected,
             "threshold": threshold,
-            "rule": (f"a count from 1 to {threshold - 1} is suppressed (zero is shown); a "
-                     f"percentage is suppressed when its numerator or denominator is from 1 "
-                     f"to {threshold - 1}; secondary suppression keeps suppressed municipal "
-                     "counts from being recovered from area totals; suppressed cells have "
-                     "an empty value and the flag 'suppressed'"),
+            "rule": RULES[lang].format(k=threshold - 1),
             "note": ("UNPROTECTED: for staff who hold the extract; not for publication"
                      if query.unprotected else "protected for publication"),
         },
+        "flags": FLAG_MEANINGS[lang],
         "synthetic": synthetic,
         "filters": query.filters(),
         "row_count": table.height,
-        "columns": {c: COLUMN_DESCRIPTIONS[c] for c in table.columns if c in COLUMN_DESCRIPTIONS},
+        "columns": {c: COLUMN_TEXTS[lang][c] for c in table.columns if c in COLUMN_TEXTS[lang]},
         **({} if membership is None else {
             "areas": membership,
             "partial_areas": [f"{a['area_type']}/{a['area_code']}" for a in membership
@@ -442,23 +653,78 @@ def export_metadata(table: pl.DataFrame, query: ExportQuery,
     }
 
 
+FIELD_TYPES = {"month": ("yearmonth", {}), "area_type": ("string", {}),
+               "area_code": ("string", {}), "area_name": ("string", {}),
+               "population": ("string", {}), "group": ("string", {}),
+               "indicator": ("string", {}), "value": ("number", {}),
+               "numerator": ("integer", {}), "denominator": ("integer", {}),
+               "flag": ("string", {"constraints": {"enum": list(FLAGS)}}),
+               "vintage": ("datetime", {}), "synthetic": ("boolean", {})}
+
+
+def datapackage(table: pl.DataFrame, query: ExportQuery, fmt: str, filename: str) -> dict:
+    """A Frictionless Data Package describing `filename` (a CSV or Parquet export):
+    codes as strings, the value's unit per indicator, the flag's meaning, licence, sources."""
+    meta = export_metadata(table, query)
+    fields = []
+    for column in table.columns:
+        kind, extra = FIELD_TYPES[column]
+        field = {"name": column, "type": kind, "description": meta["columns"][column], **extra}
+        if column == "value":
+            field["unit"] = {i["indicator"]: i["unit"] for i in meta["indicators"]}
+            if fmt == "csv-excel":
+                field["decimalChar"] = ","
+        if column == "flag":
+            field["categories"] = [{"value": k, "label": v} for k, v in meta["flags"].items()]
+        fields.append(field)
+    resource = {
+        "name": "trialmon-indicators", "path": filename, "profile": "tabular-data-resource",
+        "format": "parquet" if fmt == "parquet" else "csv",
+        "mediatype": "application/vnd.apache.parquet" if fmt == "parquet" else "text/csv",
+        "schema": {"fields": fields, "missingValues": [""],
+                   "primaryKey": ["indicator", "area_type", "area_code", "population", "group",
+                                  "month"]},
+    }
+    if fmt != "parquet":
+        resource["encoding"] = "utf-8-sig"
+        resource["dialect"] = {"delimiter": ";" if fmt == "csv-excel" else ",",
+                               "header": True, "quoteChar": '"'}
+    return {
+        "name": "trialmon-export", "title": meta["title"], "profile": "tabular-data-package",
+        "description": meta["synthetic_note"],
+        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
+                      "path": "https://creativecommons.org/licenses/by/4.0/"}],
+        "sources": [{"title": title} for title in meta["source"]],
+        "resources": [resource],
+        "trialmon": {"disclosure_control": meta["disclosure_control"],
+                     "vintages": meta["vintages"], "synthetic": meta["synthetic"],
+                     "indicators": meta["indicators"]},
+    }
+
+
 def export_table(url: str, query: ExportQuery, fmt: str = "csv",
                  out: Path | None = None) -> list[Path]:
     """Write the export and its metadata JSON; CSV goes to stdout when `out` is None."""
     if fmt not in FORMATS:
         raise TrialmonError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    if out is None and fmt != "csv":
+    if out is None and fmt not in ("csv", "csv-excel"):
         raise TrialmonError(f"--out is required for {fmt}: only CSV can go to standard output")
     table = query_table(url, query)
     data = render(table, fmt, query)
     if out is None:
-        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.write(data.decode("utf-8-sig"))  # no byte-order mark in a pipe
         sys.stdout.flush()
         return []
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     meta = out.with_name(out.name + ".metadata.json")
-    metadata = export_metadata(table, query, membership=stored_membership(url, table))
-    meta.write_text(json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8")
-    return [out, meta]
+    meta.write_text(json.dumps(export_metadata(table, query, stored_membership(url, table)), ensure_ascii=False, indent=2),
+                    encoding="utf-8")
+    written = [out, meta]
+    if fmt != "xlsx":
+        package = out.with_name(out.name + ".datapackage.json")
+        package.write_text(json.dumps(datapackage(table, query, fmt, out.name),
+                                      ensure_ascii=False, indent=2), encoding="utf-8")
+        written.append(package)
+    return written

@@ -133,8 +133,8 @@ POPULATION_TEXTS: dict[str, dict[str, Text]] = {
     "trial_customers": {
         "fi": Text("Kokeilujen asiakkaat", "Työnhakijat, joiden palveluista vastaa kunnallinen "
                    "työllisyyskokeilu."),
-        "sv": Text("Försökens kunder", "Arbetssökande som betjänas av ett kommunalt "
-                   "sysselsättningsförsök."),
+        "sv": Text("Kunder i försöken", "Arbetssökande som betjänas av ett kommunalt "
+                   "försök med sysselsättning."),
         "en": Text("Trial customers", "Jobseekers served by a municipal employment trial."),
     },
 }

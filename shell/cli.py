@@ -164,7 +164,7 @@ def status(url, quiet):
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default="csv",
+@click.option("--format", "fmt", type=click.Choice(["csv", "csv-excel", "parquet", "xlsx"]), default="csv",
               show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: stdout for CSV).")
 @click.option("--indicator", "indicators", multiple=True)
@@ -180,7 +180,8 @@ def status(url, quiet):
 @common_options
 def export(url, quiet, fmt, out, indicators, area_types, areas, populations, groups, start, end,
            lang, unprotected):
-    """Write the tidy indicator table (and its metadata JSON)."""
+    """Write the tidy indicator table (with its metadata JSON and, for CSV and Parquet, a
+    Frictionless datapackage.json)."""
     # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
     from indicators.export import ExportQuery, export_table
 

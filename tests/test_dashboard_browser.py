@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import threading
 import time
 import zipfile
@@ -258,10 +257,21 @@ def test_map_draws_municipalities(server, browser):
     open_page(browser, server, "/en/map?month=2024-12", "#map-graph .js-plotly-plot")
     wait(browser, lambda d: d.execute_script(
         "const g = document.querySelector('#map-graph .js-plotly-plot');"
-        "return g && g.data && g.data.length === 2;"))
+        "return g && g.data && g.data.length === 3;"))
     locations = browser.execute_script(
         "return document.querySelector('#map-graph .js-plotly-plot').data[1].locations;")
     assert sorted(locations) == ["049", "091", "092", "837"]
+    # the trial areas' dissolved outlines: closed rings (first point = last) between gaps
+    lon = browser.execute_script(
+        "return document.querySelector('#map-graph .js-plotly-plot').data[2].lon;")
+    rings, ring = [], []
+    for x in lon:
+        if x is None:
+            rings.append(ring)
+            ring = []
+        else:
+            ring.append(x)
+    assert rings and all(r[0] == r[-1] and len(r) > 3 for r in rings)
     assert console_errors(browser) == []
 
 
@@ -330,15 +340,223 @@ def test_axe_finds_no_serious_violation_and_nothing_leaves_loopback(server, brow
     assert console_errors(browser) == []
 
 
+# --------------------------------------------------------------------------- keyboard
+FOCUSED = """const e = document.activeElement;
+if (!e || e === document.body) { return 'body'; }
+if (e.classList.contains('modebar-btn')) { return 'modebar'; }
+if (e.getAttribute('role') === 'tab') { return 'tab'; }
+if (e.type === 'radio') { return 'radio:' + e.name; }
+if (e.type === 'checkbox' && e.id) { return 'checkbox:' + e.id; }
+return e.id || (e.tagName + ':' + (e.className || ''));"""
+
+# What Tab must reach on each page: controls by id, radio groups by name, chart tabs,
+# the chart toolbar, scrollable tables.
+KEYBOARD = {
+    "": ["ov-area", "ov-population", "ov-month", "A:stretched-link card-link"],
+    "explorer": ["ex-indicator", "ex-areas", "ex-population", "ex-group", "ex-from", "ex-to",
+                 "radio:ex-mode", "tab", "modebar"],
+    "compare": ["cmp-indicator", "cmp-month", "cmp-population", "cmp-group", "cmp-scope",
+                "cmp-area", "cmp-peers", "tab", "modebar"],
+    "map": ["map-indicator", "map-month", "map-population", "map-group", "map-level", "tab",
+            "modebar"],
+    "downloads": ["dl-indicators", "dl-areas", "dl-population", "dl-group", "dl-from", "dl-to",
+                  "radio:dl-format", "dl-button", "dl-bulk", "dl-preview"],
+    "definitions": ["main-nav"],
+    "status": ["DIV:table-wrap"],
+}
+READY = {"": ".kpi-card", "explorer": "#ex-graph .modebar-btn", "compare": "#cmp-graph .modebar-btn",
+         "map": "#map-graph .modebar-btn", "downloads": "#dl-preview-table",
+         "definitions": "#def-unemployed", "status": "#status-table"}
+
+
+def press(driver, key, shift: bool = False):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    chain = ActionChains(driver)
+    if shift:
+        chain = chain.key_down(Keys.SHIFT)
+    chain = chain.send_keys(key)
+    if shift:
+        chain = chain.key_up(Keys.SHIFT)
+    chain.perform()
+    time.sleep(0.05)
+    return driver.execute_script(FOCUSED)
+
+
+def tab_walk(driver, limit: int = 80) -> list[str]:
+    """Focus stops from the top of the page, Tab by Tab, until the footer's end."""
+    from selenium.webdriver.common.keys import Keys
+
+    driver.execute_script("document.activeElement && document.activeElement.blur();"
+                          "window.scrollTo(0, 0);")
+    stops = []
+    for _ in range(limit):
+        stop = press(driver, Keys.TAB)
+        if stop == "body" or (stops and stop == stops[0]):
+            break
+        stops.append(stop)
+    return stops
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_every_page_is_reachable_by_keyboard_alone(server, browser, lang):
+    """Tab reaches every control of every page (nav links for the static pages too),
+    Shift-Tab walks back the same way, and every page has its own title."""
+    from selenium.webdriver.common.keys import Keys
+
+    titles = set()
+    for page, expected in KEYBOARD.items():
+        open_page(browser, server, f"/{lang}/{page}", READY[page])
+        time.sleep(0.5)
+        stops = tab_walk(browser)
+        if page == "definitions":  # no controls: the navigation and language links
+            assert len([s for s in stops if s.startswith("A:nav-link")]) == 7
+        else:
+            missing = [e for e in expected if e not in stops]
+            assert missing == [], f"{lang}/{page}: Tab never reached {missing}: {stops}"
+        assert stops[0] == "A:visually-hidden-focusable skip-link"  # skip link first
+        # Shift-Tab goes back through the same stops
+        back = [press(browser, Keys.TAB, shift=True) for _ in range(3)]
+        forward = back[::-1]
+        assert any(stops[i:i + 3] == forward for i in range(len(stops))), (stops[-6:], back)
+        titles.add(browser.title)
+    assert len(titles) == len(KEYBOARD)  # each page its own title
+    assert all(title.endswith({"fi": "Työllisyyden kuntakokeilujen seuranta",
+                               "sv": "Uppföljning av kommunförsöken med sysselsättning",
+                               "en": "Monitoring of the municipal employment trials"}[lang])
+               for title in titles)
+    assert console_errors(browser) == []
+
+
+def _focus_until(driver, stop: str, limit: int = 60) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    driver.execute_script("document.activeElement && document.activeElement.blur();")
+    for _ in range(limit):
+        if press(driver, Keys.TAB) == stop:
+            return
+    raise AssertionError(f"Tab never reached {stop}")
+
+
+def test_controls_are_operated_by_keyboard(server, browser, downloads_dir):
+    from selenium.webdriver.common.keys import Keys
+
+    open_page(browser, server, "/fi/explorer?areas=TRIALS&tab=chart", READY["explorer"])
+    # the multi-select: Enter opens it, arrows move, Space picks, Escape closes
+    _focus_until(browser, "ex-areas")
+    press(browser, Keys.ENTER)
+    press(browser, Keys.ARROW_DOWN)
+    press(browser, Keys.ARROW_DOWN)
+    press(browser, Keys.SPACE)
+    assert press(browser, Keys.ESCAPE) == "ex-areas"
+    wait(browser, lambda d: "areas=TRIALS," in d.current_url)  # a second area picked
+    # the radio group: one stop, arrows choose
+    _focus_until(browser, "radio:ex-mode")
+    press(browser, Keys.ARROW_RIGHT)
+    wait(browser, lambda d: "mode=yoy" in d.current_url)
+    # the tabs: arrows move and select, aria-selected follows, the panel is labelled
+    _focus_until(browser, "tab")
+    press(browser, Keys.ARROW_RIGHT)
+    wait(browser, lambda d: "tab=table" in d.current_url)
+    wait(browser, lambda d: d.find_elements(By.ID, "ex-data-table"))
+    tabs = browser.find_elements(By.CSS_SELECTOR, "#ex-tab [role=tab]")
+    wait(browser, lambda d: tabs[1].get_attribute("aria-selected") == "true")
+    assert tabs[0].get_attribute("aria-selected") == "false"
+    panel = browser.find_element(By.CSS_SELECTOR, "#ex-tab-parent [role=tabpanel]")
+    assert panel.get_attribute("aria-labelledby") == tabs[1].get_attribute("id")
+    assert browser.find_element(By.CSS_SELECTOR, "[role=tablist]")
+    press(browser, Keys.HOME)
+    wait(browser, lambda d: "tab=chart" in d.current_url)
+    # the chart toolbar: named in Finnish, operated with Enter
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#ex-graph .modebar-btn"))
+    names = [b.get_attribute("aria-label") for b in
+             browser.find_elements(By.CSS_SELECTOR, "#ex-graph .modebar-btn")]
+    assert names == ["Lataa kuvio PNG-muodossa", "Zoomaa sisään", "Zoomaa ulos",
+                     "Palauta akselien oletusasetukset"]
+    _focus_until(browser, "modebar")
+    press(browser, Keys.TAB)  # zoom in
+    press(browser, Keys.ENTER)
+    wait(browser, lambda d: d.execute_script(
+        "const g = document.querySelector('#ex-graph .js-plotly-plot');"
+        "return g.layout.xaxis.autorange === false;"))
+    # downloads: the "all trial areas" choice with Space, the file with Enter
+    for old in downloads_dir.iterdir():
+        old.unlink()
+    open_page(browser, server, "/sv/downloads?indicators=unemployed&areas=091&from=2024-12"
+                               "&to=2024-12", "#dl-preview-table")
+    _focus_until(browser, "checkbox:_dbcprivate_checklist_dl-all_input_trial_area")
+    press(browser, Keys.SPACE)
+    wait(browser, lambda d: "all=trial_area" in d.current_url)
+    wait_text(browser, "#dl-count", "Urvalet har 4 rader.")  # Helsinki + three trial areas
+    # the API call shown returns the same selection
+    import urllib.request
+
+    with urllib.request.urlopen(server + text_of(browser, "#dl-api")) as response:
+        api = pl.read_csv(response.read(), schema_overrides={"area_code": pl.String})
+    assert sorted(api["area_code"]) == ["091", "TA01", "TA02", "TA10"]  # the fixture's
+    _focus_until(browser, "dl-button")
+    press(browser, Keys.ENTER)
+    wait(browser, lambda d: any(p.suffix == ".zip" for p in downloads_dir.iterdir()), 20)
+    assert console_errors(browser) == []
+
+
+def test_compare_keeps_a_suppressed_own_area_in_chart_table_and_summary(server, browser):
+    # Helsinki's unemployed count is suppressed in 2024-06 (the fixture)
+    open_page(browser, server, "/en/compare?indicator=unemployed&scope=municipality&area=091"
+                               "&month=2024-06&tab=chart", "#cmp-graph .main-svg")
+    wait(browser, lambda d: d.execute_script(
+        "const g = document.querySelector('#cmp-graph .js-plotly-plot');"
+        "return g && g.data && g.data[0].y.length === 4;"))
+    labels, texts = browser.execute_script(
+        "const t = document.querySelector('#cmp-graph .js-plotly-plot').data[0];"
+        "return [t.y, t.text];")
+    own = labels.index("▶ Helsinki")
+    assert texts[own] == "·· suppressed" and own == 0  # drawn last: at the bottom
+    assert "Helsinki: suppressed" in text_of(browser, "#cmp-summary")
+    # a count: no reference lines of the whole country against municipalities
+    assert browser.execute_script(
+        "return (document.querySelector('#cmp-graph .js-plotly-plot').layout.shapes || [])"
+        ".length") == 0
+    browser.find_element(By.CSS_SELECTOR, "#cmp-tab [role=tab]:nth-child(2)").click()
+    wait(browser, lambda d: "tab=table" in d.current_url)
+    own = wait(browser, lambda d: d.execute_script(
+        "const r = document.querySelector('#cmp-data-table tr.own-row');"
+        "return r && r.innerText;"))
+    assert "Helsinki" in own and "··" in own
+    assert console_errors(browser) == []
+
+
+def test_an_unknown_area_is_named_and_nothing_else_highlighted(server, browser):
+    open_page(browser, server, "/fi/compare?area=XXX&tab=table", "#cmp-data-table")
+    assert "XXX" in text_of(browser, "#notices")
+    assert browser.find_elements(By.CSS_SELECTOR, "#cmp-data-table .own-row") == []
+    assert "▶" not in text_of(browser, "#cmp-data-table")
+
+
+SHOTS = {"overview": "/fi/?area=TRIALS", "explorer": "/en/explorer?areas=TRIALS,NONTRIAL,SSS,091",
+         "compare": "/fi/compare?scope=municipality&area=091&month=2024-06",
+         "map": "/sv/map?level=trial_area", "downloads": "/sv/downloads",
+         "definitions": "/en/definitions", "status": "/fi/status"}
+
+
 def test_screenshots_of_every_page(server, browser):
+    """Every page at 1440 px (desktop) and 390 px (phone) into screenshots/."""
     out = ROOT / "screenshots"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir()
-    for name, (path, ready) in PAGES.items():
-        open_page(browser, server, path, ready)
-        time.sleep(0.4)  # let Plotly finish its transitions
-        height = browser.execute_script("return document.body.scrollHeight")
-        browser.set_window_size(1366, min(max(height, 900), 2600))
-        browser.save_screenshot(str(out / f"{name}.png"))
-        browser.set_window_size(1366, 1000)
-    assert sorted(p.stem for p in out.glob("*.png")) == sorted(PAGES)
+    out.mkdir(exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+    for width in (1440, 390):
+        for name, path in SHOTS.items():
+            browser.set_window_size(width, 900)
+            open_page(browser, server, path, READY["" if name == "overview" else name])
+            time.sleep(0.6)  # let Plotly finish its transitions
+            height = browser.execute_script("return document.body.scrollHeight")
+            browser.set_window_size(width, min(max(height, 900), 4000))
+            time.sleep(0.4)
+            browser.save_screenshot(str(out / f"{name}-{width}.png"))
+            if width == 390:  # nothing wider than the phone
+                assert browser.execute_script(
+                    "return document.documentElement.scrollWidth") <= 390 + 1, name
+    browser.set_window_size(1366, 1000)
+    assert len(list(out.glob("*.png"))) == 2 * len(SHOTS)

@@ -18,6 +18,7 @@ from indicators.export import (
     query_table,
     render,
 )
+from indicators.registry import INDICATORS
 from shell.cli import main
 from tests.test_engine import december, load
 from trialmon.errors import TrialmonError
@@ -81,36 +82,161 @@ def test_csv_parquet_xlsx_round_trips(loaded):
     assert table.height == 2 * 2 * 13
 
     from_csv = pl.read_csv(io.BytesIO(render(table, "csv", query)),
-                           schema_overrides={"area_code": pl.String, "month": pl.String})
+                           schema_overrides={"area_code": pl.String, "month": pl.String,
+                                             "value": pl.Float64})
     assert from_csv.columns == COLUMNS
     assert from_csv.with_columns(pl.col("flag").fill_null("")).equals(table)
 
     from_parquet = pl.read_parquet(io.BytesIO(render(table, "parquet", query)))
     assert from_parquet.schema == table.schema and from_parquet.equals(table)
 
+    from_xlsx = pl.read_excel(io.BytesIO(render(table, "xlsx", query)), sheet_name="data",
+                              schema_overrides={"aluekoodi": pl.String})
+    assert from_xlsx.height == table.height
+    assert from_xlsx["arvo"].fill_null(-1).to_list() == table["value"].fill_null(-1).to_list()
+
+
+BOM = b"\xef\xbb\xbf"
+PERCENTS = [i.id for i in INDICATORS.values() if i.unit == "percent"]
+
+
+def _excel_rows(data: bytes, separator: str) -> list[list[str]]:
+    """Rows as Excel reads a CSV: UTF-8 only when the file starts with a BOM (else the
+    ANSI code page, which garbles ä), split at the locale's list separator."""
+    import csv
+
+    text = data[3:].decode("utf-8") if data.startswith(BOM) else data.decode("cp1252")
+    return list(csv.reader(io.StringIO(text), delimiter=separator))
+
+
+@pytest.fixture
+def full(db):
+    """2025-12 hand extract with nothing suppressed (tests.test_engine.december)."""
+    load(db, {"2025-12": december()})
+    compute(db, None, progress=False)
+    return db
+
+
+def test_csv_files_open_right_in_excel(full):
+    query = ExportQuery(areas=("091", "TA12"), populations=("all",), groups=("all",), lang="sv")
+    table = query_table(full, query)
+    for fmt, separator, decimal in (("csv", ",", "."), ("csv-excel", ";", ",")):
+        data = render(table, fmt, query)
+        assert data.startswith(BOM)
+        rows = _excel_rows(data, separator)
+        assert rows[0] == COLUMNS and len(rows) == table.height + 1
+        by_key = {(r[2], r[6]): dict(zip(COLUMNS, r, strict=True)) for r in rows[1:]}
+        # Helsinki's jobseekers, a count: an integer, and the Swedish name with its letters
+        jobseekers = by_key[("091", "jobseekers")]
+        expected = table.filter((pl.col("area_code") == "091") &
+                                (pl.col("indicator") == "jobseekers"))["value"][0]
+        assert jobseekers["value"] == str(int(expected)) and jobseekers["area_name"] == \
+            "Helsingfors"
+        assert by_key[("TA12", "jobseekers")]["area_name"] == "S:t Michelsregionen"
+        # a share keeps its full precision, with the decimal mark of the variant
+        shares = table.filter(pl.col("indicator").is_in(PERCENTS) & pl.col("value").is_not_null()
+                              & (pl.col("value") != pl.col("value").round(0))).row(0, named=True)
+        share = by_key[(shares["area_code"], shares["indicator"])]["value"]
+        assert shares["value"] == pytest.approx(100 * shares["numerator"] /
+                                                shares["denominator"])
+        assert decimal in share and float(share.replace(",", ".")) == shares["value"]
+        if fmt == "csv-excel":
+            assert "." not in share
+        # numerators are integers too
+        assert jobseekers["numerator"] == str(int(expected))
+        empty = [r for r in rows[1:] if r[COLUMNS.index("flag")]]
+        assert empty and all(r[COLUMNS.index("value")] == "" for r in empty)
+
+
+def test_xlsx_opens_as_a_styled_table_with_metadata(full):
     import openpyxl
 
+    query = ExportQuery(areas=("091", "TA12"), populations=("all",), groups=("all",), lang="fi")
+    table = query_table(full, query)
     book = openpyxl.load_workbook(io.BytesIO(render(table, "xlsx", query)))
-    assert book.sheetnames == ["data", "definitions"]
-    data = list(book["data"].values)
-    assert list(data[0]) == COLUMNS and len(data) == table.height + 1
-    definitions = list(book["definitions"].values)
-    header = list(definitions[0])
-    names = {row[header.index("indicator")]: row[header.index("name")] for row in definitions[1:]}
-    assert set(names) == set(table["indicator"])
-    from indicators.registry import get
+    assert book.sheetnames == ["data", "metadata", "definitions"]
+    sheet = book["data"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["kuukausi", "aluetyyppi", "aluekoodi", "alue"]
+    assert header[7] == "arvo" and header[10] == "merkintä"
+    assert all(c.font.b for c in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    assert list(sheet.tables) == ["trialmon_data"]
+    assert sheet.tables["trialmon_data"].ref == f"A1:M{table.height + 1}"
+    assert sheet.tables["trialmon_data"].autoFilter is not None
+    assert sheet.column_dimensions["D"].width >= 20  # area names are readable
+    rows = {(r[2].value, r[6].value): r for r in sheet.iter_rows(min_row=2)}
+    shares = table.filter(pl.col("indicator").is_in(PERCENTS) & pl.col("value").is_not_null()
+                          & (pl.col("value") != pl.col("value").round(0))).row(0, named=True)
+    count, share = rows[("091", "jobseekers")][7], rows[(shares["area_code"],
+                                                         shares["indicator"])][7]
+    decimals = INDICATORS[shares["indicator"]].decimals
+    assert count.number_format == "#,##0" and count.value == table.filter(
+        (pl.col("area_code") == "091") & (pl.col("indicator") == "jobseekers"))["value"][0]
+    assert share.number_format == "#,##0." + "0" * decimals and share.value == pytest.approx(
+        100 * shares["numerator"] / shares["denominator"])
+    assert rows[("091", "jobseekers")][2].data_type == "s"  # "091" stays text
+    meta = {r[0].value: r[1].value for r in book["metadata"].iter_rows()}
+    assert meta["Otsikko"].startswith("Työllisyyden kuntakokeilujen")
+    assert "1–4" in meta["Tietosuojasääntö"] and meta["Aineisto"] == "Rekisteriaineisto."
+    assert "CC BY 4.0" in meta["Lisenssi"] and meta["Rivejä"] == table.height
+    assert "0/0" in meta["Merkinnät"]
 
-    assert names["jobseekers"] == get("jobseekers").name("fi")
-    from_xlsx = pl.read_excel(io.BytesIO(render(table, "xlsx", query)), sheet_name="data",
-                              schema_overrides={"area_code": pl.String})
-    assert from_xlsx.height == table.height
-    assert from_xlsx["value"].fill_null(-1).to_list() == table["value"].fill_null(-1).to_list()
+
+def test_xlsx_too_big_for_one_sheet_is_split_or_refused(loaded, monkeypatch):
+    import openpyxl
+
+    from indicators import export
+
+    query = ExportQuery(areas=("091", "TA12"), populations=("all",), groups=("all",))
+    table = query_table(loaded, query)
+    book = openpyxl.load_workbook(io.BytesIO(render(table, "xlsx", query, sheet_rows=10)))
+    sheets = [n for n in book.sheetnames if n.startswith("data")]
+    assert len(sheets) == -(-table.height // 10)
+    assert sum(book[n].max_row - 1 for n in sheets) == table.height
+    assert list(book[sheets[1]].tables) == ["trialmon_data_2"]
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", table.height - 1)
+    with pytest.raises(TrialmonError, match="CSV or Parquet"):
+        render(table, "xlsx", query)
+
+
+def test_zero_over_zero_has_its_own_flag(loaded):
+    table = query_table(loaded, ExportQuery(populations=("all",)))
+    no_value = table.filter(pl.col("flag") == "no_value")
+    assert no_value.height and no_value["value"].is_null().all()
+    assert (no_value["denominator"] == 0).all()
+    assert table.filter((pl.col("flag") == "") & pl.col("value").is_null()).is_empty()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv-excel"])
+def test_datapackage_validates_with_frictionless(loaded, tmp_path, fmt):
+    frictionless = pytest.importorskip("frictionless")
+    query = ExportQuery(areas=("091", "TA12"), populations=("all",), lang="fi")
+    written = export_table(loaded, query, fmt=fmt, out=tmp_path / "x.csv")
+    package = json.loads(written[2].read_text(encoding="utf-8"))
+    fields = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
+    assert fields["area_code"]["type"] == "string" and fields["numerator"]["type"] == "integer"
+    assert fields["value"]["unit"]["unemployed_share"] == "percent"
+    assert {c["value"] for c in fields["flag"]["categories"]} == {"", "no_value", "suppressed",
+                                                                 "incomplete"}
+    assert package["licenses"][0]["name"] == "CC-BY-4.0" and package["sources"]
+    report = frictionless.validate(str(written[2]))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    # the validator really checks the file: a count that is not an integer fails
+    lines = written[0].read_text(encoding="utf-8-sig").splitlines()
+    sep = ";" if fmt == "csv-excel" else ","
+    cells = lines[1].split(sep)
+    cells[COLUMNS.index("numerator")] = "12.5"
+    written[0].write_text("\ufeff" + "\n".join([lines[0], sep.join(cells), *lines[2:]]) + "\n",
+                          encoding="utf-8")
+    assert not frictionless.validate(str(written[2])).valid
 
 
 def test_metadata(loaded, tmp_path):
     query = ExportQuery(indicators=("laid_off", "unemployed_share"), areas=("091",))
     written = export_table(loaded, query, fmt="parquet", out=tmp_path / "x.parquet")
-    assert [p.name for p in written] == ["x.parquet", "x.parquet.metadata.json"]
+    assert [p.name for p in written] == ["x.parquet", "x.parquet.metadata.json",
+                                         "x.parquet.datapackage.json"]
     meta = json.loads(written[1].read_text(encoding="utf-8"))
     table = pl.read_parquet(written[0])
     assert meta["row_count"] == table.height == 2 * 3 * 4

@@ -42,7 +42,7 @@ def test_terminology():
     assert TEXTS["laid_off"]["sv"].name == "Permitterade"
     assert "alkuhaastattelu" in TEXTS["initial_interview_5wd_share"]["fi"].long
     assert "inledande intervju" in TEXTS["initial_interview_5wd_share"]["sv"].long
-    assert POPULATION_TEXTS["trial_customers"]["sv"].name == "Försökens kunder"
+    assert POPULATION_TEXTS["trial_customers"]["sv"].name == "Kunder i försöken"  # TEM
 
 
 def test_population_group_and_area_type_texts_cover_the_registry():

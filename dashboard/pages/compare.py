@@ -15,9 +15,10 @@ from dashboard.components import (
     select,
     summary_block,
 )
-from dashboard.i18n import fmt_month, fmt_value, indicator_name, label, t
+from dashboard.i18n import fmt_month, fmt_value, indicator_name, label, nt, t
 from dashboard.pages.common import lang_of, search_of, url_output
 from dashboard.state import View
+from trialmon.settings import get_settings
 
 SIMILAR_SIZE_COUNT = 15  # the own area and its 14 nearest by number of jobseekers
 
@@ -31,6 +32,8 @@ def layout(view: View, data) -> html.Div:
              {"label": t(lang, "Similar size (jobseekers)"), "value": "size"}]
     own = area_options(data.areas(), lang, ("trial_area", "municipality"))
     area = view.area if view.area in {o["value"] for o in own} else _first_of(data, view.scope)
+    if view.area == "":  # the address named an unknown area: highlight none
+        own, area = [{"label": t(lang, "(none)"), "value": ""}, *own], ""
     return html.Div([
         html.H1(t(lang, "Compare areas"), className="page-title"),
         html.P(t(lang, "One indicator in one month across areas, ranked. The whole country "
@@ -49,7 +52,7 @@ def layout(view: View, data) -> html.Div:
         html.Div(id="cmp-heading"),
         dcc.Tabs(id="cmp-tab", value=view.tab, children=[
             dcc.Tab(label=t(lang, "Chart"), value="chart",
-                    children=[dcc.Graph(id="cmp-graph", config=charts.CONFIG)]),
+                    children=[dcc.Graph(id="cmp-graph", config=charts.chart_config(lang))]),
             dcc.Tab(label=t(lang, "Table"), value="table",
                     children=[html.Div(id="cmp-table", className="table-wrap", tabIndex="0")]),
         ]),
@@ -97,7 +100,8 @@ def peer_filter(frame: pl.DataFrame, view: View, data) -> pl.DataFrame:
         nearest = (sizes.filter(pl.col("value").is_not_null())
                    .with_columns((pl.col("value") - own[0]).abs().alias("_d"))
                    .sort("_d").head(SIMILAR_SIZE_COUNT))
-        return frame.filter(pl.col("area_code").is_in(nearest["area_code"].to_list()))
+        keep = [*nearest["area_code"].to_list(), view.area]
+        return frame.filter(pl.col("area_code").is_in(keep))
     return frame
 
 
@@ -126,7 +130,7 @@ def build(view: View, data):
 
 def rank_table(frame: pl.DataFrame, view: View, names, refs) -> html.Table:
     lang = view.lang
-    ranked = frame.sort("value", descending=True, nulls_last=True).with_row_index("rank", 1)
+    ranked = charts.ranked_rows(frame).with_row_index("rank", 1)
     rows = []
     for r in ranked.iter_rows(named=True):
         text, css = charts.cell_text(r["value"], r["flag"],
@@ -166,9 +170,15 @@ def summary(frame: pl.DataFrame, view: View, names, refs) -> list[str]:
         out.append(t(lang, "{area}: {value}, rank {rank} of {n}.", area=names.get(view.area),
                      value=fmt_value(own["value"][0], view.indicator, lang),
                      rank=own["rank"][0], n=known.height))
+    elif view.area and view.area in set(frame["area_code"]):
+        out.append(t(lang, "{area}: suppressed (fewer than {k} persons), not ranked.",
+                     area=names.get(view.area, view.area),
+                     k=get_settings().suppression_threshold))
     suppressed = frame.filter(pl.col("flag") == "suppressed").height
     if suppressed:
-        out.append(t(lang, "{n} areas suppressed (not shown as bars).", n=suppressed))
+        out.append(nt(lang, "{n} area is suppressed: shown as ·· after the ranked areas.",
+                      "{n} areas are suppressed: shown as ·· after the ranked areas.",
+                      suppressed))
     return out
 
 

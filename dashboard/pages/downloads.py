@@ -1,4 +1,10 @@
-"""Downloads: choose a slice, preview it, download it with its metadata (a zip)."""
+"""Downloads: choose a slice, preview it, download it with its metadata (a zip).
+
+Decisions: every area the page lets a user pick is kept in the address (no cap);
+"all trial areas" / "all municipalities" are one choice each (``all=`` in the
+address), added to the areas picked one by one. The API example below the preview
+is the call that returns the same selection.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from dashboard.components import (
     population_group_fields,
     radio,
 )
-from dashboard.i18n import fmt_number, t
+from dashboard.i18n import N_, fmt_month, fmt_number, indicator_name, label, nt, t
 from dashboard.pages.common import lang_of, search_of, url_output
 from dashboard.state import View
 from indicators.export import ExportQuery, query_table
@@ -24,12 +30,21 @@ from indicators.registry import INDICATORS
 
 PREVIEW_ROWS = 12
 PREVIEW_COLUMNS = ("month", "area_name", "population", "group", "indicator", "value", "flag")
+PREVIEW_HEADERS = {"month": N_("Month"), "area_name": N_("Area"), "population": N_("Population"),
+                   "group": N_("Group"), "indicator": N_("Indicator"), "value": N_("Value"),
+                   "flag": N_("Flag")}
+FLAG_TEXTS = {"suppressed": N_("suppressed"), "incomplete": N_("incomplete"),
+              "no_value": N_("no value (0/0)")}
+ALL_CHOICES = (("trial_area", N_("All trial areas")), ("municipality", N_("All municipalities")))
 
 
 def layout(view: View, data) -> html.Div:
     lang = view.lang
     period = [{"label": t(lang, "All months"), "value": "all"}] + month_options(data.months(), lang)
-    formats = [{"label": "CSV", "value": "csv"}, {"label": "Excel (XLSX)", "value": "xlsx"},
+    formats = [{"label": "CSV (UTF-8)", "value": "csv"},
+               {"label": t(lang, "CSV for Excel (Finnish/Swedish: ; and decimal comma)"),
+                "value": "csv-excel"},
+               {"label": "Excel (XLSX)", "value": "xlsx"},
                {"label": "Parquet", "value": "parquet"}]
     return html.Div([
         html.H1(t(lang, "Downloads"), className="page-title"),
@@ -42,6 +57,12 @@ def layout(view: View, data) -> html.Div:
             field("dl-areas", t(lang, "Areas"),
                   multi("dl-areas", area_options(data.areas(), lang), view.areas, lang), 6),
         ]),
+        html.Fieldset([html.Legend(t(lang, "Whole sets of areas (added to the areas above)"),
+                                   className="form-label fs-6"),
+                       dbc.Checklist(id="dl-all", inline=True, value=list(view.all),
+                                     options=[{"label": t(lang, text), "value": key}
+                                              for key, text in ALL_CHOICES])],
+                      className="mb-3"),
         dbc.Row([
             *population_group_fields("dl", lang, view),
             *period_fields("dl", lang, view, period),
@@ -58,38 +79,73 @@ def layout(view: View, data) -> html.Div:
         html.H2(t(lang, "Preview"), className="h5 mt-3"),
         html.Div(id="dl-preview", className="table-wrap", tabIndex="0"),
         html.P([t(lang, "The same data are available from the HTTP API: "),
-                html.Code("/api/v1/indicators?indicator=unemployed&area=TRIALS&format=csv")],
-               className="small text-muted mt-3"),
+                html.Code(id="dl-api")], className="small text-muted mt-3"),
     ])
 
 
-def export_query(view: View) -> ExportQuery:
-    return ExportQuery(indicators=view.indicators, areas=view.areas,
+def selected_codes(view: View, data) -> tuple[str, ...]:
+    """The areas picked one by one plus every area of the types chosen as a whole."""
+    areas = data.areas()
+    whole = areas.filter(areas["area_type"].is_in(list(view.all)))["area_code"].to_list()
+    return tuple(dict.fromkeys((*view.areas, *whole)))
+
+
+def export_query(view: View, data) -> ExportQuery:
+    return ExportQuery(indicators=view.indicators, areas=selected_codes(view, data),
                        populations=(view.population,), groups=(view.group,),
                        start=view.start, end=view.end, lang=view.lang)
 
 
-def _view(lang, indicators, areas, population, group, start, end, fmt) -> View:
+def api_example(view: View, codes: tuple[str, ...]) -> str:
+    """The HTTP API call that returns the page's selection (`codes`: every area in it)."""
+    params = [("indicator", ",".join(view.indicators))]
+    if view.all and not view.areas:
+        params.append(("area_type", ",".join(view.all)))
+    else:
+        params.append(("area", ",".join(codes)))
+    params += [("population", view.population), ("group", view.group),
+               ("from", view.start), ("to", view.end), ("lang", view.lang),
+               ("format", view.format if view.format in ("csv", "parquet") else "csv")]
+    query = "&".join(f"{k}={v}" for k, v in params if v)
+    return f"/api/v1/indicators?{query}"
+
+
+def _view(lang, indicators, areas, population, group, start, end, fmt, whole=()) -> View:
+    areas = tuple(areas or ())
+    whole = tuple(w for w in (whole or ()) if w in dict(ALL_CHOICES))
     return View(page="downloads", lang=lang, indicators=tuple(indicators or ("unemployed",)),
-                areas=tuple(areas or ("TRIALS",)), population=population, group=group,
-                start=None if start in (None, "", "all") else start, end=None if end in (None, "", "all") else end, format=fmt)
+                areas=areas or (() if whole else ("TRIALS",)), all=whole,
+                population=population, group=group,
+                start=None if start in (None, "", "all") else start,
+                end=None if end in (None, "", "all") else end, format=fmt)
 
 
-def _preview_cell(name: str, value, indicator: str, lang: str) -> str:
-    """Values as the page language writes them, with the indicator's own decimals."""
-    if name != "value":
-        return "" if value is None else str(value)
-    return fmt_number(value, INDICATORS[indicator].decimals, lang) if value is not None else "–"
+def _preview_cell(name: str, value, row: dict, lang: str) -> str:
+    """Cells as the page's language writes them: labels, months, the indicator's decimals."""
+    if name == "value":
+        decimals = INDICATORS[row["indicator"]].decimals
+        return fmt_number(value, decimals, lang) if value is not None else "–"
+    if name == "month":
+        return fmt_month(value, lang, short=True)
+    if name in ("population", "group"):
+        return label(name, value, lang)
+    if name == "indicator":
+        return indicator_name(value, lang)
+    if name == "flag":
+        return t(lang, FLAG_TEXTS[value]) if value in FLAG_TEXTS else ""
+    return "" if value is None else str(value)
 
 
 def preview(table, lang: str) -> list:
-    head = html.Tr([html.Th(c, scope="col") for c in PREVIEW_COLUMNS])
-    rows = [html.Tr([html.Td(_preview_cell(name, value, row["indicator"], lang),
+    head = html.Tr([html.Th(t(lang, PREVIEW_HEADERS[c]), scope="col",
+                            className="num" if c == "value" else None) for c in PREVIEW_COLUMNS])
+    rows = [html.Tr([html.Td(_preview_cell(name, value, row, lang),
                              className="num" if name == "value" else None)
                      for name, value in row.items()])
             for row in table.select(PREVIEW_COLUMNS).head(PREVIEW_ROWS).iter_rows(named=True)]
-    count = t(lang, "{n} rows in the selection; the first {k} are shown.",
-              n=fmt_number(table.height, 0, lang), k=min(PREVIEW_ROWS, table.height))
+    count = nt(lang, "{n} row in the selection.", "{n} rows in the selection.", table.height)
+    if table.height > PREVIEW_ROWS:
+        count += " " + t(lang, "The first {k} are shown.", k=PREVIEW_ROWS)
     return [html.P(count, id="dl-count"),
             html.Table([html.Thead(head), html.Tbody(rows)],
                        className="table table-sm data-table", id="dl-preview-table")]
@@ -98,23 +154,29 @@ def preview(table, lang: str) -> list:
 def register(app, data) -> None:
     controls = [Input("dl-indicators", "value"), Input("dl-areas", "value"),
                 Input("dl-population", "value"), Input("dl-group", "value"),
-                Input("dl-from", "value"), Input("dl-to", "value"), Input("dl-format", "value")]
+                Input("dl-from", "value"), Input("dl-to", "value"), Input("dl-format", "value"),
+                Input("dl-all", "value")]
 
-    @app.callback(Output("dl-preview", "children"), url_output(), *controls,
-                  State("url", "pathname"), prevent_initial_call="initial_duplicate")
-    def update(indicators, areas, population, group, start, end, fmt, pathname):
-        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt)
-        table = query_table(data.url, export_query(view))
-        fields = {k: getattr(view, k) for k in ("indicators", "areas", "population", "group",
-                                                "start", "end", "format")}
-        return preview(table, view.lang), search_of("downloads", view.lang, **fields)
+    @app.callback(Output("dl-preview", "children"), Output("dl-api", "children"), url_output(),
+                  *controls, State("url", "pathname"), prevent_initial_call="initial_duplicate")
+    def update(indicators, areas, population, group, start, end, fmt, whole, pathname):
+        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt,
+                     whole)
+        query = export_query(view, data)
+        table = query_table(data.url, query)
+        fields = {k: getattr(view, k) for k in ("indicators", "areas", "all", "population",
+                                                "group", "start", "end", "format")}
+        return (preview(table, view.lang), api_example(view, query.areas),
+                search_of("downloads", view.lang, **fields))
 
     @app.callback(Output("dl-file", "data"), Input("dl-button", "n_clicks"),
                   *[State(c.component_id, c.component_property) for c in controls],
                   State("url", "pathname"), prevent_initial_call=True)
-    def download(_clicks, indicators, areas, population, group, start, end, fmt, pathname):
-        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt)
-        query = export_query(view)
+    def download(_clicks, indicators, areas, population, group, start, end, fmt, whole,
+                 pathname):
+        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt,
+                     whole)
+        query = export_query(view, data)
         table = query_table(data.url, query)
         return dcc.send_bytes(api.download_zip(table, query, fmt, url=data.url),
                               f"trialmon-{fmt}.zip")

@@ -21,6 +21,7 @@ from dashboard.components import (
 from dashboard.i18n import fmt_change, fmt_value, indicator_text, label, t
 from dashboard.pages.common import lang_of, search_of, url_output
 from dashboard.state import MAX_AREAS, View
+from indicators.registry import INDICATORS
 
 
 def mode_options(lang: str) -> list[dict]:
@@ -52,7 +53,7 @@ def layout(view: View, data) -> html.Div:
         html.Div(id="ex-heading"),
         dcc.Tabs(id="ex-tab", value=view.tab, children=[
             dcc.Tab(label=t(lang, "Chart"), value="chart", children=[
-                dcc.Graph(id="ex-graph", config=charts.CONFIG, className="chart"),
+                dcc.Graph(id="ex-graph", config=charts.chart_config(lang), className="chart"),
             ]),
             dcc.Tab(label=t(lang, "Table"), value="table", children=[
                 html.Div(id="ex-table", className="table-wrap", tabIndex="0")]),
@@ -85,6 +86,10 @@ def build(view: View, data):
         html.P(short, className="small text-muted") if short else None,
     ])
     figure = charts.line_figure(frame, view.indicator, view.mode, names, view.areas, lang)
+    not_loaded = frame.is_empty() and INDICATORS[view.indicator].source == "statfin"
+    if not_loaded:
+        figure = charts.empty_figure(lang, t(lang, "Statistics Finland's data (table "
+                                                   "tyonv/12r5) are not loaded."))
     fmt = (lambda v: fmt_change(v, view.indicator, lang)) if view.mode == "yoy" else (
         (lambda v: fmt_value(v, view.indicator, lang)) if view.mode == "level" else
         (lambda v: fmt_value(v, "unemployed_share", lang, unit=False)))
@@ -92,7 +97,8 @@ def build(view: View, data):
                               "ex-data-table")
     sentences = charts.series_summary(frame, view.indicator, view.mode, names, view.areas, lang)
     if frame.is_empty():
-        sentences = [t(lang, "No published values for this selection.")]
+        sentences = [t(lang, "Statistics Finland's data (table tyonv/12r5) are not loaded.")
+                     if not_loaded else t(lang, "No published values for this selection.")]
     return heading, figure, table, summary_block("ex-summary-list", sentences, lang)
 
 

@@ -2,18 +2,27 @@
 
 No basemap tiles: the outline of Finland is the boundaries themselves, so the map
 works offline. Trial areas are drawn as their member municipalities, each shaded
-with its trial area's value.
+with its trial area's value, and every trial area's outline (its members dissolved
+into one shape with shapely) is drawn over the municipalities on both levels.
+
+Decisions: the project ships Statistics Finland's municipality boundaries 2026
+(generalised 2 km, CC BY 4.0), reprojected to WGS84 with 4 decimals (about 10 m;
+dashboard/geodata, 170 kB); ``TRIALMON_BOUNDARIES`` still overrides them. The
+attribution is shown under the map.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 
 import dash_bootstrap_components as dbc
 import flask
 import polars as pl
+import shapely
 from dash import Input, Output, State, dcc, html
+from shapely.geometry import Polygon, shape
 
 from dashboard import charts
 from dashboard.components import (
@@ -31,6 +40,8 @@ from trialmon.settings import get_settings
 
 NO_VALUE_GREY = "#d9dde3"
 GEOJSON_URL = "/geo/municipalities.geojson"
+SHIPPED_BOUNDARIES = Path(__file__).resolve().parents[1] / "geodata" / \
+    "municipalities_2026.geojson"
 
 
 @functools.cache
@@ -38,9 +49,53 @@ def _geojson_bytes(path: str) -> bytes:
     return json.dumps(load_boundaries(path), separators=(",", ":")).encode()
 
 
+def boundaries_path() -> str:
+    """TRIALMON_BOUNDARIES when set, else the boundaries shipped with the project."""
+    return get_settings().boundaries_path or str(SHIPPED_BOUNDARIES)
+
+
 def boundaries():
-    path = get_settings().boundaries_path
-    return load_boundaries(path) if path else None
+    return load_boundaries(boundaries_path())
+
+
+@functools.cache
+def _shapes(path: str) -> dict:
+    return {f["id"]: shape(f["geometry"]) for f in load_boundaries(path)["features"]}
+
+
+@functools.cache
+def _land(path: str):
+    return shapely.unary_union(list(_shapes(path).values()))
+
+
+def _without_slivers(merged, land):
+    """Generalised boundaries leave thin gaps between neighbours, which a union shows as
+    holes; a hole stays only where it is some other municipality (mostly on land)."""
+    polygons = []
+    for part in getattr(merged, "geoms", [merged]):
+        holes = [ring for ring in part.interiors
+                 if Polygon(ring).intersection(land).area > 0.5 * Polygon(ring).area]
+        polygons.append(Polygon(part.exterior, holes))
+    return shapely.unary_union(polygons)
+
+
+@functools.lru_cache(maxsize=8)
+def trial_outlines(path: str, members: tuple[tuple[str, str], ...]) -> tuple[list, list]:
+    """(lon, lat) of every trial area's outline: its members dissolved into one shape,
+    rings separated by None (one Plotly line trace)."""
+    shapes, land = _shapes(path), _land(path)
+    groups: dict[str, list] = {}
+    for area_code, municipality in members:
+        if municipality in shapes:
+            groups.setdefault(area_code, []).append(shapes[municipality])
+    lon, lat = [], []
+    for parts in groups.values():
+        merged = _without_slivers(shapely.unary_union(parts), land)
+        for line in getattr(merged.boundary, "geoms", [merged.boundary]):
+            xs, ys = line.xy
+            lon += [*xs, None]
+            lat += [*ys, None]
+    return lon, lat
 
 
 def layout(view: View, data) -> html.Div:
@@ -48,8 +103,9 @@ def layout(view: View, data) -> html.Div:
     levels = [{"label": label("area_type", "municipality", lang), "value": "municipality"},
               {"label": label("area_type", "trial_area", lang), "value": "trial_area"}]
     missing = None if boundaries() else dbc.Alert(
-        t(lang, "No boundaries file is configured (TRIALMON_BOUNDARIES), so the map "
-                "cannot be drawn; the table below has the same values."), color="info")
+        t(lang, "The boundaries file {path} (TRIALMON_BOUNDARIES) was not found, so the map "
+                "cannot be drawn; the table has the same values.", path=boundaries_path()),
+        color="warning")
     return html.Div([
         html.H1(t(lang, "Map"), className="page-title"),
         dbc.Row([
@@ -61,12 +117,16 @@ def layout(view: View, data) -> html.Div:
         html.Div(id="map-heading"),
         dcc.Tabs(id="map-tab", value=view.tab, children=[
             dcc.Tab(label=t(lang, "Map"), value="chart",
-                    children=[dcc.Graph(id="map-graph", config={
-                        **charts.CONFIG, "topojsonURL": "/assets/topojson/"})]),
+                    children=[dcc.Graph(id="map-graph", className="map-graph", config={
+                        **charts.chart_config(lang, "geo"), "topojsonURL": "/assets/topojson/"})]),
             dcc.Tab(label=t(lang, "Table"), value="table",
                     children=[html.Div(id="map-table", className="table-wrap", tabIndex="0")]),
         ]),
         charts.legend_note(lang),
+        html.P(t(lang, "Boundaries: Statistics Finland, municipal boundaries 2026 (CC BY 4.0); "
+                       "thick lines: trial areas.") if not get_settings().boundaries_path
+               else t(lang, "Boundaries: {path}; thick lines: trial areas.",
+                      path=Path(boundaries_path()).name), className="map-attribution"),
         html.Div(id="map-summary"),
     ])
 
@@ -84,7 +144,7 @@ def figure(frame: pl.DataFrame, view: View, data, names: dict[str, str]) -> dict
     """A plain-dict choropleth; the boundaries load once from GEOJSON_URL (browser-cached)."""
     geo = boundaries()
     if not geo:
-        return dict(data=[], layout=charts.base_layout(view.lang, 200))
+        return charts.empty_figure(view.lang, t(view.lang, "No boundaries: see the table."))
     lang = view.lang
     shaded = municipality_values(frame, view, data)
     known = shaded.filter(pl.col("value").is_not_null())
@@ -101,11 +161,18 @@ def figure(frame: pl.DataFrame, view: View, data, names: dict[str, str]) -> dict
         hovertemplate="%{text}<extra></extra>",
         colorbar=dict(title=dict(text=charts.unit_label(view.indicator, "level", lang)),
                       thickness=12, len=0.7))
+    pairs = tuple(data.members("trial_area").select("area_code", "municipality_code")
+                  .iter_rows())
+    lon, lat = trial_outlines(boundaries_path(), pairs)
+    outlines = dict(type="scattergeo", mode="lines", lon=lon, lat=lat, hoverinfo="skip",
+                    showlegend=False, line=dict(color="#1f2933", width=1.6))
     layout = charts.base_layout(lang, 680, hovermode="closest",
                                 margin=dict(l=0, r=0, t=10, b=10),
                                 geo=dict(fitbounds="locations", visible=False,
                                          projection=dict(type="mercator")))
-    return dict(data=[outline, values], layout=layout)
+    layout.pop("height")  # the container's height (CSS: shorter on a phone)
+    layout["autosize"] = True
+    return dict(data=[outline, values, outlines], layout=layout)
 
 
 def build(view: View, data):
@@ -150,8 +217,8 @@ def register(app, data) -> None:
     def municipalities_geojson():
         geo = boundaries()
         if not geo:
-            return flask.make_response(flask.jsonify(error="no boundaries configured"), 404)
-        response = flask.Response(_geojson_bytes(get_settings().boundaries_path),
+            return flask.make_response(flask.jsonify(error="no boundaries file found"), 404)
+        response = flask.Response(_geojson_bytes(boundaries_path()),
                                   mimetype="application/geo+json")
         response.headers["Cache-Control"] = "public, max-age=86400"
         return response

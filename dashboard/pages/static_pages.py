@@ -5,15 +5,18 @@ from __future__ import annotations
 import polars as pl
 from dash import html
 
-from dashboard.i18n import fmt_month, fmt_number, indicator_text, label, t
+from dashboard.i18n import N_, fmt_month, fmt_number, indicator_text, label, nt, t
 from dashboard.pages.area_sources import area_sources, loaded_systems
 from dashboard.state import View
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
 from trialmon.settings import get_settings
 
 FAMILIES = ("stocks", "ratios", "flows", "process", "public_statistics")
-FAMILY_TITLES = {"stocks": "Stocks", "ratios": "Shares and rates", "flows": "Flows",
-                 "process": "Service process", "public_statistics": "Public statistics"}
+FAMILY_TITLES = {"stocks": N_("Stocks"), "ratios": N_("Shares and rates"), "flows": N_("Flows"),
+                 "process": N_("Service process"),
+                 "public_statistics": N_("Public statistics")}
+STATUS_HEADERS = (N_("Month"), N_("Source"), N_("Loaded"), N_("Revision"), N_("Rows"),
+                  N_("Rows changed"), N_("Computed"), N_("Synthetic"))
 
 
 def _definition(ind, lang: str) -> html.Article:
@@ -39,32 +42,44 @@ def _definition(ind, lang: str) -> html.Article:
 def definitions(view: View, data) -> html.Div:
     lang = view.lang
     threshold = get_settings().suppression_threshold
-    sections = []
+    sections, toc = [], []
     for family in FAMILIES:
         inds = [i for i in INDICATORS.values() if i.family == family]
-        sections.append(html.Section([html.H2(t(lang, FAMILY_TITLES[family]), className="h4"),
+        sections.append(html.Section([html.H2(t(lang, FAMILY_TITLES[family]), className="h4",
+                                              id=f"family-{family}"),
                                       *[_definition(i, lang) for i in inds]],
                                      className="mb-4"))
+        toc.append(html.Li([html.A(t(lang, FAMILY_TITLES[family]), href=f"#family-{family}"),
+                            html.Ul([html.Li(html.A(indicator_text(i.id, lang)[0],
+                                                    href=f"#def-{i.id}")) for i in inds])]))
+    basics = [("disclosure", N_("Disclosure control")), ("populations",
+                                                          N_("Populations and groups")),
+              ("periods", N_("Periods")), ("sources", N_("Sources"))]
+    contents = html.Nav([html.H2(t(lang, "On this page"), className="h5"),
+                         html.Ul([*[html.Li(html.A(t(lang, text), href=f"#{key}"))
+                                    for key, text in basics], *toc], className="toc")],
+                        className="toc-wrap", **{"aria-label": t(lang, "On this page")})
     return html.Div([
         html.H1(t(lang, "Definitions"), className="page-title"),
+        contents,
         html.Section([
-            html.H2(t(lang, "Disclosure control"), className="h4"),
+            html.H2(t(lang, "Disclosure control"), className="h4", id="disclosure"),
             html.P(t(lang, "A count from 1 to {k} persons is not published (zero is shown). "
                            "A percentage is not published when its numerator or denominator "
                            "is from 1 to {k}. Further cells are hidden where a hidden count "
                            "could be worked out from an area total (secondary suppression). "
                            "Hidden cells are marked ·· in tables and are gaps in charts, "
                            "never zeros.", k=threshold - 1)),
-            html.H2(t(lang, "Populations and groups"), className="h4"),
+            html.H2(t(lang, "Populations and groups"), className="h4", id="populations"),
             html.Ul([html.Li(label("population", p, lang)) for p in
                      ("all", "target_group", "trial_customers")] +
                     [html.Li(label("group", g, lang)) for g in
                      ("under_30", "foreign_language", "no_earnings_related")]),
-            html.H2(t(lang, "Periods"), className="h4"),
+            html.H2(t(lang, "Periods"), className="h4", id="periods"),
             html.P(t(lang, "Trial period {a}–{b}; the Nordic service model from {c}.",
                      a=fmt_month(TRIAL_START, lang), b=fmt_month(TRIAL_END, lang),
                      c=fmt_month(NORDIC_MODEL_START, lang))),
-            html.H2(t(lang, "Sources"), className="h4"),
+            html.H2(t(lang, "Sources"), className="h4", id="sources"),
             html.Ul([html.Li(t(lang, "Register extract of the public employment services, "
                                      "monthly, pseudonymised.")),
                      html.Li(t(lang, "Statistics Finland, Employment Service Statistics, "
@@ -87,8 +102,7 @@ def status(view: View, data) -> html.Div:
     synthetic = frame["synthetic"].any()
     numeric = {"Revision", "Rows", "Rows changed"}
     head = html.Tr([html.Th(t(lang, h), scope="col", className="num" if h in numeric else None)
-                    for h in ("Month", "Source", "Loaded", "Revision", "Rows", "Rows changed",
-                              "Computed", "Synthetic")])
+                    for h in STATUS_HEADERS])
     rows = [html.Tr([
         html.Th(r["month"], scope="row"), html.Td(t(lang, "Register extract") if r["source"] == "register"
                                             else t(lang, "Statistics Finland, table tyonv/12r5")),
@@ -98,10 +112,11 @@ def status(view: View, data) -> html.Div:
         html.Td(_when(r["computed_at"])),
         html.Td(t(lang, "yes") if r["synthetic"] else t(lang, "no")),
     ]) for r in frame.iter_rows(named=True)]
-    summary = t(lang, "{n} months loaded from the register, {a} to {b}; newest load {v}.",
-                n=len(months), a=fmt_month(months[0], lang) if len(months) else "–",
-                b=fmt_month(months[-1], lang) if len(months) else "–",
-                v=_when(frame["vintage"].max()))
+    summary = nt(lang, "{n} month loaded from the register, {a} to {b}; newest load {v}.",
+                 "{n} months loaded from the register, {a} to {b}; newest load {v}.",
+                 len(months), a=fmt_month(months[0], lang) if len(months) else "–",
+                 b=fmt_month(months[-1], lang) if len(months) else "–",
+                 v=_when(frame["vintage"].max()))
     return html.Div([
         html.H1(t(lang, "Data status"), className="page-title"),
         html.P(summary, className="lead-text", id="status-summary"),
