@@ -4,6 +4,7 @@ and dashboard together. Each command is a thin wrapper over a module function.""
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -102,6 +103,7 @@ def load_statfin(url, quiet, files):
     computed = compute_public_statistics(url, report.months)
     if not quiet:
         click.echo(computed.summary())
+    _publish_effects(url, quiet)
 
 
 def _compute(url: str, months, quiet: bool) -> None:
@@ -111,6 +113,7 @@ def _compute(url: str, months, quiet: bool) -> None:
         report = compute(url, months=sorted(months), progress=not quiet)
         if not quiet:
             click.echo(report.summary())
+        _publish_effects(url, quiet)
 
 
 @main.command("compute")
@@ -122,6 +125,7 @@ def compute_all(url, quiet):
     ensure_schema(url)
     report = compute(url, months=None, progress=not quiet)
     click.echo(report.summary())
+    _publish_effects(url, quiet)
 
 
 @main.command()
@@ -174,6 +178,42 @@ def export(url, quiet, fmt, out, indicators, area_types, areas, populations, gro
     written = export_table(url, query, fmt=fmt, out=Path(out) if out else None)
     if written:
         click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+
+
+@main.command()
+@click.option("--indicator", required=True, metavar="ID",
+              help="unemployed_share, long_term_share, activation_rate, exit_open_market_rate, "
+                   "exit_services_rate or stat_unemployment_rate.")
+@click.option("--population", default="all", show_default=True)
+@click.option("--group", default="all", show_default=True)
+@click.option("--areas", default="TRIALS", show_default=True, metavar="TRIALS|TA01,TA02",
+              help="The trial area(s) treated; the controls are municipalities in no trial area.")
+@click.option("--from", "start", metavar="YYYY-MM", help="Default: the first loaded month.")
+@click.option("--to", "end", default="2024-12", show_default=True, metavar="YYYY-MM")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json",
+              show_default=True)
+@click.option("--publish", is_flag=True,
+              help="Also store the estimate in the published table the dashboard reads.")
+@common_options
+def effect(url, quiet, indicator, population, group, areas, start, end, fmt, publish):
+    """Difference-in-differences: trial against comparison municipalities (docs/effects.md)."""
+    from indicators.effects import EffectSpec, effect_from_db, format_table, publish_results
+
+    ensure_schema(url)
+    codes = tuple(sorted({a.strip() for a in areas.split(",") if a.strip()})) or ("",)
+    spec = EffectSpec(indicator, population, group, codes, start, end)
+    result = effect_from_db(url, spec)
+    if publish:
+        publish_results(url, [(spec, result)])
+    click.echo(json.dumps(result.to_json(), indent=2) if fmt == "json" else format_table(result))
+
+
+def _publish_effects(url: str, quiet: bool) -> None:
+    from indicators.effects import publish_default_effects
+
+    written = publish_default_effects(url)
+    if not quiet:
+        click.echo(f"effects: {written} default specification(s) estimated and published")
 
 
 @main.group()
