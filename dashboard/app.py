@@ -15,17 +15,18 @@ from dash import Input, Output, State, dcc, html
 from dashboard import api, i18n
 from dashboard.components import notice_box
 from dashboard.data import Data
+from dashboard.effect_data import register_effects
 from dashboard.i18n import LANG_NAMES, LANGS, t
-from dashboard.pages import compare, downloads, explorer, overview, static_pages
+from dashboard.pages import compare, downloads, effect, explorer, overview, static_pages
 from dashboard.pages import map as map_page
 from dashboard.state import parse, split_path
 from trialmon.settings import get_settings
 
 NAV = (("overview", "Overview"), ("explorer", "Explorer"), ("compare", "Compare"),
-       ("map", "Map"), ("downloads", "Downloads"), ("definitions", "Definitions"),
+       ("map", "Map"), ("effect", "Effect"), ("downloads", "Downloads"), ("definitions", "Definitions"),
        ("status", "Data status"))
 PAGE_LAYOUTS = {"overview": overview.layout, "explorer": explorer.layout,
-                "compare": compare.layout, "map": map_page.layout,
+                "compare": compare.layout, "map": map_page.layout, "effect": effect.layout,
                 "downloads": downloads.layout, "definitions": static_pages.definitions,
                 "status": static_pages.status}
 
@@ -39,8 +40,9 @@ def create_app(url: str) -> dash.Dash:
     app.layout = shell()
     _serve_language(app)
     api.register(app.server, url)
+    register_effects(app.server, data)
     _register_routing(app, data)
-    for page in (overview, explorer, compare, map_page, downloads):
+    for page in (overview, explorer, compare, map_page, effect, downloads):
         page.register(app, data)
     warm_up(data)
     return app

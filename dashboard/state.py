@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlencode
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from indicators.registry import GROUPS, INDICATORS, POPULATIONS
 
-PAGES = ("overview", "explorer", "compare", "map", "downloads", "definitions", "status")
+PAGES = ("overview", "explorer", "compare", "map", "effect", "downloads", "definitions",
+         "status")
 MODES = ("level", "yoy", "index")
 TABS = ("chart", "table")
 SCOPES = ("trial_area", "municipality")
@@ -33,6 +34,7 @@ PAGE_PARAMS = {
     "explorer": ("indicator", "areas", "population", "group", "mode", "from", "to", "tab"),
     "compare": ("indicator", "population", "group", "month", "scope", "area", "peers", "tab"),
     "map": ("indicator", "population", "group", "month", "level", "tab"),
+    "effect": ("indicator", "trials", "population", "group", "window"),
     "downloads": ("indicators", "areas", "population", "group", "from", "to", "format"),
     "definitions": (),
     "status": (),
@@ -58,6 +60,8 @@ class View:
     peers: str = "all"
     level: str = "municipality"
     format: str = "csv"
+    trials: str = "TRIALS"  # effect page: all trial areas or one trial area code
+    window: str = "full"  # effect page: full | pre_nordic
 
     def replace(self, **changes) -> View:
         return dataclasses.replace(self, **changes)
@@ -168,6 +172,8 @@ def parse(pathname: str | None, search: str | None, area_codes, months) -> tuple
         peers=p.one("peers", PEERS, "all"),
         level=p.one("level", SCOPES, "municipality"),
         format=p.one("format", FORMATS, "csv"),
+        trials=p.one("trials", p.area_codes | {"TRIALS"}, "TRIALS"),
+        window=p.one("window", ("full", "pre_nordic"), "full"),
     )
     if view.start and view.end and view.start > view.end:
         p.notice("from", view.start, None)

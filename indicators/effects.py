@@ -66,7 +66,14 @@ from scipy import optimize
 from wildboottest.wildboottest import WildboottestCL
 
 from indicators.measures import month_index, month_of
-from indicators.registry import GROUPS, INDICATORS, POPULATIONS, TRIAL_END, TRIAL_START
+from indicators.registry import (
+    EFFECT_INDICATORS,
+    GROUPS,
+    INDICATORS,
+    POPULATIONS,
+    TRIAL_END,
+    TRIAL_START,
+)
 from trialmon.errors import TrialmonError
 
 REFERENCE_MONTH = "2021-02"  # event month -1
@@ -74,8 +81,6 @@ ALL_TRIALS = "TRIALS"
 FEW_CLUSTERS = 20
 BOOTSTRAP_REPS = 999
 BOOTSTRAP_SEED = 20210301
-EFFECT_INDICATORS = ("unemployed_share", "long_term_share", "activation_rate",
-                     "exit_open_market_rate", "exit_services_rate", "stat_unemployment_rate")
 EFFECT_POPULATIONS = ("all", "target_group")
 PRE_NORDIC_END = "2022-04"  # the last month before the Nordic service model
 COUNT_SCHEMA = {"month": pl.String, "municipality_code": pl.String,

@@ -21,6 +21,10 @@ AREA_TYPES = ("municipality", "region", "trial_area", "all_trials", "comparison"
 POPULATIONS = ("all", "target_group", "trial_customers")
 GROUPS = ("all", "under_30", "foreign_language", "no_earnings_related")
 
+# The share and rate indicators the effect view (indicators/effects.py) estimates.
+EFFECT_INDICATORS = ("unemployed_share", "long_term_share", "activation_rate",
+                     "exit_open_market_rate", "exit_services_rate", "stat_unemployment_rate")
+
 NORDIC_MODEL_START = "2022-05"  # the Nordic service model (pohjoismainen työnhakumalli)
 TRIAL_START, TRIAL_END = "2021-03", "2024-12"
 

@@ -48,21 +48,27 @@ def main() -> None:
 @click.option("--from", "start", default="2020-01", show_default=True, metavar="YYYY-MM")
 @click.option("--to", "end", default="2025-12", show_default=True, metavar="YYYY-MM")
 @click.option("--seed", type=int, default=2021, show_default=True)
+@click.option("--effect", type=float, default=0.0, show_default=True, metavar="PP",
+              help="Plant PP percentage points on the unemployed share of trial "
+                   "municipalities from 2021-03 (a known answer for `trialmon effect`).")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Write the extract to this Parquet file instead of loading it.")
 @common_options
-def demo(url, quiet, scale, start, end, seed, out):
+def demo(url, quiet, scale, start, end, seed, effect, out):
     """Generate synthetic register extracts and load them (marked synthetic)."""
     from etl.demo import build_demo, write_parquet
     from trialmon.settings import get_settings
 
     scale = scale if scale is not None else get_settings().demo_scale
     if out:
-        rows = write_parquet(out, scale=scale, start=start, end=end, seed=seed)
+        rows = write_parquet(out, scale=scale, start=start, end=end, seed=seed, effect=effect)
         click.echo(f"wrote {rows} rows ({start}..{end}, scale {scale:g}) to {out}", err=True)
         return
     ensure_schema(url)
-    months = build_demo(url, scale=scale, start=start, end=end, seed=seed, progress=not quiet)
+    if not -50 <= effect <= 50:
+        raise click.BadParameter(f"must be between -50 and 50, not {effect}", param_hint="--effect")
+    months = build_demo(url, scale=scale, start=start, end=end, seed=seed, progress=not quiet,
+                        effect=effect)
     _compute(url, months, quiet)
 
 

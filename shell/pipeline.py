@@ -30,6 +30,7 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
     if has_published_data(url):
         return
     from etl.demo import build_demo
+    from indicators.effects import publish_default_effects
     from indicators.engine import compute
 
     scale = get_settings().demo_scale
@@ -38,6 +39,7 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
     months = build_demo(url, scale=scale, start="2020-01", end="2025-12", seed=2021,
                         progress=not quiet)
     compute(url, months=sorted(months), progress=not quiet)
+    publish_default_effects(url)
 
 
 def run_dashboard(url: str, host: str | None = None, port: int | None = None,
