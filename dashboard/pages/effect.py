@@ -10,6 +10,8 @@ window; the address holds the view.
 
 from __future__ import annotations
 
+import re
+
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
@@ -20,6 +22,8 @@ from dashboard.i18n import fmt_month, fmt_number, indicator_name, label, t
 from dashboard.pages.common import lang_of, search_of, url_output
 from dashboard.state import View
 from indicators.registry import EFFECT_INDICATORS, TRIAL_START
+
+REFERENCE_MONTH = "2021-02"
 
 BAND = "rgba(0, 114, 178, 0.18)"
 LINE = "#0072B2"
@@ -132,9 +136,23 @@ def result_block(row: dict | None, view: View, lang: str) -> html.Div:
                        "municipalities, {start} – {end}.", treated=row["n_treated"],
                  control=row["n_control"], start=fmt_month(row["from"], lang),
                  end=fmt_month(row["to"], lang)), id="ef-counts"),
-        html.P(t(lang, "How the interval was obtained: {method}", method=row["method"]),
+        html.P(t(lang, "How the interval was obtained: {method}",
+                 method=method_words(row["method"], lang)),
                className="small text-muted", id="ef-method"),
     ], className="effect-result")
+
+
+def method_words(method: str, lang: str) -> str:
+    """The stored method (English, as in the API) in the page's language."""
+    if method.startswith("wild cluster bootstrap"):
+        return t(lang, "wild cluster bootstrap (restricted, Webb weights, 999 draws; interval "
+                       "by test inversion), as there are few trial or comparison "
+                       "municipalities")
+    found = re.search(r"(\d+) degrees of freedom", method)
+    if method.startswith("cluster-robust") and found:
+        return t(lang, "standard errors clustered by municipality (CRV1), t distribution with "
+                       "{df} degrees of freedom", df=found.group(1))
+    return method
 
 
 def pre_trend_words(p_value: float | None, lang: str) -> str:
@@ -179,7 +197,11 @@ def event_figure(row: dict | None, lang: str) -> dict:
     layout["annotations"] = [dict(x=start, y=1, xref="x", yref="paper", yanchor="bottom",
                                   xanchor="left", showarrow=False,
                                   text=t(lang, "Trial starts (March 2021)"),
-                                  font=dict(size=11, color="#D55E00"))]
+                                  font=dict(size=11, color="#D55E00")),
+                            dict(x=f"{REFERENCE_MONTH}-01", y=0, xref="x", yref="y", ax=-40,
+                                 ay=40, showarrow=True, arrowhead=0, arrowcolor="#3d4b5c",
+                                 text=t(lang, "Reference: February 2021 = 0"),
+                                 font=dict(size=11, color="#3d4b5c"), bgcolor="white")]
     layout["xaxis"].update(type="date", tickformat="%Y", dtick="M12")
     layout["yaxis"].update(title=dict(text=t(lang, "Percentage points")), showgrid=True,
                            gridcolor="#eceff3")
