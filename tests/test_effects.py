@@ -216,7 +216,8 @@ def _reference_sides(url: str) -> tuple[list[str], list[str]]:
         return tuple(sorted(s) for s in effects.trial_membership(conn, ("TRIALS",)))
 
 
-def test_from_the_database_through_the_cli_and_the_published_table(sqlite_url):
+def test_from_the_database_through_the_cli_and_the_published_table(db_url):
+    sqlite_url = db_url  # both backends
     from shell.cli import main
     from shell.pipeline import prepare_database
     from trialmon.db import get_engine
@@ -265,3 +266,44 @@ def test_from_the_database_through_the_cli_and_the_published_table(sqlite_url):
                                               t.c.window == "full")).one()
     assert row.estimate == pytest.approx(body["estimate"], abs=1e-8)
     assert json.loads(row.event_study) == body["event_study"]
+
+
+# ---------------------------------------------------------------- demo --effect
+
+
+def test_demo_effect_plants_the_unemployed_share_only_where_and_when_asked(sqlite_url):
+    from etl.demo import build_demo, generate_months
+    from shell.pipeline import prepare_database
+
+    def frames(effect):
+        return {f["month"][0]: f for f in generate_months(0.01, "2021-01", "2021-04", 3,
+                                                          effect=effect)}
+
+    plain, planted = frames(0.0), frames(5.0)
+    trial, _ = _reference_sides_of_reference()
+    for month in ("2021-01", "2021-02"):
+        assert planted[month].equals(plain[month])  # before the trial: nothing changes
+    for month in ("2021-03", "2021-04"):
+        before, after = plain[month], planted[month]
+        assert before.select("person_id", "municipality_code").equals(
+            after.select("person_id", "municipality_code"))  # the same persons
+        outside = ~pl.col("municipality_code").is_in(trial)
+        assert after.filter(outside).equals(before.filter(outside))
+        share = [f.filter(~outside).select(
+            (pl.col("status").is_in(["unemployed", "laid_off"]).mean() * 100)).item()
+            for f in (before, after)]
+        jobseekers = before.filter(~outside).height
+        noise = 3 * 100 * (0.05 * 0.95 / jobseekers) ** 0.5  # 3 binomial standard errors
+        assert abs(share[1] - share[0] - 5.0) < noise
+    prepare_database(sqlite_url)  # the planted extract passes the loader's checks
+    assert build_demo(sqlite_url, 0.005, "2021-03", "2021-03", 3, progress=False,
+                      effect=5.0) == {"2021-03"}
+
+
+def _reference_sides_of_reference() -> tuple[list[str], list[str]]:
+    """Trial municipalities from the shipped reference file, read here with Polars."""
+    from etl.reference import load_reference
+
+    members = load_reference().members
+    trial = members.filter(pl.col("area_type") == "trial_area")["municipality_code"]
+    return sorted(set(trial.to_list())), []
