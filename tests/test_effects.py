@@ -290,7 +290,7 @@ def test_demo_effect_plants_the_unemployed_share_only_where_and_when_asked(sqlit
         outside = ~pl.col("municipality_code").is_in(trial)
         assert after.filter(outside).equals(before.filter(outside))
         share = [f.filter(~outside).select(
-            (pl.col("status").is_in(["unemployed", "laid_off"]).mean() * 100)).item()
+            pl.col("status").is_in(["unemployed", "laid_off"]).mean() * 100).item()
             for f in (before, after)]
         jobseekers = before.filter(~outside).height
         noise = 3 * 100 * (0.05 * 0.95 / jobseekers) ** 0.5  # 3 binomial standard errors
