@@ -152,3 +152,19 @@ def test_api_effects(server, published):
             urllib.request.urlopen(f"{server}/api/v1/effects?{query}")
         assert error.value.code == status
         assert json.loads(error.value.read())["parameter"] == parameter
+
+
+def test_axe_finds_no_serious_violation_on_the_effect_page(server, browser):
+    from tests.test_dashboard_browser import AXE
+
+    open_page(browser, server, "/fi/effect", "#ef-estimate")
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations))"
+        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));")
+    serious = [(v["id"], v["help"]) for v in result if v["impact"] in ("serious", "critical")]
+    assert serious == []
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert [r for r in resources if not r.startswith(server)] == []

@@ -307,3 +307,26 @@ def _reference_sides_of_reference() -> tuple[list[str], list[str]]:
     members = load_reference().members
     trial = members.filter(pl.col("area_type") == "trial_area")["municipality_code"]
     return sorted(set(trial.to_list())), []
+
+
+def test_fetch_statfin_reaches_back_to_2019_and_loads(sqlite_url, tmp_path):
+    """`trialmon fetch statfin --from 2019-01` then `load statfin`: the pre-trial years
+    the public-statistics effect needs (a fake PxWeb on 127.0.0.1)."""
+    from shell.cli import main
+    from tests.fake_pxweb import FakePxWeb, table_from_file
+    from trialmon.db import get_engine
+    from trialmon.schema import statfin_value
+
+    months = [f"{y}M{m:02d}" for y in (2018, 2019) for m in range(1, 13)]
+    with FakePxWeb(table_from_file(None, months)) as fake:
+        fetched = CliRunner().invoke(main, ["fetch", "statfin", "--from", "2019-01", "--to",
+                                            "2019-03", "--out", str(tmp_path / "px"),
+                                            "--base-url", fake.base_url, "-q"])
+    assert fetched.exit_code == 0, fetched.output
+    files = sorted(p for p in (tmp_path / "px").glob("*.json") if "meta" not in p.name)
+    loaded = CliRunner().invoke(main, ["load", "statfin", "--db", sqlite_url, "-q",
+                                       *map(str, files)])
+    assert loaded.exit_code == 0, loaded.output
+    with get_engine(sqlite_url).connect() as conn:
+        stored = sorted(conn.execute(sa.select(statfin_value.c.month).distinct()).scalars())
+    assert stored == ["2019-01", "2019-02", "2019-03"]
