@@ -111,7 +111,9 @@ def test_effect_page_in_three_languages(server, browser, published, lang):
     assert "2021" in browser.find_element(By.CSS_SELECTOR, "#ef-graph .annotation").text
     out = ROOT / "screenshots"
     out.mkdir(exist_ok=True)
+    browser.set_window_size(1366, 1500)
     browser.save_screenshot(str(out / f"effect-{lang}.png"))
+    browser.set_window_size(1366, 1000)
     assert not console_errors(browser)
 
 
