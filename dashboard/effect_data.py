@@ -15,7 +15,7 @@ specification that was not estimated is a 404 with the command that publishes it
 API parameters (for the OpenAPI document): ``indicator`` (required; one of
 ``indicators.registry.EFFECT_INDICATORS``), ``population`` (all | target_group, default
 all), ``group`` (all | under_30 | foreign_language | no_earnings_related, default all),
-``areas`` (TRIALS or one trial area code, default TRIALS), ``window`` (full |
+``areas`` (TRIALS or comma-separated trial area codes, default TRIALS), ``window`` (full |
 pre_nordic, default full). 200: the estimate as JSON (the ``trialmon effect`` fields);
 400: a bad parameter ``{"error", "parameter"}``; 404: not published.
 """
@@ -88,11 +88,17 @@ def effect_query(args, trial_areas: set[str]) -> dict:
              "group": args.get("group", "all"), "areas": args.get("areas", "TRIALS"),
              "window": args.get("window", "full")}
     allowed = {"indicator": EFFECT_INDICATORS, "population": EFFECT_POPULATIONS,
-               "group": GROUPS, "areas": ("TRIALS", *sorted(trial_areas)), "window": WINDOWS}
+               "group": GROUPS, "window": WINDOWS}
     for name, values in allowed.items():
         if query[name] not in values:
             raise BadParameter(name, f"{name} must be one of {', '.join(values)}; "
                                      f"got {query[name]!r}")
+    parts = sorted({a for a in query["areas"].split(",") if a})
+    bad = [a for a in parts if a != "TRIALS" and a not in trial_areas]
+    if bad or not parts:
+        raise BadParameter("areas", "areas must be TRIALS or trial area codes (TA01,TA02); "
+                                    f"got {query['areas']!r}")
+    query["areas"] = ",".join(parts)
     return query
 
 
