@@ -149,6 +149,8 @@ def test_api_effects(server, published):
     for query, status, parameter in (("indicator=nope", 400, "indicator"),
                                      ("indicator=unemployed_share&window=x", 400, "window"),
                                      ("indicator=unemployed_share&colour=red", 400, "colour"),
+                                     ("indicator=unemployed_share&areas=TA99", 400, "areas"),
+                                     ("indicator=unemployed_share&areas=TA01", 404, ""),
                                      ("indicator=unemployed_share&group=under_30", 404, "")):
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(f"{server}/api/v1/effects?{query}")
