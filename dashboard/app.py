@@ -18,9 +18,10 @@ from dash import Input, Output, State, dcc, html
 from dashboard import api, i18n
 from dashboard.components import notice_box
 from dashboard.data import Data
+from dashboard.effect_data import register_effects
 from dashboard.i18n import LANG_NAMES, LANGS, N_, t
 from dashboard.page_registry import PAGE_KEYS, PAGES
-from dashboard.pages import compare, downloads, explorer, overview, static_pages
+from dashboard.pages import compare, downloads, effect, explorer, overview, static_pages
 from dashboard.pages import map as map_page
 from dashboard.state import parse, split_path
 from trialmon.settings import get_settings
@@ -30,6 +31,7 @@ NAV = tuple((page.key, page.title) for page in PAGES)
 # has callbacks, the module whose `register(app, data)` adds them.
 PAGE_CODE = {"overview": (overview.layout, overview), "explorer": (explorer.layout, explorer),
              "compare": (compare.layout, compare), "map": (map_page.layout, map_page),
+             "effect": (effect.layout, effect),
              "downloads": (downloads.layout, downloads),
              "definitions": (static_pages.definitions, None),
              "status": (static_pages.status, None)}
@@ -48,6 +50,7 @@ def create_app(url: str) -> dash.Dash:
     app.layout = shell()
     _serve_language(app)
     api.register(app.server, url, data)  # one data cache per process
+    register_effects(app.server, data)
     _register_routing(app, data)
     for key in PAGE_KEYS:
         module = PAGE_CODE[key][1]

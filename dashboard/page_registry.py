@@ -31,6 +31,7 @@ PAGES = (
     Page("compare", "Compare",
          ("indicator", "population", "group", "month", "scope", "area", "peers", "tab")),
     Page("map", "Map", ("indicator", "population", "group", "month", "level", "tab")),
+    Page("effect", "Effect", ("indicator", "trials", "population", "group", "window")),
     Page("downloads", "Downloads",
          ("indicators", "areas", "all", "population", "group", "from", "to", "format")),
     Page("definitions", "Definitions"),

@@ -49,6 +49,8 @@ class View:
     level: str = "municipality"
     format: str = "csv"
     all: tuple[str, ...] = ()  # downloads: every area of these types ("trial_area", ...)
+    trials: str = "TRIALS"  # effect page: all trial areas or one trial area code
+    window: str = "full"  # effect page: full | pre_nordic
 
     def replace(self, **changes) -> View:
         return dataclasses.replace(self, **changes)
@@ -169,6 +171,8 @@ def parse(pathname: str | None, search: str | None, area_codes, months) -> tuple
         peers=p.one("peers", PEERS, "all"),
         level=p.one("level", SCOPES, "municipality"),
         format=p.one("format", FORMATS, "csv"),
+        trials=p.one("trials", p.area_codes | {"TRIALS"}, "TRIALS"),
+        window=p.one("window", ("full", "pre_nordic"), "full"),
     )
     if view.start and view.end and view.start > view.end:
         p.notice("from", view.start, None)

@@ -40,6 +40,9 @@ Modelling choices where the brief is silent:
   rehabilitative work and start grants (not paid from the allowance).
 * The trial target group and responsibility follow the spec's attribute rule
   exactly, from the trial area membership and trial period in the reference.
+* ``effect`` (``trialmon demo --effect PP``, default 0) plants PP percentage points on
+  the unemployed share of trial municipalities from 2021-03 (see ``_planted``), so the
+  effect view has a known answer.
 * Initial interviews are scheduled on registration and appear in the first month
   whose last day is on or after them; about 4 % of spells never get one.
 """
@@ -380,6 +383,7 @@ class World:
         self.geo = geography
         self.scale = scale
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.next_pid = 1
         self.calendar = _business_day_calendar(first_month // 12 - 1, last_month // 12 + 1)
         self.nordic_day = int(np.datetime64(NORDIC_MODEL_FIRST_DAY).astype(np.int64))
@@ -592,25 +596,63 @@ def _eligibility(age: np.ndarray, foreign: np.ndarray, status: int, summer: bool
 # --------------------------------------------------------------------------- frames
 
 
-def _month_frame(world: World) -> pl.DataFrame:
+PLANT_FROM = "2021-03"  # `--effect`: the trial start
+
+
+def _planted(world: World, effect: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Status, service and unemployment start of the output rows with ``effect``
+    percentage points added to the unemployed share (unemployed or laid off, of all
+    jobseekers) of every municipality in a running trial area from 2021-03.
+
+    Only the extract is changed, never the simulated world (so every other month and
+    municipality is as without it): in each such municipality a random share
+    effect / (100 - share) of the rows not unemployed become unemployed (service type
+    cleared, spell starting on the later of registration and the month's first day), or,
+    for a negative effect, a share -effect / share of the unemployed rows become 'other'.
+    The draws come from their own generator (seed, month). Flows of the flipped persons
+    are not consistent from month to month: the planted answer is the unemployed share.
+    """
+    p, t = world.panel, world.month
+    status, service, start = p.status.copy(), p.service.copy(), p.unemp_start.copy()
+    if effect == 0 or t < month_index(PLANT_FROM):
+        return status, service, start
+    unemployed = status <= L
+    treated = world.geo.in_trial(t)[p.mun]
+    n_mun = len(world.geo.codes)
+    share = (np.bincount(p.mun, weights=unemployed, minlength=n_mun)
+             / np.maximum(np.bincount(p.mun, minlength=n_mun), 1))[p.mun]
+    rng = np.random.default_rng([world.seed, t])
+    draw = rng.random(len(p))
+    if effect > 0:
+        flip = treated & ~unemployed & (draw < effect / 100 / np.maximum(1 - share, 1e-9))
+        status[flip], service[flip] = U, -1
+        start[flip] = np.maximum(p.registered[flip], _first_day(t))
+    else:
+        flip = treated & unemployed & (draw < -effect / 100 / np.maximum(share, 1e-9))
+        status[flip], start[flip] = OT, NO_DATE
+    return status, service, start
+
+
+def _month_frame(world: World, effect: float = 0.0) -> pl.DataFrame:
     """The world's current month in the contract's columns and Polars types."""
     p, geo, t = world.panel, world.geo, world.month
     last = _last_day(t)
     age = (t - p.birth) // 12
-    unemployed = p.status <= L  # U or L
+    status, service, unemp_start = _planted(world, effect)
+    unemployed = status <= L  # U or L
     # The earnings-related allowance runs out after about 400 days of unemployment.
-    earnings_related = p.eligible & ~(unemployed & (last - p.unemp_start > 400))
+    earnings_related = p.eligible & ~(unemployed & (last - unemp_start > 400))
     # Paid work with a subsidy, work trials, rehabilitative work and start grants are
     # not paid from the earnings-related allowance.
-    earnings_related &= ~np.isin(p.service, UNPAID_BY_ALLOWANCE)
-    target_group = (age < 30) | ((unemployed | (p.status == V)) & (p.foreign | ~earnings_related))
+    earnings_related &= ~np.isin(service, UNPAID_BY_ALLOWANCE)
+    target_group = (age < 30) | ((unemployed | (status == V)) & (p.foreign | ~earnings_related))
     trial = target_group & geo.in_trial(t)[p.mun]
     raw = pl.DataFrame({
         "pid": p.pid, "mun": p.mun.astype(np.uint32), "age": age.astype(np.int16),
         "female": p.female, "foreign_language": p.foreign, "earnings_related": earnings_related,
-        "status_code": p.status.astype(np.uint32),
-        "service_code": np.where(p.service < 0, len(SERVICE_TYPES), p.service).astype(np.uint32),
-        "trial": trial, "registered_on": p.registered, "unemployment_start": p.unemp_start,
+        "status_code": status.astype(np.uint32),
+        "service_code": np.where(service < 0, len(SERVICE_TYPES), service).astype(np.uint32),
+        "trial": trial, "registered_on": p.registered, "unemployment_start": unemp_start,
         "initial_interview_on": p.interview, "plan_updated_on": p.plan, "last_review_on": p.review,
     })
     codes = pl.Series(geo.codes.tolist(), dtype=pl.Utf8)
@@ -641,7 +683,7 @@ def _month_frame(world: World) -> pl.DataFrame:
 
 
 def generate_months(scale: float, start: str, end: str, seed: int, *,
-                    reference=None) -> Iterator[pl.DataFrame]:
+                    reference=None, effect: float = 0.0) -> Iterator[pl.DataFrame]:
     """One frame of valid contract rows per month from `start` to `end` (inclusive).
 
     The same seed gives identical frames; the world is simulated from EPOCH (or 24
@@ -652,7 +694,7 @@ def generate_months(scale: float, start: str, end: str, seed: int, *,
     first, last = _checked_range(scale, start, end)
     if reference is None:
         reference = load_reference()
-    return _simulate(build_geography(reference), scale, first, last, seed)
+    return _simulate(build_geography(reference), scale, first, last, seed, effect)
 
 
 def _checked_range(scale: float, start: str, end: str) -> tuple[int, int]:
@@ -667,18 +709,18 @@ def _checked_range(scale: float, start: str, end: str) -> tuple[int, int]:
     return first, last
 
 
-def _simulate(geography: Geography, scale: float, first: int, last: int, seed: int
-              ) -> Iterator[pl.DataFrame]:
+def _simulate(geography: Geography, scale: float, first: int, last: int, seed: int,
+              effect: float = 0.0) -> Iterator[pl.DataFrame]:
     epoch = min(month_index(EPOCH), first - BURN_IN_MONTHS)
     world = World(geography, scale, seed, epoch, last)
     while world.month < last:
         world.advance()
         if world.month >= first:
-            yield _month_frame(world)
+            yield _month_frame(world, effect)
 
 
 def write_parquet(path: str | Path, scale: float, start: str, end: str, seed: int, *,
-                  reference=None) -> int:
+                  reference=None, effect: float = 0.0) -> int:
     """Stream the months into one Parquet file, a month (one row group) at a time, so
     national five-year data never sits in memory at once. Returns the rows written."""
     path = Path(path)
@@ -686,7 +728,8 @@ def write_parquet(path: str | Path, scale: float, start: str, end: str, seed: in
     rows = 0
     writer = None
     try:
-        for frame in generate_months(scale, start, end, seed, reference=reference):
+        for frame in generate_months(scale, start, end, seed, reference=reference,
+                                     effect=effect):
             table = frame.to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema, compression="zstd")
@@ -704,10 +747,11 @@ def demo_source_name(month: str, scale: float, seed: int) -> str:
 
 
 def build_demo(url: str, scale: float, start: str, end: str, seed: int,
-               progress: bool = True, *, reference=None) -> set[str]:
+               progress: bool = True, *, reference=None, effect: float = 0.0) -> set[str]:
     """Generate the months and load them through the register loader, marked synthetic.
     Returns the months whose stored rows changed."""
-    frames = _named(generate_months(scale, start, end, seed, reference=reference), scale, seed)
+    frames = _named(generate_months(scale, start, end, seed, reference=reference,
+                                    effect=effect), scale, seed)
     report = load_register_frames(url, frames, synthetic=True, progress=progress)
     return set(report.changed_months)
 

@@ -29,6 +29,10 @@ AREA_TYPES = ("municipality", "region", "trial_area", "all_trials", "comparison"
 POPULATIONS = ("all", "target_group", "trial_customers")
 GROUPS = ("all", "under_30", "foreign_language", "no_earnings_related")
 
+# The share and rate indicators the effect view (indicators/effects.py) estimates.
+EFFECT_INDICATORS = ("unemployed_share", "long_term_share", "activation_rate",
+                     "exit_open_market_rate", "exit_services_rate", "stat_unemployment_rate")
+
 # Additive measures per (month, municipality, population, group), with the rule that
 # defines each (indicators.meta.yml). The cell of a measure comes from the row named in
 # the rule; null where a needed month is not loaded.

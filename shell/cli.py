@@ -4,6 +4,7 @@ and dashboard together. Each command is a thin wrapper over a module function.""
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -54,21 +55,27 @@ def main() -> None:
 @click.option("--from", "start", default="2020-01", show_default=True, metavar="YYYY-MM")
 @click.option("--to", "end", default="2025-12", show_default=True, metavar="YYYY-MM")
 @click.option("--seed", type=int, default=2021, show_default=True)
+@click.option("--effect", type=float, default=0.0, show_default=True, metavar="PP",
+              help="Plant PP percentage points on the unemployed share of trial "
+                   "municipalities from 2021-03 (a known answer for `trialmon effect`).")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Write the extract to this Parquet file instead of loading it.")
 @common_options
-def demo(url, quiet, scale, start, end, seed, out):
+def demo(url, quiet, scale, start, end, seed, effect, out):
     """Generate synthetic register extracts and load them (marked synthetic)."""
     # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
     from etl.demo import build_demo, write_parquet
 
     scale = scale if scale is not None else get_settings().demo_scale
     if out:
-        rows = write_parquet(out, scale=scale, start=start, end=end, seed=seed)
+        rows = write_parquet(out, scale=scale, start=start, end=end, seed=seed, effect=effect)
         click.echo(f"wrote {rows} rows ({start}..{end}, scale {scale:g}) to {out}", err=True)
         return
     ensure_schema(url)
-    months = build_demo(url, scale=scale, start=start, end=end, seed=seed, progress=not quiet)
+    if not -50 <= effect <= 50:
+        raise click.BadParameter(f"must be between -50 and 50, not {effect}", param_hint="--effect")
+    months = build_demo(url, scale=scale, start=start, end=end, seed=seed, progress=not quiet,
+                        effect=effect)
     _compute(url, months, quiet)
 
 
@@ -103,6 +110,7 @@ def load_statfin(url, quiet, files):
     computed = compute_public_statistics(url, report.months)
     if not quiet:
         click.echo(computed.summary())
+    _publish_effects(url, quiet)
 
 
 @load.command("areas")
@@ -128,6 +136,7 @@ def _compute(url: str, months, quiet: bool) -> None:
         report = compute(url, months=sorted(months), progress=not quiet)
         if not quiet:
             click.echo(report.summary())
+        _publish_effects(url, quiet)
 
 
 @main.command("compute")
@@ -140,6 +149,7 @@ def compute_all(url, quiet):
     ensure_schema(url)
     report = compute(url, months=None, progress=not quiet)
     click.echo(report.summary())
+    _publish_effects(url, quiet)
 
 
 @main.command()
@@ -192,6 +202,44 @@ def export(url, quiet, fmt, out, indicators, area_types, areas, populations, gro
     written = export_table(url, query, fmt=fmt, out=Path(out) if out else None)
     if written:
         click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+
+
+@main.command()
+@click.option("--indicator", required=True, metavar="ID",
+              help="unemployed_share, long_term_share, activation_rate, exit_open_market_rate, "
+                   "exit_services_rate or stat_unemployment_rate.")
+@click.option("--population", default="all", show_default=True)
+@click.option("--group", default="all", show_default=True)
+@click.option("--areas", default="TRIALS", show_default=True, metavar="TRIALS|TA01,TA02",
+              help="The trial area(s) treated; the controls are municipalities in no trial area.")
+@click.option("--from", "start", metavar="YYYY-MM", help="Default: the first loaded month.")
+@click.option("--to", "end", default="2024-12", show_default=True, metavar="YYYY-MM")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json",
+              show_default=True)
+@click.option("--publish", is_flag=True,
+              help="Also store the estimate in the published table the dashboard reads.")
+@common_options
+def effect(url, quiet, indicator, population, group, areas, start, end, fmt, publish):
+    """Difference-in-differences: trial against comparison municipalities (docs/effects.md)."""
+    # start-up: pyfixest and numba load in ~2 s; only the effect commands need them
+    from indicators.effects import EffectSpec, effect_from_db, format_table, publish_results
+
+    ensure_schema(url)
+    codes = tuple(sorted({a.strip() for a in areas.split(",") if a.strip()})) or ("",)
+    spec = EffectSpec(indicator, population, group, codes, start, end)
+    result = effect_from_db(url, spec)
+    if publish:
+        publish_results(url, [(spec, result)])
+    click.echo(json.dumps(result.to_json(), indent=2) if fmt == "json" else format_table(result))
+
+
+def _publish_effects(url: str, quiet: bool) -> None:
+    # start-up: pyfixest and numba load in ~2 s; only the effect commands need them
+    from indicators.effects import publish_default_effects
+
+    written = publish_default_effects(url)
+    if not quiet:
+        click.echo(f"effects: {written} default specification(s) estimated and published")
 
 
 @main.group()

@@ -30,8 +30,9 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
     if has_published_data(url):
         return
     # start-up: the demo and compute chain loads scipy (~0.7 s); only an empty database needs it
-    from etl.demo import build_demo
-    from indicators.engine import compute
+    from etl.demo import build_demo  # start-up: see above
+    from indicators.effects import publish_default_effects  # start-up: pyfixest, numba
+    from indicators.engine import compute  # start-up: see above
 
     scale = get_settings().demo_scale
     if not quiet:
@@ -39,6 +40,7 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
     months = build_demo(url, scale=scale, start="2020-01", end="2025-12", seed=2021,
                         progress=not quiet)
     compute(url, months=sorted(months), progress=not quiet)
+    publish_default_effects(url)
 
 
 def run_dashboard(url: str, host: str | None = None, port: int | None = None,

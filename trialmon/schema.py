@@ -182,3 +182,31 @@ statfin_value = sa.Table(
     sa.PrimaryKeyConstraint("month", "area_code", "measure"),
 )
 """Statistics Finland table tyonv/12r5 as loaded (public statistics, all residents)."""
+
+effect_estimate = sa.Table(
+    "effect_estimate",
+    metadata,
+    sa.Column("indicator", sa.String(40), nullable=False),
+    sa.Column("population", sa.String(16), nullable=False),
+    sa.Column("group", sa.String(24), nullable=False),
+    sa.Column("areas", sa.String(200), nullable=False),  # 'TRIALS' or one trial area code
+    sa.Column("window", sa.String(16), nullable=False),  # 'full' or 'pre_nordic'
+    sa.Column("period_from", sa.String(7)),
+    sa.Column("period_to", sa.String(7), nullable=False),
+    sa.Column("estimate", sa.Float),
+    sa.Column("std_error", sa.Float),
+    sa.Column("ci_low", sa.Float),
+    sa.Column("ci_high", sa.Float),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("n_treated", sa.Integer, nullable=False),
+    sa.Column("n_control", sa.Integer, nullable=False),
+    sa.Column("pre_trend_p_value", sa.Float),
+    sa.Column("event_study", sa.Text, nullable=False),  # JSON list of event-month estimates
+    sa.Column("status", sa.String(12), nullable=False),  # 'ok' or 'refused'
+    sa.Column("reason", sa.Text),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint("indicator", "population", "group", "areas", "window"),
+)
+"""Difference-in-differences estimates of the default specifications (indicators.effects),
+computed in the compute process from the unprotected municipal counts; only coefficients,
+intervals and municipality counts are stored, so the dashboard may read them."""

@@ -1,7 +1,7 @@
 """SQLite: the municipal measures as a WITHOUT ROWID table
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 
 Why: ``microdata.municipal_measure`` is written and read by its key's prefix
 (month, municipality) only. As an ordinary (rowid) table SQLite stored every key
@@ -15,7 +15,7 @@ secondary month index, which in a WITHOUT ROWID table would repeat the whole key
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
