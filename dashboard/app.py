@@ -19,7 +19,6 @@ from dashboard.i18n import LANG_NAMES, LANGS, t
 from dashboard.pages import compare, downloads, explorer, overview, static_pages
 from dashboard.pages import map as map_page
 from dashboard.state import parse, split_path
-from trialmon.settings import get_settings
 
 NAV = (("overview", "Overview"), ("explorer", "Explorer"), ("compare", "Compare"),
        ("map", "Map"), ("downloads", "Downloads"), ("definitions", "Definitions"),
@@ -49,7 +48,7 @@ def create_app(url: str) -> dash.Dash:
 def warm_up(data: Data) -> None:
     """Read the small reference slices, catalogs, locale data and boundaries once at start,
     so that the first visitor does not pay for them."""
-    data.areas(), data.months(), data.status()
+    data.areas(), data.months(), data.status(), data.disclosure_rule()
     for lang in LANGS:
         t(lang, "Overview"), i18n.fmt_number(1.5, 1, lang), i18n.fmt_month("2024-01", lang)
     map_page.boundaries()
@@ -101,12 +100,15 @@ def banner(lang: str, data: Data) -> list:
                      className="synthetic-banner", role="note", id="synthetic-banner")]
 
 
-def footer(lang: str) -> list:
+def footer(lang: str, data: Data) -> list:
+    """`data.suppression_threshold()`: the threshold stored with the computation of the
+    published cells, not this process's setting."""
+    threshold = data.suppression_threshold()
     return [html.Div([
         html.P(t(lang, "Sources: register extract of the employment services (KEHA Centre); "
                        "Statistics Finland, table tyonv/12r5 (CC BY 4.0).")),
-        html.P(t(lang, "Counts from 1 to {k} persons are not published.",
-                 k=get_settings().suppression_threshold - 1)),
+        html.P(t(lang, "Counts from 1 to {k} persons are not published.", k=threshold - 1)
+               if threshold else "", id="footer-rule"),
     ], className="container-xl small")]
 
 
@@ -122,7 +124,7 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
                               data.months())
         body = PAGE_LAYOUTS[view.page](view, data)
         return (header(view.lang, view.page, search), banner(view.lang, data),
-                notice_box(notices), body, footer(view.lang))
+                notice_box(notices), body, footer(view.lang, data))
 
     app.clientside_callback(
         "function(search) { return search ? search : window.dash_clientside.no_update; }",

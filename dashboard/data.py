@@ -19,8 +19,9 @@ import time
 import polars as pl
 import sqlalchemy as sa
 
+from indicators.provenance import published_rule, warn_if_environment_differs
 from indicators.registry import AREA_TYPES
-from trialmon.db import get_engine
+from trialmon.db import get_published_engine
 from trialmon.schema import area, area_member, indicator_value, month_status
 
 AREA_TYPE_ORDER = {t: i for i, t in enumerate(
@@ -40,7 +41,7 @@ class Data:
 
     def __init__(self, url: str):
         self.url = url
-        self.engine = get_engine(url)
+        self.engine = get_published_engine(url)
         self._version: tuple = ()
         self._version_checked = 0.0
         self._lock = threading.Lock()
@@ -99,6 +100,17 @@ class Data:
         """month_status as a frame, newest month first."""
         return self._get("status")
 
+    def disclosure_rule(self):
+        """The disclosure rule stored with the computation of the published cells
+        (indicators.provenance); warns once if this process's setting differs."""
+        rule = self._get("disclosure_rule")
+        warn_if_environment_differs(rule)
+        return rule
+
+    def suppression_threshold(self) -> int | None:
+        rule = self.disclosure_rule()
+        return rule.threshold if rule else None
+
     def is_synthetic(self) -> bool:
         status = self.status()
         return bool(status.height and status["synthetic"].any())
@@ -131,6 +143,9 @@ class Data:
                 .filter(pl.col("area_type").is_in(AREA_TYPES))
                 .with_columns(pl.col("area_type").replace_strict(AREA_TYPE_ORDER).alias("_o"))
                 .sort("_o", "area_code").drop("_o", "valid_from"))
+
+    def _q_disclosure_rule(self):
+        return published_rule(self.url, self.engine)
 
     def _q_members(self, area_type: str) -> pl.DataFrame:
         stmt = (sa.select(area_member.c.area_code, area_member.c.municipality_code,

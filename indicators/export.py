@@ -8,10 +8,13 @@ Interface (the dashboard's downloads and HTTP API use exactly these):
 * ``query_table(url, query) -> pl.DataFrame``: the export format's columns
   month, area_type, area_code, area_name, population, group, indicator, value,
   numerator, denominator, flag, vintage (+ synthetic marker column).
+* ``count_cells(url, query) -> int``; ``query_table(url, query, page=Page(limit, offset))``:
+  one page in PAGE_ORDER (the primary key), cut by the database (the HTTP API).
 * ``render(table, fmt, query) -> bytes``: csv | parquet | xlsx (xlsx with a
   definitions sheet).
-* ``export_metadata(table, query) -> dict``: definitions, source, licence, vintage,
-  suppression rule; written as JSON beside every export.
+* ``export_metadata(table, query, rule) -> dict``: definitions, source, licence, vintage,
+  the suppression rule stored with the computation (indicators.provenance); written as
+  JSON beside every export.
 * ``export_table(url, query, fmt, out) -> list[Path]``: for ``trialmon export``.
 
 Decisions:
@@ -41,12 +44,14 @@ import sqlalchemy as sa
 
 from indicators import areas, ratios
 from indicators.engine import (
+    MONTH_PATTERN,
+    READ_BATCH_ROWS,
     adbc_table,
     area_members,
-    check_month,
     read_frame,
     to_utc_datetime,
 )
+from indicators.provenance import DisclosureRule, published_rule, rule_statement
 from indicators.registry import (
     AREA_TYPES,
     GROUPS,
@@ -55,8 +60,8 @@ from indicators.registry import (
     POPULATIONS,
     REGISTER_INDICATORS,
 )
-from trialmon.db import get_engine
-from trialmon.errors import TrialmonError
+from trialmon.db import get_published_engine
+from trialmon.errors import QueryError, TrialmonError
 from trialmon.schema import MICRODATA, area, indicator_value, month_status, municipal_measure
 
 FORMATS = ("csv", "parquet", "xlsx")
@@ -70,6 +75,9 @@ SCHEMA = {
     "synthetic": pl.Boolean,
 }
 SORT_KEYS = ["indicator", "area_type", "area_code", "population", "group", "month"]
+# Pages (the HTTP API) come in the primary-key order of indicator_value, so the database
+# cuts a page from its index instead of sorting the whole selection.
+PAGE_ORDER = ["indicator", "population", "group", "area_type", "area_code", "month"]
 
 COLUMN_DESCRIPTIONS = {
     "month": "statistical month, YYYY-MM (state on the month's last day)",
@@ -110,6 +118,14 @@ LICENCE = {
 }
 
 
+@dataclass(frozen=True)
+class Page:
+    """Rows offset .. offset+limit-1 of a selection in PAGE_ORDER."""
+
+    limit: int
+    offset: int = 0
+
+
 @dataclass
 class ExportQuery:
     indicators: tuple[str, ...] = ()
@@ -135,31 +151,34 @@ class ExportQuery:
 
 # --------------------------------------------------------------------------- validation
 
-def _check_codes(kind: str, given: tuple[str, ...], known) -> None:
+def _check_codes(parameter: str, kind: str, given: tuple[str, ...], known) -> None:
     unknown = [v for v in given if v not in known]
     if unknown:
-        raise TrialmonError(f"unknown {kind} {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        raise QueryError(parameter, f"unknown {kind} {unknown[0]!r}; known: "
+                                    f"{', '.join(sorted(known))}")
 
 
 def validate(url: str, query: ExportQuery) -> None:
-    """Reject a query naming an unknown code or a malformed month (TrialmonError)."""
-    _check_codes("indicator", query.indicators, INDICATORS)
-    _check_codes("area type", query.area_types, AREA_TYPES)
-    _check_codes("population", query.populations, POPULATIONS)
-    _check_codes("group", query.groups, GROUPS)
+    """Reject a query naming an unknown code or a malformed month (QueryError, which
+    names the parameter as the HTTP API calls it)."""
+    _check_codes("indicator", "indicator", query.indicators, INDICATORS)
+    _check_codes("area_type", "area type", query.area_types, AREA_TYPES)
+    _check_codes("population", "population", query.populations, POPULATIONS)
+    _check_codes("group", "group", query.groups, GROUPS)
     if query.lang not in LANGUAGES:
-        raise TrialmonError(f"unknown language {query.lang!r}; known: {', '.join(LANGUAGES)}")
-    for month in (query.start, query.end):
-        if month is not None:
-            check_month(month)
+        raise QueryError("lang", f"unknown language {query.lang!r}; known: "
+                                 f"{', '.join(LANGUAGES)}")
+    for parameter, month in (("from", query.start), ("to", query.end)):
+        if month is not None and not MONTH_PATTERN.match(month):
+            raise QueryError(parameter, f"bad month {month!r}: expected YYYY-MM")
     if query.start and query.end and query.start > query.end:
-        raise TrialmonError(f"bad month range: {query.start} is after {query.end}")
+        raise QueryError("from", f"bad month range: {query.start} is after {query.end}")
     if query.areas:
-        with get_engine(url).connect() as conn:
+        with get_published_engine(url).connect() as conn:
             known = set(conn.execute(sa.select(area.c.area_code).distinct()).scalars())
         unknown = [a for a in query.areas if a not in known]
         if unknown:
-            raise TrialmonError(f"unknown area {unknown[0]!r}: no area has that code")
+            raise QueryError("area", f"unknown area {unknown[0]!r}: no area has that code")
 
 
 # --------------------------------------------------------------------------- reading
@@ -182,7 +201,7 @@ def _where(columns, query: ExportQuery, *, with_indicator: bool = True) -> list:
 
 def _sql(url: str, statement) -> str:
     """A SELECT as SQL text for ADBC (values are validated codes, bound as literals)."""
-    return str(statement.compile(dialect=get_engine(url).dialect,
+    return str(statement.compile(dialect=get_published_engine(url).dialect,
                                  compile_kwargs={"literal_binds": True}))
 
 
@@ -200,8 +219,9 @@ def _restore_nulls(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     ).drop(f"{n}__null" for n in names)
 
 
-def published_cells(url: str, query: ExportQuery) -> pl.DataFrame:
-    """The protected cells of indicator_value matching the query."""
+def published_cells(url: str, query: ExportQuery, page: Page | None = None) -> pl.DataFrame:
+    """The protected cells of indicator_value matching the query (`page`: one slice of
+    them in primary-key order, cut by the database)."""
     iv = indicator_value.c
     statement = sa.select(
         iv.indicator, iv.population, iv.group, iv.area_type, iv.area_code, iv.month,
@@ -209,7 +229,10 @@ def published_cells(url: str, query: ExportQuery) -> pl.DataFrame:
         *_nullable(iv.denominator, 0.0),
         sa.func.coalesce(iv.flag, "").label("flag"), iv.vintage,
     ).where(*_where(iv, query))
-    frame = read_frame(url, _sql(url, statement))
+    if page is not None:
+        statement = (statement.order_by(*(iv[k] for k in PAGE_ORDER))
+                     .limit(page.limit).offset(page.offset))
+    frame = read_frame(url, _sql(url, statement), batch_rows=READ_BATCH_ROWS)
     if frame.is_empty():
         return _empty_cells()
     frame = _restore_nulls(frame, ["value", "numerator", "denominator"])
@@ -251,10 +274,10 @@ def _frame_filters(query: ExportQuery) -> list[pl.Expr]:
     return filters
 
 
-def _area_names(url: str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
+def area_names(url: str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
     """[month, area_type, area_code, area_name]: the name valid on the month's last day,
     else the area's latest name."""
-    with get_engine(url).connect() as conn:
+    with get_published_engine(url).connect() as conn:
         rows = conn.execute(sa.select(area.c.area_type, area.c.area_code,
                                       area.c[f"name_{lang}"], area.c.valid_from,
                                       area.c.valid_to)).all()
@@ -273,28 +296,45 @@ def _area_names(url: str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
 
 
 def _synthetic_months(url: str) -> pl.DataFrame:
-    with get_engine(url).connect() as conn:
+    with get_published_engine(url).connect() as conn:
         rows = conn.execute(sa.select(month_status.c.month, month_status.c.source,
                                       month_status.c.synthetic)).all()
     return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
         "month": pl.String, "source": pl.String, "synthetic": pl.Boolean})
 
 
-def query_table(url: str, query: ExportQuery) -> pl.DataFrame:
-    """The export table for `query` (validated first), in the export format's columns."""
+def count_cells(url: str, query: ExportQuery) -> int:
+    """How many published cells match `query` (validated first)."""
     validate(url, query)
-    cells = published_cells(url, query)
+    iv = indicator_value.c
+    statement = sa.select(sa.func.count()).select_from(indicator_value).where(*_where(iv, query))
+    with get_published_engine(url).connect() as conn:
+        return conn.execute(statement).scalar_one()
+
+
+def query_table(url: str, query: ExportQuery, page: Page | None = None) -> pl.DataFrame:
+    """The export table for `query` (validated first), in the export format's columns,
+    sorted by SORT_KEYS; with `page`, one page of it in PAGE_ORDER (protected only)."""
+    validate(url, query)
+    if page is not None and query.unprotected:
+        raise TrialmonError("an unprotected export is not paged")
+    cells = published_cells(url, query, page)
     if query.unprotected:
         register_ids = {i.id for i in REGISTER_INDICATORS}
         cells = pl.concat([cells.filter(~pl.col("indicator").is_in(list(register_ids))),
                            unprotected_cells(url, query)], how="diagonal_relaxed")
+    return export_format(url, cells, query.lang, SORT_KEYS if page is None else PAGE_ORDER)
+
+
+def export_format(url: str, cells: pl.DataFrame, lang: str, order: list[str]) -> pl.DataFrame:
+    """Cells (published_cells) in the export format's columns, names in `lang`."""
     sources = pl.DataFrame({"indicator": list(INDICATORS),
                             "source": [i.source for i in INDICATORS.values()]})
     keys = cells.select("month", "area_type", "area_code").unique()
     table = (
         cells.join(sources, on="indicator", how="left")
         .join(_synthetic_months(url), on=["month", "source"], how="left")
-        .join(_area_names(url, keys, query.lang), on=["month", "area_type", "area_code"],
+        .join(area_names(url, keys, lang), on=["month", "area_type", "area_code"],
               how="left")
         .with_columns(
             pl.col("flag").fill_null(""),
@@ -302,7 +342,7 @@ def query_table(url: str, query: ExportQuery) -> pl.DataFrame:
             pl.col("vintage").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
     )
-    return table.select(pl.col(c).cast(t) for c, t in SCHEMA.items()).sort(SORT_KEYS)
+    return table.select(pl.col(c).cast(t) for c, t in SCHEMA.items()).sort(order)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -313,7 +353,11 @@ def _text(indicator, lang: str):
 
 def definitions(table: pl.DataFrame, lang: str) -> pl.DataFrame:
     """One row per indicator in the table, with its texts in `lang`."""
-    used = [INDICATORS[i] for i in table["indicator"].unique().sort().to_list() if i in INDICATORS]
+    return definitions_of(table["indicator"].unique().to_list(), lang)
+
+
+def definitions_of(indicator_ids, lang: str) -> pl.DataFrame:
+    used = [INDICATORS[i] for i in sorted(set(indicator_ids)) if i in INDICATORS]
     return pl.DataFrame({
         "indicator": [i.id for i in used],
         "name": [_text(i, lang).name for i in used],
@@ -348,37 +392,43 @@ def render(table: pl.DataFrame, fmt: str, query: ExportQuery) -> bytes:
     return buffer.getvalue()
 
 
-def export_metadata(table: pl.DataFrame, query: ExportQuery) -> dict:
-    """What a reader of the file needs to use it correctly (written as JSON beside it)."""
-    from trialmon.settings import get_settings
+def export_metadata(table: pl.DataFrame, query: ExportQuery,
+                    rule: DisclosureRule | None) -> dict:
+    """What a reader of the file needs to use it correctly (written as JSON beside it).
+    `rule`: the stored disclosure rule of the published cells (provenance.published_rule),
+    never the current process's threshold setting."""
+    return metadata_of(query, rule, indicator_ids=table["indicator"].unique().to_list(),
+                       vintages=table["vintage"].unique().to_list(),
+                       synthetic=bool(table["synthetic"].any()) if table.height else False,
+                       row_count=table.height, columns=table.columns)
 
-    threshold = get_settings().suppression_threshold
-    synthetic = bool(table["synthetic"].any()) if table.height else False
+
+def metadata_of(query: ExportQuery, rule: DisclosureRule | None, *, indicator_ids: list[str],
+                vintages: list[str], synthetic: bool, row_count: int,
+                columns: list[str]) -> dict:
+    """export_metadata from a summary of the table (for files written chunk by chunk)."""
     title = TITLES[query.lang] + (f" -- {SYNTHETIC_NOTE[query.lang]}" if synthetic else "")
-    used_sources = sorted({INDICATORS[i].source for i in table["indicator"].unique()})
+    used_sources = sorted({INDICATORS[i].source for i in indicator_ids})
     return {
         "title": title,
         "language": query.lang,
-        "indicators": definitions(table, query.lang).to_dicts(),
+        "indicators": definitions_of(indicator_ids, query.lang).to_dicts(),
         "source": [SOURCES[s] for s in used_sources],
         "licence": {"outputs": LICENCE["outputs"],
                     **{f"source_{s}": LICENCE[s] for s in used_sources}},
-        "vintages": table["vintage"].unique().sort().to_list(),
+        "vintages": sorted(set(vintages)),
         "disclosure_control": {
             "protected": not query.unprotected,
-            "threshold": threshold,
-            "rule": (f"a count from 1 to {threshold - 1} is suppressed (zero is shown); a "
-                     f"percentage is suppressed when its numerator or denominator is from 1 "
-                     f"to {threshold - 1}; secondary suppression keeps suppressed municipal "
-                     "counts from being recovered from area totals; suppressed cells have "
-                     "an empty value and the flag 'suppressed'"),
+            **(rule_statement(rule) if not query.unprotected else
+               {"threshold": None, "rule": "none: register indicators rebuilt without "
+                                            "disclosure control"}),
             "note": ("UNPROTECTED: for staff who hold the extract; not for publication"
                      if query.unprotected else "protected for publication"),
         },
         "synthetic": synthetic,
         "filters": query.filters(),
-        "row_count": table.height,
-        "columns": {c: COLUMN_DESCRIPTIONS[c] for c in table.columns if c in COLUMN_DESCRIPTIONS},
+        "row_count": row_count,
+        "columns": {c: COLUMN_DESCRIPTIONS[c] for c in columns if c in COLUMN_DESCRIPTIONS},
     }
 
 
@@ -399,6 +449,7 @@ def export_table(url: str, query: ExportQuery, fmt: str = "csv",
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     meta = out.with_name(out.name + ".metadata.json")
-    meta.write_text(json.dumps(export_metadata(table, query), ensure_ascii=False, indent=2),
+    meta.write_text(json.dumps(export_metadata(table, query, published_rule(url)),
+                               ensure_ascii=False, indent=2),
                     encoding="utf-8")
     return [out, meta]

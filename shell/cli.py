@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from shell.pipeline import prepare_database
+from indicators.bulk import build_bulk
+from shell.pipeline import compute_indicators, prepare_database
 from trialmon.errors import TrialmonError
 from trialmon.settings import resolve_db_url
 
@@ -100,27 +101,27 @@ def load_statfin(url, quiet, files):
     from indicators.public_statistics import compute_public_statistics
 
     computed = compute_public_statistics(url, report.months)
+    if report.months:
+        build_bulk(url)
     if not quiet:
         click.echo(computed.summary())
 
 
 def _compute(url: str, months, quiet: bool) -> None:
-    from indicators.engine import compute
-
-    if months:
-        report = compute(url, months=sorted(months), progress=not quiet)
-        if not quiet:
-            click.echo(report.summary())
+    """Compute the changed months and any loaded month not yet (successfully) computed:
+    a load whose computation failed is picked up by the next run, even when that run
+    finds every file unchanged."""
+    report = compute_indicators(url, months=sorted(months or ()), progress=not quiet)
+    if not quiet and report.months:
+        click.echo(report.summary())
 
 
 @main.command("compute")
 @common_options
 def compute_all(url, quiet):
-    """Recompute every indicator cell from the loaded data."""
-    from indicators.engine import compute
-
+    """Recompute every indicator cell from the loaded data (and the bulk download)."""
     ensure_schema(url)
-    report = compute(url, months=None, progress=not quiet)
+    report = compute_indicators(url, months=None, progress=not quiet)
     click.echo(report.summary())
 
 

@@ -18,6 +18,7 @@ from indicators.export import (
     query_table,
     render,
 )
+from indicators.provenance import published_rule
 from shell.cli import main
 from tests.test_engine import december, load
 from trialmon.errors import TrialmonError
@@ -124,7 +125,7 @@ def test_metadata(loaded, tmp_path):
     assert meta["filters"]["areas"] == ["091"]
     assert meta["vintages"] == sorted(set(table["vintage"]))
     assert set(meta["columns"]) == set(COLUMNS)
-    unprotected = export_metadata(table, ExportQuery(unprotected=True))
+    unprotected = export_metadata(table, ExportQuery(unprotected=True), published_rule(loaded))
     assert unprotected["disclosure_control"]["protected"] is False
 
 
@@ -136,7 +137,7 @@ def test_synthetic_data_is_marked(db):
     compute(db, None, progress=False)
     table = query_table(db, ExportQuery(areas=("TA12",)))
     assert table["synthetic"].all()
-    meta = export_metadata(table, ExportQuery())
+    meta = export_metadata(table, ExportQuery(), published_rule(db))
     assert meta["synthetic"] is True and "SYNTHETIC" in meta["title"]
 
 

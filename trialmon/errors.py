@@ -9,6 +9,15 @@ class TrialmonError(Exception):
     """A failure the user can act on; the CLI prints it without a traceback."""
 
 
+class QueryError(TrialmonError):
+    """A bad query parameter, named by its API name (``parameter``), so the HTTP API
+    answers which parameter is wrong without reading the message."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file, located as precisely as possible."""

@@ -1,4 +1,5 @@
-"""Downloads: choose a slice, preview it, download it with its metadata (a zip)."""
+"""Downloads: choose a slice, preview it, download it with its metadata (a zip); or
+follow the plain link to everything (the bulk file written at compute time)."""
 
 from __future__ import annotations
 
@@ -51,10 +52,15 @@ def layout(view: View, data) -> html.Div:
         html.Div([
             dbc.Button(t(lang, "Download selection"), id="dl-button", color="primary",
                        className="me-2"),
-            dbc.Button(t(lang, "Download everything (Parquet)"), id="dl-bulk",
-                       color="secondary", outline=True),
+            # a plain file built at compute time, never sent through a callback
+            html.A(t(lang, "Download everything (CSV)"), id="dl-bulk",
+                   href=f"/api/v1/bulk/trialmon-indicators-{lang}.csv.gz", download="",
+                   className="btn btn-outline-secondary me-2"),
+            html.A(t(lang, "Metadata"), id="dl-bulk-meta",
+                   href=f"/api/v1/bulk/trialmon-indicators-{lang}.metadata.json",
+                   className="small"),
         ], className="mb-3"),
-        dcc.Download(id="dl-file"), dcc.Download(id="dl-bulk-file"),
+        dcc.Download(id="dl-file"),
         html.H2(t(lang, "Preview"), className="h5 mt-3"),
         html.Div(id="dl-preview", className="table-wrap", tabIndex="0"),
         html.P([t(lang, "The same data are available from the HTTP API: "),
@@ -116,11 +122,5 @@ def register(app, data) -> None:
         view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt)
         query = export_query(view)
         table = query_table(data.url, query)
-        return dcc.send_bytes(api.download_zip(table, query, fmt), f"trialmon-{fmt}.zip")
-
-    @app.callback(Output("dl-bulk-file", "data"), Input("dl-bulk", "n_clicks"),
-                  State("url", "pathname"), prevent_initial_call=True)
-    def download_all(_clicks, pathname):
-        query = ExportQuery(lang=lang_of(pathname))
-        table = query_table(data.url, query)
-        return dcc.send_bytes(api.download_zip(table, query, "parquet"), "trialmon-all.zip")
+        return dcc.send_bytes(api.download_zip(table, query, fmt, data.disclosure_rule()),
+                              f"trialmon-{fmt}.zip")
