@@ -19,8 +19,9 @@ Decisions:
 * One source of truth: ``ENDPOINTS`` lists every endpoint's parameters as JSON Schema;
   requests are validated against those definitions and the OpenAPI document is built
   from them, so the document and the validation cannot drift.
-* Every answer is bounded. Without ``limit`` a selection of at most ``MAX_ROWS`` rows
-  comes whole; a bigger one gets 413 with the row count and how to narrow or page it.
+* Every answer is bounded. Without ``limit`` the selection (from ``offset``) comes whole
+  if it has at most ``MAX_ROWS`` rows; a bigger one gets 413 with the row count, how to
+  narrow or page it, and the link to its first page.
   With ``limit`` (1..MAX_ROWS) one page comes back in primary-key order (indicator,
   population, group, area_type, area_code, month), cut by the database, with a
   ``next`` link (JSON ``paging.next``, the ``Link`` header) while rows remain.
@@ -220,16 +221,18 @@ def openapi_document() -> dict:
                 "/", "_"),
             "parameters": [p.openapi() for p in endpoint.params],
             "responses": endpoint.responses}}
-    for kind, media, description in (
-            ("csv.gz", "application/gzip", "every published cell, gzipped CSV"),
-            ("metadata.json", "application/json", "the bulk file's metadata")):
+    for kind, media, body, description in (
+            ("csv.gz", "application/gzip", {"type": "string", "format": "binary"},
+             "every published cell, gzipped CSV"),
+            ("metadata.json", "application/json", {"type": "object"},
+             "the bulk file's metadata")):
         paths[f"/api/v1/bulk/trialmon-indicators-{{lang}}.{kind}"] = {"get": {
             "summary": f"Bulk download: {description} (built at compute time)",
             "operationId": f"bulk_{kind.replace('.', '_')}",
             "parameters": [{"name": "lang", "in": "path", "required": True,
                             "schema": {"type": "string", "enum": list(LANGUAGES)}}],
             "responses": {"200": {"description": description,
-                                  "content": {media: {"schema": {"type": "string"}}}},
+                                  "content": {media: {"schema": body}}},
                           "404": {"description": "not built yet (run `trialmon compute`)",
                                   "content": _json(ERROR_SCHEMA)},
                           **NOT_MODIFIED}}}
@@ -283,16 +286,14 @@ def table_response(url: str, args, rule):
     except QueryError as error:
         return bad_request(error.parameter, str(error))
     limit, offset = options["limit"], options["offset"]
-    if limit is None:
-        if offset:
-            return bad_request("offset", "offset needs limit")
-        if total > MAX_ROWS:
+    if limit is None:  # the rest of the selection from offset, if it is not too big
+        if total - offset > MAX_ROWS:
             return error_response(
                 413, "limit", f"the selection has {total:,} rows, more than {MAX_ROWS:,}: "
                 f"narrow it (indicator, area, area_type, population, group, from, to) or "
                 f"page it with limit (at most {MAX_ROWS}) and offset",
-                rows=total, max_rows=MAX_ROWS, next=_page_link(args, 0, MAX_ROWS))
-        page = Page(MAX_ROWS, 0)
+                rows=total, max_rows=MAX_ROWS, next=_page_link(args, offset, MAX_ROWS))
+        page = Page(MAX_ROWS, offset)
     else:
         page = Page(limit, offset)
     table = query_table(url, query, page)
