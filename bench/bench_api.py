@@ -20,6 +20,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from trialmon.settings import resolve_db_url  # noqa: E402
+
 CASES = {
     "unfiltered, json (no paging)": "/api/v1/indicators?format=json",
     "unfiltered, csv (no paging)": "/api/v1/indicators?format=csv",
@@ -64,10 +68,12 @@ def run_case(db: str, path: str, code: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True)
+    parser.add_argument("--db", default=None, help="default: $TRIALMON_DB_URL, else "
+                        "data/trialmon.sqlite (as `python app.py` builds it)")
     parser.add_argument("--code", type=Path, default=ROOT)
     parser.add_argument("--only", nargs="*", help="names of the cases to run (substrings)")
     args = parser.parse_args()
+    args.db = resolve_db_url(args.db)
     print(f"code: {args.code}  database: {args.db}")
     print(f"{'request':38} {'status':>6} {'cold s':>7} {'warm s':>7} {'answer MB':>10} "
           f"{'+memory MB':>11} {'peak MB':>8}")

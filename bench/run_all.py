@@ -17,6 +17,7 @@ FULL = [
     ["bench_compute.py"],
     ["bench_disclosure.py"],
     ["bench_dashboard.py"],
+    ["bench_api.py"],
 ]
 QUICK = [
     ["bench_load.py", "--scale", "0.05", "--months", "3", "--no-postgres"],
