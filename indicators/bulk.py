@@ -10,7 +10,8 @@ Interface:
 Decisions:
 
 * Memory stays bounded: the cells are read one indicator at a time (about 1/40 of the
-  table) and appended to the three gzip streams; the rows are in the export's order
+  table) and appended to the three gzip streams, one writer thread per language (CSV and
+  gzip run without the GIL) while the next indicator is read; the rows are in the export's order
   (SORT_KEYS starts with the indicator, read in sorted order), so the file equals
   ``trialmon export`` of everything. The metadata is built from a running summary.
 * Each file is written under a temporary name and renamed into place, so a server
@@ -21,8 +22,10 @@ Decisions:
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -76,13 +79,22 @@ def build_bulk(url: str, languages=LANGUAGES) -> list[Path]:
     with ExitStack() as stack:
         streams = {lang: stack.enter_context(gzip.open(_partial(data), "wb", GZIP_LEVEL))
                    for lang, (data, _meta) in paths.items()}
+        writers = {lang: stack.enter_context(ThreadPoolExecutor(1)) for lang in languages}
+        pending: list[Future] = []
         for indicator in sorted(INDICATORS):
             cells = published_cells(url, ExportQuery(indicators=(indicator,)))
             if cells.is_empty():
                 continue
-            for lang, table in _in_languages(url, cells, languages):
-                table.write_csv(streams[lang], include_header=summaries[lang].rows == 0)
+            tables = list(_in_languages(url, cells, languages))
+            for future in pending:  # at most one indicator is being written meanwhile
+                future.result()
+            pending = [writers[lang].submit(_append, streams[lang], table,
+                                            summaries[lang].rows == 0)
+                       for lang, table in tables]
+            for lang, table in tables:
                 summaries[lang].add(table)
+        for future in pending:
+            future.result()
         for lang in languages:
             if summaries[lang].rows == 0:  # nothing published: the header alone
                 pl.DataFrame(schema=SCHEMA).write_csv(streams[lang])
@@ -112,6 +124,14 @@ def _in_languages(url: str, cells: pl.DataFrame, languages):
         names = area_names(url, unique_keys, lang).rename({"area_name": "_name"})
         yield lang, (table.join(names, on=keys, how="left", maintain_order="left")
                      .with_columns(pl.col("_name").alias("area_name")).drop("_name"))
+
+
+def _append(stream, table: pl.DataFrame, header: bool) -> None:
+    """CSV (Polars, without the GIL) then gzip (zlib, without the GIL): the languages'
+    files are written in parallel with reading the next indicator."""
+    buffer = io.BytesIO()
+    table.write_csv(buffer, include_header=header)
+    stream.write(buffer.getbuffer())
 
 
 def _partial(path: Path) -> Path:

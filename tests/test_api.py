@@ -16,7 +16,9 @@ from tests.test_dashboard_fixture import AREAS, MONTHS, publish_fixture, rows, u
 def client(db_url):
     from dashboard.app import create_app
 
-    return create_app(publish_fixture(db_url)).server.test_client()
+    server = create_app(publish_fixture(db_url)).server
+    server.config["TRIALMON_TEST_URL"] = db_url
+    return server.test_client()
 
 
 def test_indicators_as_csv_json_and_parquet(client):
@@ -154,6 +156,13 @@ def test_bulk_file_is_a_plain_file_with_every_cell(client):
     assert answer.status_code == 200 and answer.mimetype == "application/gzip"
     table = pl.read_csv(gzip.decompress(answer.data), schema_overrides={"area_code": pl.String})
     assert table.height == len(rows())
+    # built one indicator at a time, it equals the whole table exported in one piece
+    from indicators.export import ExportQuery, query_table, render
+
+    url = client.application.config["TRIALMON_TEST_URL"]
+    whole = pl.read_csv(render(query_table(url, ExportQuery()), "csv", ExportQuery()),
+                        schema_overrides={"area_code": pl.String})
+    assert table.equals(whole)
     meta = client.get("/api/v1/bulk/trialmon-indicators-en.metadata.json").get_json()
     assert meta["row_count"] == len(rows()) and meta["disclosure_control"]["threshold"] == 5
     assert client.get("/api/v1/bulk/trialmon-indicators-de.csv.gz").status_code == 404
