@@ -168,14 +168,17 @@ def test_download_zip_holds_the_file_and_its_metadata(sqlite_url):
 
     from dashboard.api import download_zip
     from indicators.export import ExportQuery, query_table
+    from indicators.provenance import published_rule
 
     url = publish_fixture(sqlite_url)
     query = ExportQuery(indicators=("unemployed",), areas=("091",), start="2024-06",
                         end="2024-06", lang="fi")
-    archive = zipfile.ZipFile(io.BytesIO(download_zip(query_table(url, query), query, "xlsx")))
+    archive = zipfile.ZipFile(io.BytesIO(download_zip(query_table(url, query), query, "xlsx",
+                                                      published_rule(url))))
     names = sorted(archive.namelist())
     assert names == ["trialmon-synthetic-demo.xlsx", "trialmon-synthetic-demo.xlsx.metadata.json"]
     sheet = pl.read_excel(io.BytesIO(archive.read(names[0])), sheet_name="data")
     assert sheet["area_name"].to_list() == ["Helsinki"] and sheet["flag"].to_list() == [
         "suppressed"] and sheet["value"].to_list() == [None]
-    assert json.loads(archive.read(names[1]))["language"] == "fi"
+    meta = json.loads(archive.read(names[1]))
+    assert meta["language"] == "fi" and meta["disclosure_control"]["threshold"] == 5
