@@ -44,7 +44,7 @@ client = app.server.test_client()
 client.get("/api/v1/areas")
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 times = []
-for _ in range(2):  # cold (first) and warm (the database pages cached by the OS)
+for _ in range(int(sys.argv[3])):  # cold, then warm (the database pages cached by the OS)
     started = time.perf_counter()
     response = client.get(sys.argv[2])
     size, status = len(response.get_data()), response.status_code
@@ -52,15 +52,15 @@ for _ in range(2):  # cold (first) and warm (the database pages cached by the OS
     del response
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"status": status, "seconds": times[0],
-                  "warm": times[1], "bytes": size,
+                  "warm": times[-1] if len(times) > 1 else None, "bytes": size,
                   "extra_mb": (peak - base) / 1024, "peak_mb": peak / 1024}))
 """
 
 
-def run_case(db: str, path: str, code: Path) -> dict:
+def run_case(db: str, path: str, code: Path, repeat: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(code)}
-    done = subprocess.run([sys.executable, "-c", CHILD, db, path], env=env, cwd=code,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run([sys.executable, "-c", CHILD, db, path, str(repeat)], env=env,
+                          cwd=code, capture_output=True, text=True, timeout=1800)
     if done.returncode:
         return {"status": "error", "error": done.stderr.strip().splitlines()[-1][:120]}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -72,6 +72,7 @@ def main() -> None:
                         "data/trialmon.sqlite (as `python app.py` builds it)")
     parser.add_argument("--code", type=Path, default=ROOT)
     parser.add_argument("--only", nargs="*", help="names of the cases to run (substrings)")
+    parser.add_argument("--once", action="store_true", help="one request per case (no warm)")
     args = parser.parse_args()
     args.db = resolve_db_url(args.db)
     print(f"code: {args.code}  database: {args.db}")
@@ -80,11 +81,12 @@ def main() -> None:
     for name, path in CASES.items():
         if args.only and not any(o in name for o in args.only):
             continue
-        result = run_case(args.db, path, args.code)
+        result = run_case(args.db, path, args.code, 1 if args.once else 2)
         if result["status"] == "error":
             print(f"{name:38} {'error':>6}  {result['error']}")
             continue
-        print(f"{name:38} {result['status']:>6} {result['seconds']:>7.2f} {result['warm']:>7.2f} "
+        warm = f"{result['warm']:>7.2f}" if result["warm"] is not None else f"{'-':>7}"
+        print(f"{name:38} {result['status']:>6} {result['seconds']:>7.2f} {warm} "
               f"{result['bytes'] / 1e6:>10.1f} {result['extra_mb']:>11.0f} "
               f"{result['peak_mb']:>8.0f}", flush=True)
 

@@ -296,7 +296,8 @@ def table_response(url: str, args, rule):
         page = Page(MAX_ROWS, offset)
     else:
         page = Page(limit, offset)
-    table = query_table(url, query, page)
+    # past the end: nothing to read (the database would still walk the index to offset)
+    table = query_table(url, query, page if page.offset < total else Page(0, 0))
     more = page.offset + table.height < total
     next_link = _page_link(args, page.offset + page.limit, page.limit) if more else None
     fmt = options["format"]

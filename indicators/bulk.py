@@ -49,7 +49,7 @@ GZIP_LEVEL = 3
 
 
 def bulk_files(url: str, lang: str) -> tuple[Path, Path]:
-    folder = downloads_dir(url)
+    folder = downloads_dir(url).absolute()  # send_file reads relative paths from the app
     data = folder / f"{STEM}-{lang}.csv.gz"
     return data, data.with_name(f"{STEM}-{lang}.metadata.json")
 

@@ -111,6 +111,8 @@ def test_pages_follow_the_next_link_to_exactly_the_whole_selection(client):
             assert answer.headers["Link"] == f'<{link}>; rel="next"'
         pages += 1
     assert pages == -(-expected // 7)
+    past = client.get(query + "&limit=7&offset=1000000000").get_json()
+    assert past["data"] == [] and past["paging"]["next"] is None
     key = ("indicator", "population", "group", "area_type", "area_code", "month")
     assert [tuple(r[k] for k in key) for r in seen] == sorted(
         tuple(r[k] for k in key) for r in whole["data"])  # primary-key order, no overlap
