@@ -7,13 +7,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean check-install lock
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m pip install -q --disable-pip-version-check uv || true
-	$(PYTHON) -m uv venv -q $(VENV) -p $(PYTHON) || $(PYTHON) -m venv $(VENV)
-	( $(PYTHON) -m uv pip install -q -p $(BIN)/python -e '.[test]' ) \
-		|| $(BIN)/python -m pip install -q -e '.[test]'
+# Installs from the lock file (uv.lock: exact versions of everything, the same as CI and
+# the image) with `uv sync --frozen`; uv is fetched with pip when missing. Without uv
+# (no network for it) it falls back to pip and the ranges in pyproject.toml.
+UV := $(PYTHON) -m uv
+
+$(STAMP): pyproject.toml $(wildcard uv.lock)
+	$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q --disable-pip-version-check uv || true
+	if $(UV) --version >/dev/null 2>&1 && [ -f uv.lock ]; then \
+		UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync -q --frozen --extra test --python $(PYTHON); \
+	else \
+		echo "no uv or no uv.lock: installing from the ranges in pyproject.toml" >&2; \
+		( $(UV) venv -q $(VENV) -p $(PYTHON) || $(PYTHON) -m venv $(VENV) ) && \
+		( $(UV) pip install -q -p $(BIN)/python -e '.[test]' \
+		  || $(BIN)/python -m pip install -q -e '.[test]' ); \
+	fi
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,3 +40,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
+
+check-install:
+	.ci/check_install.sh
+
+# the lead regenerates the lock after merging every branch's pyproject.toml
+lock:
+	$(UV) lock

@@ -18,6 +18,7 @@ FULL = [
     ["bench_disclosure.py"],
     ["bench_dashboard.py"],
     ["bench_effect.py"],
+    ["bench_api.py"],
 ]
 QUICK = [
     ["bench_load.py", "--scale", "0.05", "--months", "3", "--no-postgres"],

@@ -1,113 +1,382 @@
-"""The HTTP API on the dashboard's Flask server (documented in docs/dashboard.md).
+"""The HTTP API on the dashboard's Flask server (documented in docs/dashboard.md and by
+its own OpenAPI 3.1 document, ``GET /api/v1/openapi.json``).
 
+Interface:
+
+* ``register(server, url)``: adds the routes below to the Flask server.
 * ``GET /api/v1/indicators``: the protected tidy table (indicators/export.py), filtered by
   indicator, area, area_type, population, group (comma-separated or repeated), from, to,
-  lang; ``format`` csv (default) | json | parquet.
-* ``GET /api/v1/indicators/meta``: every indicator's definition in ``lang``.
+  lang; ``format`` csv (default) | json | parquet; paged by ``limit`` and ``offset``.
+* ``GET /api/v1/indicators/meta``: every indicator's definition in ``lang`` and the
+  disclosure rule stored with the published computation.
 * ``GET /api/v1/areas``: every area (``area_type`` filter), names in three languages, its
   source, confidence and completeness, and its members (municipality, valid_from,
   valid_to, source, confidence of each membership).
+* ``GET /api/v1/bulk/trialmon-indicators-{lang}.csv.gz`` (and ``...metadata.json``):
+  everything, as a plain file built at compute time (indicators/bulk.py).
+* ``GET /api/v1/openapi.json``: the OpenAPI document, generated from ``ENDPOINTS``.
 
-A bad parameter gives HTTP 400 and a JSON body ``{"error": ..., "parameter": ...}``.
+Decisions:
+
+* One source of truth: ``ENDPOINTS`` lists every endpoint's parameters as JSON Schema;
+  requests are validated against those definitions and the OpenAPI document is built
+  from them, so the document and the validation cannot drift.
+* Every answer is bounded. Without ``limit`` the selection (from ``offset``) comes whole
+  if it has at most ``MAX_ROWS`` rows; a bigger one gets 413 with the row count, how to
+  narrow or page it, and the link to its first page.
+  With ``limit`` (1..MAX_ROWS) one page comes back in primary-key order (indicator,
+  population, group, area_type, area_code, month), cut by the database, with a
+  ``next`` link (JSON ``paging.next``, the ``Link`` header) while rows remain.
+* Errors are JSON ``{"error": ..., "parameter": ...}``: the parameter is carried by the
+  exception that rejected it (``BadParameter``), never guessed from the message.
+* ``ETag`` = hash of the data version (published months, newest vintage and computation)
+  and the request; ``If-None-Match`` gets 304 before any query runs.
+  ``Cache-Control: public, max-age=60``: data change only with a load.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import zipfile
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import flask
 import polars as pl
 
 from dashboard.data import Data
+from dashboard.effect_data import EFFECT_POPULATIONS, WINDOWS
+from indicators.bulk import bulk_files
 from indicators.export import (
     EXTENSIONS,
+    PAGE_ORDER,
     ExportQuery,
+    Page,
+    count_cells,
     datapackage,
     export_metadata,
     query_table,
     render,
     stored_membership,
 )
-from indicators.registry import INDICATORS, LANGUAGES
-from trialmon.errors import BadParameter, TrialmonError
-from trialmon.months import is_month
+from indicators.provenance import rule_statement
+from indicators.registry import (
+    AREA_TYPES,
+    EFFECT_INDICATORS,
+    GROUPS,
+    INDICATORS,
+    LANGUAGES,
+    POPULATIONS,
+)
+from trialmon.errors import BadParameter
 
+MAX_ROWS = 100_000
 API_FORMATS = ("csv", "json", "parquet")
-MIME = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
-        "json": "application/json", "xlsx":
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-KNOWN_PARAMS = {"indicator", "area", "area_type", "population", "group", "from", "to", "lang",
-                "format"}
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
+                 "json": "application/json", "xlsx":
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MIME = CONTENT_TYPES  # the downloads page's name for it
+CACHE_CONTROL = "public, max-age=60"
+MONTH_REGEX = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+CODE_REGEX = r"^[A-Za-z0-9_]{1,16}$"
 
 
+# --------------------------------------------------------------------------- parameters
 
-def _values(args, name: str) -> tuple[str, ...]:
-    return tuple(v for raw in args.getlist(name) for v in raw.split(",") if v)
+@dataclass(frozen=True)
+class Param:
+    """One query parameter: its JSON Schema (for a list: of one item) and meaning."""
+
+    name: str
+    schema: dict
+    description: str
+    is_list: bool = False  # comma-separated and/or repeated
+    default: object = None
+
+    def openapi(self) -> dict:
+        schema = ({"type": "array", "items": self.schema} if self.is_list
+                  else dict(self.schema))
+        if self.default is not None:
+            schema["default"] = self.default
+        spec = {"name": self.name, "in": "query", "required": False,
+                "description": self.description, "schema": schema}
+        if self.is_list:
+            spec.update(style="form", explode=False)
+        return spec
+
+    def parse(self, args) -> object:
+        """The parameter's value from request arguments (BadParameter when invalid)."""
+        raw = args.getlist(self.name)
+        if self.is_list:
+            values = tuple(v for item in raw for v in item.split(",") if v)
+            for value in values:
+                self._check(value)
+            return values
+        if not raw:
+            return self.default
+        if len(raw) > 1:
+            raise BadParameter(self.name, f"{self.name} given {len(raw)} times; give it once")
+        return self._check(raw[0])
+
+    def _check(self, value: str):
+        schema, name = self.schema, self.name
+        if schema.get("type") == "integer":
+            if not re.fullmatch(r"[0-9]{1,12}", value):
+                raise BadParameter(name, f"{name} must be a whole number, got {value!r}")
+            number = int(value)
+            low, high = schema.get("minimum"), schema.get("maximum")
+            if (low is not None and number < low) or (high is not None and number > high):
+                raise BadParameter(name, f"{name} must be from {low} to {high}, got {number}"
+                                 + (" (page with limit and offset)" if name == "limit" else ""))
+            return number
+        if "enum" in schema and value not in schema["enum"]:
+            raise BadParameter(name, f"unknown {name} {value!r}; known: "
+                                   f"{', '.join(schema['enum'])}")
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            raise BadParameter(name, f"bad {name} {value!r}: {self.description}")
+        return value
 
 
-def query_from_args(args) -> tuple[ExportQuery, str]:
-    """An ExportQuery and the format from request arguments (BadParameter when wrong)."""
-    unknown = sorted(set(args) - KNOWN_PARAMS)
+LANG = Param("lang", {"type": "string", "enum": list(LANGUAGES)},
+             "language of names and texts", default="en")
+# Area systems can be loaded at run time (`trialmon load areas`), so the document gives the
+# registry's types as examples and a pattern; the answer checks the types stored.
+AREA_TYPE = Param("area_type", {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,15}$",
+                                "examples": list(AREA_TYPES)},
+                  "area types to include (municipality, region, trial_area, all_trials, "
+                  "comparison, country, employment_area, or a loaded area system)",
+                  is_list=True)
+EFFECT_PARAMS = [
+    Param("indicator", {"type": "string", "enum": list(EFFECT_INDICATORS)},
+          "a share or rate indicator (docs/effects.md)"),
+    Param("population", {"type": "string", "enum": list(EFFECT_POPULATIONS)}, "population",
+          default="all"),
+    Param("group", {"type": "string", "enum": list(GROUPS)}, "group", default="all"),
+    Param("areas", {"type": "string", "pattern": "^(TRIALS|TA[0-9]{2}(,TA[0-9]{2})*)$"},
+          "TRIALS (all trial areas) or trial area codes, comma-separated", default="TRIALS"),
+    Param("window", {"type": "string", "enum": list(WINDOWS)},
+          "full (to 2024-12) or pre_nordic (to 2022-04)", default="full"),
+]
+INDICATOR_PARAMS = [
+    Param("indicator", {"type": "string", "enum": sorted(INDICATORS)},
+          "indicator ids (see /api/v1/indicators/meta)", is_list=True),
+    Param("area", {"type": "string", "pattern": CODE_REGEX},
+          "area codes (see /api/v1/areas)", is_list=True),
+    AREA_TYPE,
+    Param("population", {"type": "string", "enum": list(POPULATIONS)}, "populations",
+          is_list=True),
+    Param("group", {"type": "string", "enum": list(GROUPS)}, "groups", is_list=True),
+    Param("from", {"type": "string", "pattern": MONTH_REGEX}, "first month, YYYY-MM"),
+    Param("to", {"type": "string", "pattern": MONTH_REGEX}, "last month, YYYY-MM"),
+    LANG,
+    Param("format", {"type": "string", "enum": list(API_FORMATS)}, "file format",
+          default="csv"),
+    Param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_ROWS},
+          f"rows per page (1..{MAX_ROWS}); without it the whole selection, if it has at "
+          f"most {MAX_ROWS} rows"),
+    Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**12},
+          "rows to skip (with limit)", default=0),
+]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    summary: str
+    params: list[Param] = field(default_factory=list)
+    responses: dict = field(default_factory=dict)
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {
+    "error": {"type": "string"}, "parameter": {"type": ["string", "null"]},
+    "rows": {"type": "integer"}, "max_rows": {"type": "integer"}}}
+ERRORS = {
+    "400": {"description": "a bad parameter, named in `parameter`", "content": _json(ERROR_SCHEMA)},
+}
+NOT_MODIFIED = {"304": {"description": "unchanged since the ETag given in If-None-Match"}}
+ROW_SCHEMA = {"type": "object", "properties": {
+    "month": {"type": "string"}, "area_type": {"type": "string"},
+    "area_code": {"type": "string"}, "area_name": {"type": ["string", "null"]},
+    "population": {"type": "string"}, "group": {"type": "string"},
+    "indicator": {"type": "string"}, "value": {"type": ["number", "null"]},
+    "numerator": {"type": ["integer", "null"]}, "denominator": {"type": ["integer", "null"]},
+    "flag": {"type": "string"}, "vintage": {"type": "string"}, "synthetic": {"type": "boolean"}}}
+PAGING_SCHEMA = {"type": "object", "properties": {
+    "offset": {"type": "integer"}, "limit": {"type": ["integer", "null"]},
+    "returned": {"type": "integer"}, "total": {"type": "integer"},
+    "next": {"type": ["string", "null"]}}}
+ENDPOINTS = [
+    Endpoint("/api/v1/indicators", "The protected indicator table (tidy), filtered and paged",
+             INDICATOR_PARAMS, {
+                 "200": {"description": "one page (or the whole selection)", "content": {
+                     CONTENT_TYPES["csv"]: {"schema": {"type": "string"}},
+                     CONTENT_TYPES["parquet"]: {"schema": {"type": "string",
+                                                           "format": "binary"}},
+                     **_json({"type": "object", "required": ["metadata", "paging", "data"],
+                              "properties": {"metadata": {"type": "object"},
+                                             "paging": PAGING_SCHEMA,
+                                             "data": {"type": "array",
+                                                      "items": ROW_SCHEMA}}})}},
+                 "413": {"description": f"more than {MAX_ROWS} rows without limit: narrow "
+                                        "the selection or page it", "content":
+                         _json(ERROR_SCHEMA)},
+                 **ERRORS, **NOT_MODIFIED}),
+    Endpoint("/api/v1/indicators/meta", "Every indicator's definition and the disclosure rule",
+             [LANG], {"200": {"description": "definitions", "content": _json({
+                 "type": "object", "required": ["indicators", "disclosure_control"],
+                 "properties": {"indicators": {"type": "array", "items": {"type": "object"}},
+                                "disclosure_control": {"type": "object"}}})},
+                 **ERRORS, **NOT_MODIFIED}),
+    Endpoint("/api/v1/areas", "Every area, names in Finnish, Swedish and English",
+             [AREA_TYPE], {"200": {"description": "areas", "content": _json({
+                 "type": "object", "required": ["areas"],
+                 "properties": {"areas": {"type": "array", "items": {"type": "object"}}}})},
+                 **ERRORS, **NOT_MODIFIED}),
+    Endpoint("/api/v1/effects", "A published effect estimate (difference-in-differences, "
+             "docs/effects.md)", EFFECT_PARAMS, {
+                 "200": {"description": "the estimate, its interval, the event study and the "
+                                        "numbers of municipalities", "content": _json({
+                                            "type": "object",
+                                            "required": ["indicator", "estimate", "n_treated",
+                                                         "n_control", "event_study"]})},
+                 "404": {"description": "this specification is not published (the answer "
+                                        "names the command that publishes it)",
+                         "content": _json(ERROR_SCHEMA)},
+                 **ERRORS}),
+]
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.1 document of ENDPOINTS (and the bulk files)."""
+    paths = {}
+    for endpoint in ENDPOINTS:
+        paths[endpoint.path] = {"get": {
+            "summary": endpoint.summary, "operationId": endpoint.path.strip("/").replace(
+                "/", "_"),
+            "parameters": [p.openapi() for p in endpoint.params],
+            "responses": endpoint.responses}}
+    for kind, media, body, description in (
+            ("csv.gz", "application/gzip", {"type": "string", "format": "binary"},
+             "every published cell, gzipped CSV"),
+            ("metadata.json", "application/json", {"type": "object"},
+             "the bulk file's metadata")):
+        paths[f"/api/v1/bulk/trialmon-indicators-{{lang}}.{kind}"] = {"get": {
+            "summary": f"Bulk download: {description} (built at compute time)",
+            "operationId": f"bulk_{kind.replace('.', '_')}",
+            "parameters": [{"name": "lang", "in": "path", "required": True,
+                            "schema": {"type": "string", "enum": list(LANGUAGES)}}],
+            "responses": {"200": {"description": description,
+                                  "content": {media: {"schema": body}}},
+                          "404": {"description": "not built yet (run `trialmon compute`)",
+                                  "content": _json(ERROR_SCHEMA)},
+                          **NOT_MODIFIED}}}
+    return {"openapi": "3.1.0",
+            "info": {"title": "trialmon API", "version": "1",
+                     "description": "Protected monitoring indicators of Finland's municipal "
+                                    "employment trials."},
+            "paths": paths}
+
+
+# --------------------------------------------------------------------------- answers
+
+def parse_args(args, params: list[Param]) -> dict:
+    """Validated values of `params` from request arguments (BadParameter when wrong)."""
+    known = {p.name for p in params}
+    unknown = sorted(set(args) - known)
     if unknown:
         raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}; known: "
-                                       f"{', '.join(sorted(KNOWN_PARAMS))}")
-    fmt = args.get("format", "csv")
-    if fmt not in API_FORMATS:
-        raise BadParameter("format", f"unknown format {fmt!r}; known: {', '.join(API_FORMATS)}")
-    lang = args.get("lang", "en")
-    if lang not in LANGUAGES:
-        raise BadParameter("lang", f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
-    for name in ("from", "to"):
-        if args.get(name) and not is_month(args[name]):
-            raise BadParameter(name, f"{name} must be a month YYYY-MM, got {args[name]!r}")
-    query = ExportQuery(indicators=_values(args, "indicator"),
-                        area_types=_values(args, "area_type"), areas=_values(args, "area"),
-                        populations=_values(args, "population"), groups=_values(args, "group"),
-                        start=args.get("from"), end=args.get("to"), lang=lang)
-    return query, fmt
+                                     f"{', '.join(sorted(known))}")
+    return {p.name: p.parse(args) for p in params}
 
+
+def query_from_args(args) -> tuple[ExportQuery, dict]:
+    """An ExportQuery and the other options (format, limit, offset) from request arguments."""
+    values = parse_args(args, INDICATOR_PARAMS)
+    query = ExportQuery(indicators=values["indicator"], area_types=values["area_type"],
+                        areas=values["area"], populations=values["population"],
+                        groups=values["group"], start=values["from"], end=values["to"],
+                        lang=values["lang"])
+    return query, {k: values[k] for k in ("format", "limit", "offset")}
+
+
+def error_response(status: int, parameter: str | None, message: str, **extra):
+    return flask.make_response(flask.jsonify(error=message, parameter=parameter, **extra),
+                               status)
 
 
 def bad_request(parameter: str, message: str):
-    return flask.make_response(flask.jsonify(error=message, parameter=parameter), 400)
+    return error_response(400, parameter, message)
 
 
-def table_response(url: str, args):
+def _page_link(args, offset: int, limit: int) -> str:
+    pairs = [(k, v) for k in args for v in args.getlist(k) if k not in ("offset", "limit")]
+    return f"{flask.request.path}?{urlencode([*pairs, ('limit', limit), ('offset', offset)])}"
+
+
+def table_response(url: str, args, rule):
     try:
-        query, fmt = query_from_args(args)
-        table = query_table(url, query)
-    except BadParameter as error:  # every bad query names its parameter
+        query, options = query_from_args(args)
+        total = count_cells(url, query)
+    except BadParameter as error:
         return bad_request(error.parameter, str(error))
-    except TrialmonError as error:
-        return bad_request("", str(error))
+    limit, offset = options["limit"], options["offset"]
+    if limit is None:  # the rest of the selection from offset, if it is not too big
+        if total - offset > MAX_ROWS:
+            return error_response(
+                413, "limit", f"the selection has {total:,} rows, more than {MAX_ROWS:,}: "
+                f"narrow it (indicator, area, area_type, population, group, from, to) or "
+                f"page it with limit (at most {MAX_ROWS}) and offset",
+                rows=total, max_rows=MAX_ROWS, next=_page_link(args, offset, MAX_ROWS))
+        page = Page(MAX_ROWS, offset)
+    else:
+        page = Page(limit, offset)
+    # past the end: nothing to read (the database would still walk the index to offset)
+    table = query_table(url, query, page if page.offset < total else Page(0, 0))
+    more = page.offset + table.height < total
+    next_link = _page_link(args, page.offset + page.limit, page.limit) if more else None
+    fmt = options["format"]
     if fmt == "json":
-        metadata = export_metadata(table, query, stored_membership(url, table))
-        body = {"metadata": metadata, "data": table.to_dicts()}
-        return flask.Response(json.dumps(body, ensure_ascii=False), mimetype=MIME["json"])
-    response = flask.Response(render(table, fmt, query), mimetype=MIME[fmt])
-    response.headers["Content-Disposition"] = f"attachment; filename=trialmon.{fmt}"
+        paging = {"offset": page.offset, "limit": limit, "returned": table.height,
+                  "total": total, "next": next_link, "order": PAGE_ORDER}
+        head = json.dumps({"metadata": export_metadata(table, query, rule,
+                                                   stored_membership(url, table)), "paging": paging},
+                          ensure_ascii=False)
+        body = head[:-1] + ', "data": ' + table.write_json() + "}"
+        response = flask.Response(body, content_type=CONTENT_TYPES["json"])
+    else:
+        response = flask.Response(render(table, fmt, query), content_type=CONTENT_TYPES[fmt])
+        response.headers["Content-Disposition"] = f"attachment; filename=trialmon.{fmt}"
+    response.headers["X-Total-Count"] = str(total)
+    if next_link:
+        response.headers["Link"] = f'<{next_link}>; rel="next"'
     if table.height and table["synthetic"].any():
         response.headers["X-Trialmon-Synthetic"] = "true"
     return response
 
 
-def download_zip(table: pl.DataFrame, query: ExportQuery, fmt: str,
+def download_zip(table: pl.DataFrame, query: ExportQuery, fmt: str, rule,
                  url: str | None = None) -> bytes:
-    """A zip with the data file and its metadata JSON, for the downloads page (with `url`,
-    the metadata lists the areas' membership)."""
+    """A zip with the data file, its metadata JSON and (CSV, Parquet) a Frictionless
+    datapackage.json, for the downloads page (with `url`, the metadata lists the areas'
+    membership)."""
     membership = stored_membership(url, table) if url else None
     buffer = io.BytesIO()
     stem = "trialmon-synthetic-demo" if table.height and table["synthetic"].any() else "trialmon"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         name = f"{stem}.{EXTENSIONS[fmt]}"
-        archive.writestr(name, render(table, fmt, query))
-        archive.writestr(f"{name}.metadata.json",
-                         json.dumps(export_metadata(table, query, membership), ensure_ascii=False, indent=2))
+        archive.writestr(name, render(table, fmt, query, rule=rule))
+        archive.writestr(f"{name}.metadata.json", json.dumps(
+            export_metadata(table, query, rule, membership), ensure_ascii=False, indent=2))
         if fmt != "xlsx":  # a Frictionless Data Package beside every CSV/Parquet file
             archive.writestr("datapackage.json", json.dumps(
-                datapackage(table, query, fmt, name), ensure_ascii=False, indent=2))
+                datapackage(table, query, fmt, name, rule), ensure_ascii=False, indent=2))
     return buffer.getvalue()
 
 
@@ -123,35 +392,87 @@ def indicator_meta(lang: str) -> list[dict]:
     return out
 
 
+def _etag(version: tuple) -> str:
+    request = flask.request
+    key = json.dumps([list(version), request.path, sorted(request.args.items(multi=True))])
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _cached(version_of, answer):
+    """`answer()` with ETag/Cache-Control from the data version; 304 when the client
+    already holds it (no query runs)."""
+    etag = _etag(version_of())
+    if flask.request.if_none_match.contains(etag):
+        response = flask.Response(status=304)
+    else:
+        response = flask.make_response(answer())
+        if response.status_code != 200:
+            return response
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
 def register(server: flask.Flask, url: str, data: Data | None = None) -> None:
     """The API routes on `server`; `data` is the app's one data cache (one per process:
     the dashboard passes its own; a bare server gets a new one)."""
     data = data if data is not None else Data(url)
+    openapi = json.dumps(openapi_document(), ensure_ascii=False)
+
+    @server.get("/api/v1/openapi.json")
+    def api_openapi():
+        return flask.Response(openapi, content_type=CONTENT_TYPES["json"])
 
     @server.get("/api/v1/indicators")
     def api_indicators():
-        return table_response(url, flask.request.args)
+        return _cached(data.version, lambda: table_response(url, flask.request.args,
+                                                            data.disclosure_rule()))
 
     @server.get("/api/v1/indicators/meta")
     def api_meta():
-        lang = flask.request.args.get("lang", "en")
-        if lang not in LANGUAGES:
-            return bad_request("lang", f"unknown language {lang!r}; known: "
-                                       f"{', '.join(LANGUAGES)}")
-        return flask.jsonify(indicators=indicator_meta(lang))
+        def answer():
+            try:
+                lang = parse_args(flask.request.args, [LANG])["lang"]
+            except BadParameter as error:
+                return bad_request(error.parameter, str(error))
+            return flask.jsonify(indicators=indicator_meta(lang),
+                                 disclosure_control=rule_statement(data.disclosure_rule()))
+        return _cached(data.version, answer)
 
     @server.get("/api/v1/areas")
     def api_areas():
-        areas = data.areas()
-        wanted = _values(flask.request.args, "area_type")
-        known = set(areas["area_type"])
-        bad = [w for w in wanted if w not in known]
-        if bad:
-            return bad_request("area_type", f"unknown area type {bad[0]!r}; known: "
-                                            f"{', '.join(sorted(known))}")
-        if wanted:
-            areas = areas.filter(pl.col("area_type").is_in(wanted))
-        return flask.jsonify(areas=with_members(areas, data.memberships()))
+        def answer():
+            try:
+                wanted = parse_args(flask.request.args, [AREA_TYPE])["area_type"]
+            except BadParameter as error:
+                return bad_request(error.parameter, str(error))
+            areas = data.areas()
+            known = set(areas["area_type"])
+            bad = [w for w in wanted if w not in known]
+            if bad:
+                return bad_request("area_type", f"unknown area type {bad[0]!r}; known: "
+                                                f"{', '.join(sorted(known))}")
+            if wanted:
+                areas = areas.filter(pl.col("area_type").is_in(wanted))
+            return flask.jsonify(areas=with_members(areas, data.memberships()))
+        return _cached(data.version, answer)
+
+    @server.get("/api/v1/bulk/trialmon-indicators-<lang>.csv.gz", defaults={"kind": "csv.gz"})
+    @server.get("/api/v1/bulk/trialmon-indicators-<lang>.metadata.json",
+                defaults={"kind": "metadata.json"})
+    def api_bulk(lang: str, kind: str):
+        if lang not in LANGUAGES:
+            return error_response(404, "lang", f"no bulk file in language {lang!r}; known: "
+                                               f"{', '.join(LANGUAGES)}")
+        data_file, meta_file = bulk_files(url, lang)
+        path = data_file if kind == "csv.gz" else meta_file
+        if not path.exists():
+            return error_response(404, None, "the bulk file is not built yet: it is written "
+                                             "by `trialmon compute`")
+        return flask.send_file(path, mimetype="application/gzip" if kind == "csv.gz"
+                               else "application/json", as_attachment=True,
+                               download_name=path.name, conditional=True, etag=True,
+                               max_age=60)
 
 
 def with_members(areas: pl.DataFrame, memberships: pl.DataFrame) -> list[dict]:

@@ -24,7 +24,6 @@ from dashboard.page_registry import PAGE_KEYS, PAGES
 from dashboard.pages import compare, downloads, effect, explorer, overview, static_pages
 from dashboard.pages import map as map_page
 from dashboard.state import parse, split_path
-from trialmon.settings import get_settings
 
 NAV = tuple((page.key, page.title) for page in PAGES)
 # The code of each registered page (dashboard/page_registry.py): its layout and, where it
@@ -63,7 +62,7 @@ def create_app(url: str) -> dash.Dash:
 def warm_up(data: Data) -> None:
     """Read the small reference slices, catalogs, locale data and boundaries once at start,
     so that the first visitor does not pay for them."""
-    data.areas(), data.months(), data.status()
+    data.areas(), data.months(), data.status(), data.disclosure_rule()
     for lang in LANGS:
         t(lang, "Overview"), i18n.fmt_number(1.5, 1, lang), i18n.fmt_month("2024-01", lang)
     map_page.boundaries()
@@ -127,13 +126,16 @@ SOURCE_NOTES = {
 
 
 def footer(lang: str, data: Data) -> list:
-    """Cites only the sources whose data are loaded."""
+    """Cites only the sources whose data are loaded, and the disclosure rule stored with
+    the computation of the published cells (`data.suppression_threshold()`), not this
+    process's setting."""
+    threshold = data.suppression_threshold()
     status = data.status()
     loaded = set(status["source"].to_list()) if status.height else set()
     return [html.Div([
         *[html.P(t(lang, note)) for source, note in SOURCE_NOTES.items() if source in loaded],
-        html.P(t(lang, "Counts from 1 to {k} persons are not published.",
-                 k=get_settings().suppression_threshold - 1)),
+        html.P(t(lang, "Counts from 1 to {k} persons are not published.", k=threshold - 1)
+               if threshold else "", id="footer-rule"),
     ], className="container-xl small")]
 
 

@@ -15,7 +15,6 @@ from dash import html
 from dashboard.i18n import fmt_change, fmt_month, fmt_value, plotly_separators, t
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
 from trialmon.months import shift_month
-from trialmon.settings import get_settings
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
              "#F0E442")
@@ -257,11 +256,12 @@ def wide_table(frame: pl.DataFrame, codes: tuple[str, ...], names: dict[str, str
                       className="table table-sm table-hover data-table", id=table_id)
 
 
-def legend_note(lang: str) -> html.P:
+def legend_note(lang: str, threshold: int | None) -> html.P:
+    """`threshold`: the stored one of the published cells (None: not recorded)."""
+    suppressed = (t(lang, "suppressed: fewer than {n} persons, not published (a gap in the "
+                          "chart)", n=threshold) if threshold else t(lang, "Disclosure control"))
     return html.P([
-        html.Span("··", className="cell-suppressed legend-key"), " ",
-        t(lang, "suppressed: fewer than {n} persons, not published (a gap in the chart)",
-          n=get_settings().suppression_threshold), " · ",
+        html.Span("··", className="cell-suppressed legend-key"), " ", suppressed, " · ",
         html.Span("*", className="legend-key"), " ",
         t(lang, "incomplete: some member municipalities missing at source"), " · ",
         "– ", t(lang, "no value"),

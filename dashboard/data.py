@@ -19,7 +19,8 @@ import time
 import polars as pl
 import sqlalchemy as sa
 
-from trialmon.db import get_engine
+from indicators.provenance import published_rule, warn_if_environment_differs
+from trialmon.db import get_published_engine
 from trialmon.months import utc_expr
 from trialmon.schema import area, area_member, area_system, indicator_value, month_status
 
@@ -45,7 +46,7 @@ class Data:
 
     def __init__(self, url: str):
         self.url = url
-        self.engine = get_engine(url)
+        self.engine = get_published_engine(url)
         self._version: tuple = ()
         self._version_checked = 0.0
         self._lock = threading.Lock()
@@ -113,6 +114,17 @@ class Data:
         """month_status as a frame, newest month first."""
         return self._get("status")
 
+    def disclosure_rule(self):
+        """The disclosure rule stored with the computation of the published cells
+        (indicators.provenance); warns once if this process's setting differs."""
+        rule = self._get("disclosure_rule")
+        warn_if_environment_differs(rule)
+        return rule
+
+    def suppression_threshold(self) -> int | None:
+        rule = self.disclosure_rule()
+        return rule.threshold if rule else None
+
     def is_synthetic(self) -> bool:
         status = self.status()
         return bool(status.height and status["synthetic"].any())
@@ -162,6 +174,9 @@ class Data:
                           c.source, c.confidence).where(c.area_type != "municipality"))
         return self._read(stmt, MEMBERSHIP_SCHEMA).sort("area_type", "area_code",
                                                         "municipality_code", "valid_from")
+
+    def _q_disclosure_rule(self):
+        return published_rule(self.url, self.engine)
 
     def _q_members(self, area_type: str) -> pl.DataFrame:
         stmt = (sa.select(area_member.c.area_code, area_member.c.municipality_code,

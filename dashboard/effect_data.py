@@ -29,6 +29,7 @@ import flask
 import sqlalchemy as sa
 
 from indicators.registry import EFFECT_INDICATORS, GROUPS, INDICATORS
+from trialmon.errors import BadParameter
 from trialmon.schema import effect_estimate
 
 EFFECT_POPULATIONS = ("all", "target_group")
@@ -70,12 +71,6 @@ def _as_json(row) -> dict:
     unit = INDICATORS[row["indicator"]].unit
     out["unit"] = "percentage points" if unit == "percent" else "count"
     return out
-
-
-class BadParameter(ValueError):
-    def __init__(self, parameter: str, message: str):
-        super().__init__(message)
-        self.parameter = parameter
 
 
 def effect_query(args, trial_areas: set[str]) -> dict:

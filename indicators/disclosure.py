@@ -35,6 +35,11 @@ import polars as pl
 from scipy import sparse
 from scipy.sparse import csgraph
 
+# Stored with every computation (the `computation` table): change METHOD_VERSION
+# whenever a change here can change which cells are suppressed.
+METHOD = "primary threshold + secondary suppression (network cycles)"
+METHOD_VERSION = "1"
+
 SLICE_KEYS = ["month", "population", "group", "measure"]
 AREA_KEYS = ["month", "area_type", "area_code"]
 CELL_COLUMNS = [*AREA_KEYS, "population", "group", "measure", "value"]

@@ -49,6 +49,7 @@ from indicators import areas, overlay, ratios
 from indicators.areas import area_members
 from indicators.disclosure import protect
 from indicators.measures import municipal_measures, sorted_by_codes
+from indicators.provenance import DisclosureRule, computation_frame, new_computation
 from indicators.registry import MEASURES, REGISTER_INDICATORS
 from trialmon.db import (
     adbc_connect,
@@ -60,7 +61,7 @@ from trialmon.db import (
 )
 from trialmon.months import as_utc, check_month, shift_month
 from trialmon.progress import progress_bar
-from trialmon.schema import MICRODATA, area_system, vintage
+from trialmon.schema import MICRODATA, area_system, computation, month_status, vintage
 from trialmon.settings import get_settings
 
 CHUNK_MONTHS = 6
@@ -250,13 +251,15 @@ MONTH_INDEX = "ix_indicator_value_month"
 
 
 def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFrame,
-            rebuild_index: bool = False) -> None:
+            rebuild_index: bool = False, rule: DisclosureRule | None = None) -> None:
     """Replace the months' register-indicator cells and month status in one transaction.
 
     `cells` should come in primary-key order (INDICATOR_VALUE_KEY), so that the key's
     B-tree is filled page by page instead of at random. `rebuild_index` (a full recompute on SQLite): the month
     index is dropped and built again after the insert, in the same transaction --
-    one sort instead of millions of scattered index inserts.
+    one sort instead of millions of scattered index inserts. `rule`: the computation's
+    disclosure rule, stored in the same transaction as the rows that point to it, so
+    state is recorded only for what was published.
     """
     in_months = f"month IN ({sql_list(months)})"
     rebuild_index = rebuild_index and is_sqlite(url)
@@ -270,6 +273,10 @@ def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFra
                          cells, cursor)
             if rebuild_index:
                 cursor.execute(f"CREATE INDEX {MONTH_INDEX} ON indicator_value (month)")
+            if rule is not None:
+                replace_rows(url, None, "computation",
+                             f"computation_id = {sql_list([rule.computation_id])}",
+                             computation_frame(rule), cursor)
             replace_rows(url, None, "month_status", f"{in_months} AND source = 'register'",
                          status, cursor)
         conn.commit()
@@ -290,13 +297,15 @@ def measure_vintages(months: list[str], loaded_at: dict[str, dt.datetime]) -> pl
         "month": pl.String, "measure": pl.String, "vintage": pl.Datetime("us", UTC)})
 
 
-def status_rows(vintages: pl.DataFrame, months: list[str], computed_at: dt.datetime) -> pl.DataFrame:
+def status_rows(vintages: pl.DataFrame, months: list[str], computed_at: dt.datetime,
+                computation_id: str | None = None) -> pl.DataFrame:
     return (
         vintages.filter(pl.col("month").is_in(months))
         .select(
             "month", pl.lit("register").alias("source"), pl.col("loaded_at").alias("vintage"),
             "revision", "row_count", "rows_changed", "synthetic",
             pl.lit(computed_at, dtype=pl.Datetime("us", UTC)).alias("computed_at"),
+            pl.lit(computation_id, dtype=pl.String).alias("computation_id"),
         )
     )
 
@@ -456,8 +465,10 @@ class Publisher:
     """Holds computed cells back and publishes them in as few transactions as memory
     allows (one for every recompute of up to PUBLISH_CELLS cells)."""
 
-    def __init__(self, url: str, vintages: pl.DataFrame, full: bool, writers: Writers):
+    def __init__(self, url: str, vintages: pl.DataFrame, full: bool, writers: Writers,
+                 rule: DisclosureRule | None = None):
         self.url, self.vintages, self.full, self.writers = url, vintages, full, writers
+        self.rule = rule
         self.months: list[str] = []
         self.frames: list[pl.DataFrame] = []
         self.held = 0
@@ -477,11 +488,14 @@ class Publisher:
         # are merged into one key order
         cells = (self.frames[0] if len(self.frames) == 1
                  else sorted_by_codes(pl.concat(self.frames), INDICATOR_VALUE_KEY))
-        status = status_rows(self.vintages, self.months, dt.datetime.now(dt.UTC))
+        rule = self.rule
+        status = status_rows(self.vintages, self.months, dt.datetime.now(dt.UTC),
+                             rule.computation_id if rule else None)
         # the month index is rebuilt only when one transaction replaces every month
         rebuild = self.full and self.flushes == 0 and self.held < PUBLISH_CELLS
         url, months = self.url, self.months
-        self.writers.submit("published", lambda: publish(url, months, cells, status, rebuild))
+        self.writers.submit("published",
+                            lambda: publish(url, months, cells, status, rebuild, rule))
         self.flushes += 1
         self.months, self.frames, self.held = [], [], 0
 
@@ -492,23 +506,64 @@ def with_neighbours(chunk: list[str], loaded: set[str]) -> list[str]:
             if m in loaded]
 
 
+def published_state(url: str) -> pl.DataFrame:
+    """[month, vintage, threshold, method_version] of the published register months
+    (threshold null: computed before provenance was recorded)."""
+    s, c = month_status.c, computation.c
+    stmt = (sa.select(s.month, s.vintage, c.threshold, c.method_version)
+            .select_from(month_status.outerjoin(
+                computation, s.computation_id == c.computation_id))
+            .where(s.source == "register"))
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(stmt).all()
+    return pl.DataFrame(
+        [(r.month, as_utc(r.vintage), r.threshold, r.method_version) for r in rows],
+        orient="row", schema={"month": pl.String, "vintage": pl.Datetime("us", UTC),
+                              "threshold": pl.Int64, "method_version": pl.String})
+
+
+def pending_months(vintages: pl.DataFrame, state: pl.DataFrame) -> list[str]:
+    """Loaded months whose published state does not match their current vintage: never
+    computed, or a computation failed after the load (so a rerun finds them)."""
+    joined = vintages.select("month", "loaded_at").join(state, on="month", how="left")
+    return joined.filter(pl.col("vintage").is_null()
+                         | (pl.col("vintage") != pl.col("loaded_at")))["month"].to_list()
+
+
+def rule_differs(state: pl.DataFrame, rule: DisclosureRule) -> bool:
+    """Whether a published month was computed under another (or an unrecorded) rule."""
+    return state.filter(pl.col("threshold").is_null()
+                        | (pl.col("threshold") != rule.threshold)
+                        | (pl.col("method_version") != rule.method_version)).height > 0
+
+
 def compute(url: str, months: Iterable[str] | None = None, progress: bool = True) -> ComputeReport:
-    """Recompute the published register indicators of `months` (None = every loaded month)."""
+    """Recompute the published register indicators of `months` (None = every loaded month)
+    and of every loaded month whose published state is missing or outdated. When the
+    disclosure rule of this run (the threshold setting, the method version) differs from
+    a published month's, every month is recomputed: one rule for the whole table."""
+
     started = time.perf_counter()
     vintages = current_vintages(url)
     loaded = set(vintages["month"])
-    targets = months_to_recompute(None if months is None else list(months), loaded)
+    rule = new_computation(get_settings().suppression_threshold)
+    state = published_state(url)
+    if months is None or rule_differs(state, rule):
+        targets = sorted(loaded)
+    else:
+        targets = months_to_recompute([*months, *pending_months(vintages, state)], loaded)
     report = ComputeReport(months=targets)
     if not targets:
         return report
     members = area_members(url, targets)
-    threshold = get_settings().suppression_threshold
+    threshold = rule.threshold
     row_counts = dict(zip(vintages["month"], vintages["row_count"], strict=True))
     cache = RowCache(url)
     phases = Phases()
     writers = Writers()
     try:
-        publisher = Publisher(url, vintages, full=targets == sorted(loaded), writers=writers)
+        publisher = Publisher(url, vintages, full=targets == sorted(loaded), writers=writers,
+                              rule=rule)
         chunks = list(row_bounded_chunks(targets, row_counts))
         with progress_bar(progress, "computing", length=len(targets)) as bar:
             for index, chunk in enumerate(chunks):

@@ -8,12 +8,15 @@ Interface (the dashboard's downloads and HTTP API use exactly these):
 * ``query_table(url, query) -> pl.DataFrame``: the export format's columns
   month, area_type, area_code, area_name, population, group, indicator, value,
   numerator, denominator, flag, vintage (+ synthetic marker column).
+* ``count_cells(url, query) -> int``; ``query_table(url, query, page=Page(limit, offset))``:
+  one page in PAGE_ORDER (the primary key), cut by the database (the HTTP API).
 * ``render(table, fmt, query) -> bytes``: csv | csv-excel | parquet | xlsx (xlsx with
   metadata and definitions sheets).
-* ``datapackage(table, query, fmt, filename) -> dict``: a Frictionless Data Package
+* ``datapackage(table, query, fmt, filename, rule) -> dict``: a Frictionless Data Package
   (Table Schema) describing a CSV or Parquet file; written beside it.
-* ``export_metadata(table, query, membership=None) -> dict``: definitions, source, licence, vintage,
-  suppression rule; written as JSON beside every export.
+* ``export_metadata(table, query, rule, membership=None) -> dict``: definitions, source,
+  licence, vintage, the suppression rule stored with the computation
+  (indicators.provenance), in the export's language; written as JSON beside every export.
 * ``export_table(url, query, fmt, out) -> list[Path]``: for ``trialmon export``.
 
 Decisions:
@@ -55,6 +58,7 @@ import sqlalchemy as sa
 
 from indicators import areas, ratios
 from indicators.areas import area_members
+from indicators.provenance import DisclosureRule, published_rule, rule_statement
 from indicators.registry import (
     AREA_TYPES,
     GROUPS,
@@ -64,7 +68,7 @@ from indicators.registry import (
     REGISTER_INDICATORS,
 )
 from indicators.texts import SOURCE
-from trialmon.db import adbc_table, get_engine, read_frame
+from trialmon.db import adbc_table, get_published_engine, read_frame
 from trialmon.errors import BadParameter, TrialmonError
 from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
 from trialmon.schema import (
@@ -75,7 +79,6 @@ from trialmon.schema import (
     month_status,
     municipal_measure,
 )
-from trialmon.settings import get_settings
 
 FORMATS = ("csv", "csv-excel", "parquet", "xlsx")
 EXTENSIONS = {"csv": "csv", "csv-excel": "csv", "parquet": "parquet", "xlsx": "xlsx"}
@@ -92,6 +95,9 @@ SCHEMA = {
     "synthetic": pl.Boolean,
 }
 SORT_KEYS = ["indicator", "area_type", "area_code", "population", "group", "month"]
+# Pages (the HTTP API) come in the primary-key order of indicator_value, so the database
+# cuts a page from its index instead of sorting the whole selection.
+PAGE_ORDER = ["indicator", "population", "group", "area_type", "area_code", "month"]
 
 COLUMN_DESCRIPTIONS = {
     "month": "statistical month, YYYY-MM (state on the month's last day)",
@@ -132,6 +138,14 @@ LICENCE = {
 }
 
 
+@dataclass(frozen=True)
+class Page:
+    """Rows offset .. offset+limit-1 of a selection in PAGE_ORDER."""
+
+    limit: int
+    offset: int = 0
+
+
 @dataclass
 class ExportQuery:
     indicators: tuple[str, ...] = ()
@@ -166,7 +180,7 @@ def _check_codes(kind: str, parameter: str, given: tuple[str, ...], known) -> No
 
 def known_area_types(url: str) -> set[str]:
     """The registry's area types and every area system in the database (loaded ones too)."""
-    with get_engine(url).connect() as conn:
+    with get_published_engine(url).connect() as conn:
         return set(AREA_TYPES) | set(conn.execute(sa.select(area.c.area_type).distinct())
                                      .scalars())
 
@@ -186,7 +200,7 @@ def validate(url: str, query: ExportQuery) -> None:
     if query.start and query.end and query.start > query.end:
         raise BadParameter("from", f"bad month range: {query.start} is after {query.end}")
     if query.areas:
-        with get_engine(url).connect() as conn:
+        with get_published_engine(url).connect() as conn:
             known = set(conn.execute(sa.select(area.c.area_code).distinct()).scalars())
         unknown = [a for a in query.areas if a not in known]
         if unknown:
@@ -213,7 +227,7 @@ def _where(columns, query: ExportQuery, *, with_indicator: bool = True) -> list:
 
 def _sql(url: str, statement) -> str:
     """A SELECT as SQL text for ADBC (values are validated codes, bound as literals)."""
-    return str(statement.compile(dialect=get_engine(url).dialect,
+    return str(statement.compile(dialect=get_published_engine(url).dialect,
                                  compile_kwargs={"literal_binds": True}))
 
 
@@ -231,8 +245,9 @@ def _restore_nulls(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     ).drop(f"{n}__null" for n in names)
 
 
-def published_cells(url: str, query: ExportQuery) -> pl.DataFrame:
-    """The protected cells of indicator_value matching the query."""
+def published_cells(url: str, query: ExportQuery, page: Page | None = None) -> pl.DataFrame:
+    """The protected cells of indicator_value matching the query (`page`: one slice of
+    them in primary-key order, cut by the database)."""
     iv = indicator_value.c
     statement = sa.select(
         iv.indicator, iv.population, iv.group, iv.area_type, iv.area_code, iv.month,
@@ -240,7 +255,10 @@ def published_cells(url: str, query: ExportQuery) -> pl.DataFrame:
         *_nullable(iv.denominator, 0.0),
         sa.func.coalesce(iv.flag, "").label("flag"), iv.vintage,
     ).where(*_where(iv, query))
-    frame = read_frame(url, _sql(url, statement))
+    if page is not None:
+        statement = (statement.order_by(*(iv[k] for k in PAGE_ORDER))
+                     .limit(page.limit).offset(page.offset))
+    frame = read_frame(url, _sql(url, statement), batch_rows=65_536)
     if frame.is_empty():
         return _empty_cells()
     frame = _restore_nulls(frame, ["value", "numerator", "denominator"])
@@ -282,10 +300,10 @@ def _frame_filters(query: ExportQuery) -> list[pl.Expr]:
     return filters
 
 
-def _area_names(url: str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
+def area_names(url: str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
     """[month, area_type, area_code, area_name]: the name valid on the month's last day,
     else the area's latest name."""
-    with get_engine(url).connect() as conn:
+    with get_published_engine(url).connect() as conn:
         rows = conn.execute(sa.select(area.c.area_type, area.c.area_code,
                                       area.c[f"name_{lang}"], area.c.valid_from,
                                       area.c.valid_to)).all()
@@ -302,28 +320,45 @@ def _area_names(url: str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
 
 
 def _synthetic_months(url: str) -> pl.DataFrame:
-    with get_engine(url).connect() as conn:
+    with get_published_engine(url).connect() as conn:
         rows = conn.execute(sa.select(month_status.c.month, month_status.c.source,
                                       month_status.c.synthetic)).all()
     return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
         "month": pl.String, "source": pl.String, "synthetic": pl.Boolean})
 
 
-def query_table(url: str, query: ExportQuery) -> pl.DataFrame:
-    """The export table for `query` (validated first), in the export format's columns."""
+def count_cells(url: str, query: ExportQuery) -> int:
+    """How many published cells match `query` (validated first)."""
     validate(url, query)
-    cells = published_cells(url, query)
+    iv = indicator_value.c
+    statement = sa.select(sa.func.count()).select_from(indicator_value).where(*_where(iv, query))
+    with get_published_engine(url).connect() as conn:
+        return conn.execute(statement).scalar_one()
+
+
+def query_table(url: str, query: ExportQuery, page: Page | None = None) -> pl.DataFrame:
+    """The export table for `query` (validated first), in the export format's columns,
+    sorted by SORT_KEYS; with `page`, one page of it in PAGE_ORDER (protected only)."""
+    validate(url, query)
+    if page is not None and query.unprotected:
+        raise TrialmonError("an unprotected export is not paged")
+    cells = published_cells(url, query, page)
     if query.unprotected:
         register_ids = {i.id for i in REGISTER_INDICATORS}
         cells = pl.concat([cells.filter(~pl.col("indicator").is_in(list(register_ids))),
                            unprotected_cells(url, query)], how="diagonal_relaxed")
+    return export_format(url, cells, query.lang, SORT_KEYS if page is None else PAGE_ORDER)
+
+
+def export_format(url: str, cells: pl.DataFrame, lang: str, order: list[str]) -> pl.DataFrame:
+    """Cells (published_cells) in the export format's columns, names in `lang`."""
     sources = pl.DataFrame({"indicator": list(INDICATORS),
                             "source": [i.source for i in INDICATORS.values()]})
     keys = cells.select("month", "area_type", "area_code").unique()
     table = (
         cells.join(sources, on="indicator", how="left")
         .join(_synthetic_months(url), on=["month", "source"], how="left")
-        .join(_area_names(url, keys, query.lang), on=["month", "area_type", "area_code"],
+        .join(area_names(url, keys, lang), on=["month", "area_type", "area_code"],
               how="left")
         .with_columns(
             pl.when(pl.col("flag").fill_null("").eq("") & pl.col("value").is_null())
@@ -332,7 +367,7 @@ def query_table(url: str, query: ExportQuery) -> pl.DataFrame:
             pl.col("vintage").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
     )
-    return table.select(pl.col(c).cast(t) for c, t in SCHEMA.items()).sort(SORT_KEYS)
+    return table.select(pl.col(c).cast(t) for c, t in SCHEMA.items()).sort(order)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -343,7 +378,11 @@ def _text(indicator, lang: str):
 
 def definitions(table: pl.DataFrame, lang: str) -> pl.DataFrame:
     """One row per indicator in the table, with its texts in `lang`."""
-    used = [INDICATORS[i] for i in table["indicator"].unique().sort().to_list() if i in INDICATORS]
+    return definitions_of(table["indicator"].unique().to_list(), lang)
+
+
+def definitions_of(indicator_ids, lang: str) -> pl.DataFrame:
+    used = [INDICATORS[i] for i in sorted(set(indicator_ids)) if i in INDICATORS]
     return pl.DataFrame({
         "indicator": [i.id for i in used],
         "name": [_text(i, lang).name for i in used],
@@ -360,7 +399,7 @@ def definitions(table: pl.DataFrame, lang: str) -> pl.DataFrame:
 
 
 def render(table: pl.DataFrame, fmt: str, query: ExportQuery,
-           sheet_rows: int = SHEET_ROWS) -> bytes:
+           sheet_rows: int = SHEET_ROWS, rule: DisclosureRule | None = None) -> bytes:
     """The table as file contents: CSV (UTF-8 with BOM), CSV for Finnish/Swedish Excel,
     Parquet (types kept) or XLSX (see the module's decisions)."""
     if fmt not in FORMATS:
@@ -371,7 +410,7 @@ def render(table: pl.DataFrame, fmt: str, query: ExportQuery,
     if fmt == "parquet":
         table.write_parquet(buffer)
         return buffer.getvalue()
-    return xlsx_bytes(table, query, sheet_rows)
+    return xlsx_bytes(table, query, sheet_rows, rule)
 
 
 def _is_count() -> pl.Expr:
@@ -379,15 +418,17 @@ def _is_count() -> pl.Expr:
     return pl.col("indicator").replace_strict(units, default="count") != "percent"
 
 
-def csv_bytes(table: pl.DataFrame, excel: bool = False) -> bytes:
-    """CSV with a BOM; counts as integers; `excel`: ';' and the decimal comma."""
+def csv_bytes(table: pl.DataFrame, excel: bool = False, *, header: bool = True,
+              bom: bool = True) -> bytes:
+    """CSV with a BOM; counts as integers; `excel`: ';' and the decimal comma. The bulk
+    file is written in pieces with the same format (the first with header and BOM)."""
     value = (pl.when(_is_count()).then(pl.col("value").round(0).cast(pl.Int64).cast(pl.String))
              .otherwise(pl.col("value").cast(pl.String)))
     if excel:
         value = value.str.replace(".", ",", literal=True)
     text = table.with_columns(value.alias("value")).write_csv(
-        separator=";" if excel else ",", quote_style="non_numeric")
-    return "\ufeff".encode() + text.encode("utf-8")
+        separator=";" if excel else ",", quote_style="non_numeric", include_header=header)
+    return ("\ufeff" if bom else "").encode() + text.encode("utf-8")
 
 
 HEADERS = {
@@ -412,7 +453,8 @@ def _number_format(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals else "")
 
 
-def xlsx_bytes(table: pl.DataFrame, query: ExportQuery, sheet_rows: int = SHEET_ROWS) -> bytes:
+def xlsx_bytes(table: pl.DataFrame, query: ExportQuery, sheet_rows: int = SHEET_ROWS,
+               rule: DisclosureRule | None = None) -> bytes:
     """A workbook: data sheet(s) as named tables, then metadata and definitions."""
     import xlsxwriter  # start-up: only the xlsx format needs it (~0.3 s)
 
@@ -432,7 +474,7 @@ def xlsx_bytes(table: pl.DataFrame, query: ExportQuery, sheet_rows: int = SHEET_
         chunks = [table.slice(o, sheet_rows) for o in range(0, max(table.height, 1), sheet_rows)]
         for n, chunk in enumerate(chunks, start=1):
             _data_sheet(workbook, chunk, lang, n, header, formats)
-        _metadata_sheet(workbook, table, query, header)
+        _metadata_sheet(workbook, table, query, header, rule)
         definitions(table, lang).write_excel(
             workbook=workbook, worksheet="definitions", header_format=header, autofit=True,
             table_name="trialmon_definitions", freeze_panes=(1, 0))
@@ -460,8 +502,9 @@ def _data_sheet(workbook, chunk: pl.DataFrame, lang: str, n: int, header, format
         sheet.write_column(first + 1, col, values, formats[decimals])
 
 
-def _metadata_sheet(workbook, table: pl.DataFrame, query: ExportQuery, header) -> None:
-    meta = export_metadata(table, query)
+def _metadata_sheet(workbook, table: pl.DataFrame, query: ExportQuery, header,
+                    rule: DisclosureRule | None) -> None:
+    meta = export_metadata(table, query, rule)
     labels = METADATA_LABELS[query.lang]
     rows = [(labels["title"], meta["title"]),
             (labels["synthetic"], meta["synthetic_note"]),
@@ -595,7 +638,7 @@ def membership_metadata(table: pl.DataFrame, areas_frame: pl.DataFrame,
 
 def stored_membership(url: str, table: pl.DataFrame) -> list[dict]:
     """``membership_metadata`` from the database's area tables."""
-    with get_engine(url).connect() as conn:
+    with get_published_engine(url).connect() as conn:
         areas_frame = pl.DataFrame([tuple(r) for r in conn.execute(sa.select(
             area.c.area_type, area.c.area_code, area.c.name_fi, area.c.name_sv, area.c.name_en,
             area.c.source, area.c.confidence, area.c.completeness, area.c.note)).all()],
@@ -611,40 +654,52 @@ def stored_membership(url: str, table: pl.DataFrame) -> list[dict]:
     return membership_metadata(table, areas_frame, memberships)
 
 
-def export_metadata(table: pl.DataFrame, query: ExportQuery,
+def export_metadata(table: pl.DataFrame, query: ExportQuery, rule: DisclosureRule | None,
                     membership: list[dict] | None = None) -> dict:
-    """What a reader of the file needs to use it correctly (written as JSON beside it),
-    in the export's language. ``membership`` (``membership_metadata``): the areas'
-    members, sources, confidence and completeness; partial areas are listed under
-    ``partial_areas`` too."""
+    """What a reader of the file needs to use it correctly (written as JSON beside it), in
+    the export's language. `rule`: the stored disclosure rule of the published cells
+    (provenance.published_rule), never this process's threshold setting. ``membership``
+    (``membership_metadata``): the areas' members, sources, confidence and completeness;
+    partial areas are listed under ``partial_areas`` too."""
+    return metadata_of(query, rule, indicator_ids=table["indicator"].unique().to_list(),
+                       vintages=table["vintage"].unique().to_list(),
+                       synthetic=bool(table["synthetic"].any()) if table.height else False,
+                       row_count=table.height, columns=table.columns, membership=membership)
 
+
+def metadata_of(query: ExportQuery, rule: DisclosureRule | None, *, indicator_ids: list[str],
+                vintages: list[str], synthetic: bool, row_count: int, columns: list[str],
+                membership: list[dict] | None = None) -> dict:
+    """export_metadata from a summary of the table (for files written chunk by chunk)."""
     lang = query.lang
-    threshold = get_settings().suppression_threshold
-    synthetic = bool(table["synthetic"].any()) if table.height else False
     title = TITLES[lang] + (f" -- {SYNTHETIC_NOTE[lang]}" if synthetic else "")
-    used_sources = sorted({INDICATORS[i].source for i in table["indicator"].unique()})
+    used_sources = sorted({INDICATORS[i].source for i in indicator_ids})
     licence = LICENCE_TEXT[lang]
+    statement = rule_statement(rule)
+    if statement["threshold"]:
+        statement["rule"] = RULES[lang].format(k=statement["threshold"] - 1)
     return {
         "title": title,
         "language": lang,
         "synthetic_note": SYNTHETIC_TEXT[lang][0 if synthetic else 1],
-        "indicators": definitions(table, lang).to_dicts(),
+        "indicators": definitions_of(indicator_ids, lang).to_dicts(),
         "source": [SOURCE[s][lang] for s in used_sources],
         "licence": {"outputs": licence["outputs"],
                     **{f"source_{s}": licence[s] for s in used_sources}},
-        "vintages": table["vintage"].unique().sort().to_list(),
+        "vintages": sorted(set(vintages)),
         "disclosure_control": {
             "protected": not query.unprotected,
-            "threshold": threshold,
-            "rule": RULES[lang].format(k=threshold - 1),
+            **(statement if not query.unprotected else
+               {"threshold": None, "rule": "none: register indicators rebuilt without "
+                                            "disclosure control"}),
             "note": ("UNPROTECTED: for staff who hold the extract; not for publication"
                      if query.unprotected else "protected for publication"),
         },
         "flags": FLAG_MEANINGS[lang],
         "synthetic": synthetic,
         "filters": query.filters(),
-        "row_count": table.height,
-        "columns": {c: COLUMN_TEXTS[lang][c] for c in table.columns if c in COLUMN_TEXTS[lang]},
+        "row_count": row_count,
+        "columns": {c: COLUMN_TEXTS[lang][c] for c in columns if c in COLUMN_TEXTS[lang]},
         **({} if membership is None else {
             "areas": membership,
             "partial_areas": [f"{a['area_type']}/{a['area_code']}" for a in membership
@@ -662,10 +717,11 @@ FIELD_TYPES = {"month": ("yearmonth", {}), "area_type": ("string", {}),
                "vintage": ("datetime", {}), "synthetic": ("boolean", {})}
 
 
-def datapackage(table: pl.DataFrame, query: ExportQuery, fmt: str, filename: str) -> dict:
+def datapackage(table: pl.DataFrame, query: ExportQuery, fmt: str, filename: str,
+                rule: DisclosureRule | None) -> dict:
     """A Frictionless Data Package describing `filename` (a CSV or Parquet export):
     codes as strings, the value's unit per indicator, the flag's meaning, licence, sources."""
-    meta = export_metadata(table, query)
+    meta = export_metadata(table, query, rule)
     fields = []
     for column in table.columns:
         kind, extra = FIELD_TYPES[column]
@@ -710,7 +766,8 @@ def export_table(url: str, query: ExportQuery, fmt: str = "csv",
     if out is None and fmt not in ("csv", "csv-excel"):
         raise TrialmonError(f"--out is required for {fmt}: only CSV can go to standard output")
     table = query_table(url, query)
-    data = render(table, fmt, query)
+    rule = published_rule(url)
+    data = render(table, fmt, query, rule=rule)
     if out is None:
         sys.stdout.write(data.decode("utf-8-sig"))  # no byte-order mark in a pipe
         sys.stdout.flush()
@@ -719,12 +776,14 @@ def export_table(url: str, query: ExportQuery, fmt: str = "csv",
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     meta = out.with_name(out.name + ".metadata.json")
-    meta.write_text(json.dumps(export_metadata(table, query, stored_membership(url, table)), ensure_ascii=False, indent=2),
+    meta.write_text(json.dumps(export_metadata(table, query, rule,
+                                               stored_membership(url, table)),
+                               ensure_ascii=False, indent=2),
                     encoding="utf-8")
     written = [out, meta]
     if fmt != "xlsx":
         package = out.with_name(out.name + ".datapackage.json")
-        package.write_text(json.dumps(datapackage(table, query, fmt, out.name),
+        package.write_text(json.dumps(datapackage(table, query, fmt, out.name, rule),
                                       ensure_ascii=False, indent=2), encoding="utf-8")
         written.append(package)
     return written

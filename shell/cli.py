@@ -15,8 +15,9 @@ from etl.pxweb_client import DEFAULT_BASE_URL, MAX_CALLS, MAX_CELLS, WINDOW_SECO
 from etl.reference import area_reference_table
 from etl.register import load_history, load_register_files
 from etl.statfin import load_statfin_files
+from indicators.bulk import build_bulk
 from indicators.public_statistics import compute_public_statistics
-from shell.pipeline import prepare_database, run_dashboard
+from shell.pipeline import compute_indicators, prepare_database, publish_effects, run_dashboard
 from trialmon.domain import LANGUAGES
 from trialmon.errors import TrialmonError
 from trialmon.settings import get_settings, resolve_db_url
@@ -108,9 +109,12 @@ def load_statfin(url, quiet, files):
     report = load_statfin_files(url, [Path(f) for f in files])
     click.echo(report.summary())
     computed = compute_public_statistics(url, report.months)
+    if report.months:
+        build_bulk(url)
     if not quiet:
         click.echo(computed.summary())
-    _publish_effects(url, quiet)
+    if report.months:  # the public-statistics effect reads these months
+        _publish_effects(url, quiet)
 
 
 @load.command("areas")
@@ -129,27 +133,21 @@ def load_areas(url, quiet, file):
 
 
 def _compute(url: str, months, quiet: bool) -> None:
-    # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
-    from indicators.engine import compute
-
-    if months:
-        report = compute(url, months=sorted(months), progress=not quiet)
-        if not quiet:
-            click.echo(report.summary())
-        _publish_effects(url, quiet)
+    """Compute the changed months and any loaded month not yet (successfully) computed:
+    a load whose computation failed is picked up by the next run, even when that run
+    finds every file unchanged."""
+    report = compute_indicators(url, months=sorted(months or ()), progress=not quiet)
+    if not quiet and report.months:
+        click.echo(report.summary())
 
 
 @main.command("compute")
 @common_options
 def compute_all(url, quiet):
-    """Recompute every indicator cell from the loaded data."""
-    # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
-    from indicators.engine import compute
-
+    """Recompute every indicator cell from the loaded data (and the bulk download)."""
     ensure_schema(url)
-    report = compute(url, months=None, progress=not quiet)
+    report = compute_indicators(url, months=None, progress=not quiet)
     click.echo(report.summary())
-    _publish_effects(url, quiet)
 
 
 @main.command()
@@ -234,10 +232,7 @@ def effect(url, quiet, indicator, population, group, areas, start, end, fmt, pub
 
 
 def _publish_effects(url: str, quiet: bool) -> None:
-    # start-up: pyfixest and numba load in ~2 s; only the effect commands need them
-    from indicators.effects import publish_default_effects
-
-    written = publish_default_effects(url)
+    written = publish_effects(url)
     if not quiet:
         click.echo(f"effects: {written} default specification(s) estimated and published")
 

@@ -9,7 +9,9 @@ import click
 import sqlalchemy as sa
 
 from etl.reference import sync_reference
-from trialmon.db import get_engine, migrate
+from indicators.bulk import build_bulk, bulk_files
+from indicators.engine import compute
+from trialmon.db import get_published_engine, migrate
 from trialmon.schema import month_status
 from trialmon.settings import get_settings
 
@@ -17,11 +19,30 @@ from trialmon.settings import get_settings
 def prepare_database(url: str) -> None:
     """Create or upgrade the schema, then bring the reference areas up to date."""
     migrate(url)
-    sync_reference(get_engine(url))
+    sync_reference(get_published_engine(url))
+
+
+def compute_indicators(url: str, months=None, progress: bool = True):
+    """Compute the indicators (`months`: the changed ones; None = all) and, when
+    anything was published, the default effect estimates and the bulk download files."""
+    report = compute(url, months=months, progress=progress)
+    if report.months:
+        publish_effects(url)
+    if report.months or not bulk_files(url, "en")[0].exists():
+        build_bulk(url)
+    return report
+
+
+def publish_effects(url: str) -> int:
+    """Re-estimate and publish the default effect specifications (docs/effects.md)."""
+    # start-up: pyfixest and numba load in ~2 s; only a computation needs them
+    from indicators.effects import publish_default_effects
+
+    return publish_default_effects(url)
 
 
 def has_published_data(url: str) -> bool:
-    with get_engine(url).connect() as conn:
+    with get_published_engine(url).connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(month_status)).scalar() > 0
 
 
@@ -29,18 +50,14 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
     """An empty database gets the default demo data, so the first start shows something."""
     if has_published_data(url):
         return
-    # start-up: the demo and compute chain loads scipy (~0.7 s); only an empty database needs it
-    from etl.demo import build_demo  # start-up: see above
-    from indicators.effects import publish_default_effects  # start-up: pyfixest, numba
-    from indicators.engine import compute  # start-up: see above
+    from etl.demo import build_demo  # start-up: only an empty database needs the generator
 
     scale = get_settings().demo_scale
     if not quiet:
         click.echo(f"empty database: building demo data (scale {scale}) ...", err=True)
     months = build_demo(url, scale=scale, start="2020-01", end="2025-12", seed=2021,
                         progress=not quiet)
-    compute(url, months=sorted(months), progress=not quiet)
-    publish_default_effects(url)
+    compute_indicators(url, months=sorted(months), progress=not quiet)
 
 
 def run_dashboard(url: str, host: str | None = None, port: int | None = None,

@@ -39,7 +39,9 @@ def sqlite_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def pg_url(pg_server_url) -> str:
+def pg_url(pg_server_url, tmp_path, monkeypatch) -> str:
+    # bulk download files go beside a SQLite file; on PostgreSQL into a folder of the test
+    monkeypatch.setenv("TRIALMON_DOWNLOADS_DIR", str(tmp_path / "downloads"))
     return pgserver.create_database(pg_server_url, f"t{os.getpid()}_{next(_db_counter)}")
 
 

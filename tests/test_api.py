@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 
 import polars as pl
 import pytest
 
-from tests.test_dashboard_fixture import AREAS, MONTHS, publish_fixture, unemployed
+from tests.test_dashboard_fixture import AREAS, MONTHS, publish_fixture, rows, unemployed
 
 
 @pytest.fixture
 def client(db_url):
     from dashboard.app import create_app
 
-    return create_app(publish_fixture(db_url)).server.test_client()
+    server = create_app(publish_fixture(db_url)).server
+    server.config["TRIALMON_TEST_URL"] = db_url
+    return server.test_client()
 
 
 def test_indicators_as_csv_json_and_parquet(client):
     base = "/api/v1/indicators?indicator=unemployed&area=091&from=2024-05&to=2024-07"
     csv = client.get(base + "&format=csv")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert csv.headers["X-Trialmon-Synthetic"] == "true"
     table = pl.read_csv(io.BytesIO(csv.data), schema_overrides={"area_code": pl.String})
     assert table["month"].to_list() == ["2024-05", "2024-06", "2024-07"]
@@ -52,7 +56,9 @@ def test_filters_combine(client):
     ("indicator=nope", "indicator"), ("format=xml", "format"), ("from=2024-13", "from"),
     ("to=May", "to"), ("lang=de", "lang"), ("area=ZZZ", "area"), ("population=kids", "population"),
     ("group=x", "group"), ("area_type=planet", "area_type"), ("colour=red", "colour"),
-    ("from=2024-05&to=2024-01", "from"),
+    ("from=2024-05&to=2024-01", "from"), ("limit=0", "limit"), ("limit=100001", "limit"),
+    ("limit=ten", "limit"), ("offset=-1", "offset"),
+    ("lang=fi&lang=sv", "lang"),
 ])
 def test_bad_parameters_get_a_400_with_a_clear_message(client, query, parameter):
     response = client.get(f"/api/v1/indicators?{query}")
@@ -80,3 +86,87 @@ def test_root_redirects_by_accept_language_and_sets_html_lang(client):
     page = client.get("/en/explorer?indicator=unemployed").data.decode()
     assert '<html lang="en">' in page
     assert "cdn" not in page.lower() and "https://" not in page
+
+
+def fixture_cell_count(**where) -> int:
+    """Cells of the hand-made fixture matching `where` (counted from its own rows)."""
+    return sum(all(r[k] in v for k, v in where.items()) for r in rows())
+
+
+def test_pages_follow_the_next_link_to_exactly_the_whole_selection(client):
+    query = "/api/v1/indicators?indicator=unemployed,unemployed_share&population=all&format=json"
+    whole = client.get(query).get_json()
+    expected = fixture_cell_count(indicator={"unemployed", "unemployed_share"},
+                                  population={"all"})
+    assert whole["paging"]["total"] == len(whole["data"]) == expected
+    seen, link, pages = [], query + "&limit=7", 0
+    while link:
+        answer = client.get(link)
+        body = answer.get_json()
+        assert len(body["data"]) <= 7
+        seen += body["data"]
+        link = body["paging"]["next"]
+        assert ("Link" in answer.headers) == bool(link)
+        if link:
+            assert answer.headers["Link"] == f'<{link}>; rel="next"'
+        pages += 1
+    assert pages == -(-expected // 7)
+    past = client.get(query + "&limit=7&offset=1000000000").get_json()
+    assert past["data"] == [] and past["paging"]["next"] is None
+    key = ("indicator", "population", "group", "area_type", "area_code", "month")
+    assert [tuple(r[k] for k in key) for r in seen] == sorted(
+        tuple(r[k] for k in key) for r in whole["data"])  # primary-key order, no overlap
+
+
+def test_a_selection_over_the_maximum_needs_paging(client, monkeypatch):
+    from dashboard import api
+
+    monkeypatch.setattr(api, "MAX_ROWS", 10)  # the fixture is small; the rule is the same
+    answer = client.get("/api/v1/indicators?indicator=unemployed&format=json")
+    assert answer.status_code == 413
+    body = answer.get_json()
+    assert body["parameter"] == "limit" and body["rows"] == fixture_cell_count(
+        indicator={"unemployed"}) and "limit" in body["error"] and body["next"]
+    assert client.get(body["next"]).status_code == 200
+
+
+def test_etag_and_cache_control_from_the_data_version(client):
+    url = "/api/v1/indicators?indicator=unemployed&area=091&format=csv"
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    other = client.get(url.replace("091", "049"))
+    assert other.headers["ETag"] != etag
+    assert client.get("/api/v1/areas").headers["ETag"]
+
+
+def test_openapi_document_lists_every_route_and_parameter(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.1")
+    app_routes = {r.rule.replace("<lang>", "{lang}") for r in client.application.url_map.iter_rules()
+                  if r.rule.startswith("/api/v1/") and r.rule != "/api/v1/openapi.json"}
+    assert set(doc["paths"]) == app_routes
+    names = {p["name"] for p in doc["paths"]["/api/v1/indicators"]["get"]["parameters"]}
+    assert names == {"indicator", "area", "area_type", "population", "group", "from", "to",
+                     "lang", "format", "limit", "offset"}
+
+
+def test_bulk_file_is_a_plain_file_with_every_cell(client):
+    answer = client.get("/api/v1/bulk/trialmon-indicators-en.csv.gz")
+    assert answer.status_code == 200 and answer.mimetype == "application/gzip"
+    # as the datapackage describes it: codes are text, the value is a number
+    types = {"area_code": pl.String, "value": pl.Float64}
+    table = pl.read_csv(gzip.decompress(answer.data), schema_overrides=types)
+    assert table.height == len(rows())
+    # built one indicator at a time, it equals the whole table exported in one piece
+    from indicators.export import ExportQuery, query_table, render
+
+    url = client.application.config["TRIALMON_TEST_URL"]
+    whole = pl.read_csv(render(query_table(url, ExportQuery()), "csv", ExportQuery()),
+                        schema_overrides=types)
+    assert table.equals(whole)
+    meta = client.get("/api/v1/bulk/trialmon-indicators-en.metadata.json").get_json()
+    assert meta["row_count"] == len(rows()) and meta["disclosure_control"]["threshold"] == 5
+    assert client.get("/api/v1/bulk/trialmon-indicators-de.csv.gz").status_code == 404

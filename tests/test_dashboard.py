@@ -208,18 +208,21 @@ def test_download_zip_holds_the_file_and_its_metadata(sqlite_url):
 
     from dashboard.api import download_zip
     from indicators.export import ExportQuery, query_table
+    from indicators.provenance import published_rule
 
     url = publish_fixture(sqlite_url)
     query = ExportQuery(indicators=("unemployed",), areas=("091",), start="2024-06",
                         end="2024-06", lang="fi")
-    archive = zipfile.ZipFile(io.BytesIO(download_zip(query_table(url, query), query, "xlsx")))
+    archive = zipfile.ZipFile(io.BytesIO(download_zip(query_table(url, query), query, "xlsx",
+                                                      published_rule(url))))
     names = sorted(archive.namelist())
     assert names == ["trialmon-synthetic-demo.xlsx", "trialmon-synthetic-demo.xlsx.metadata.json"]
     sheet = pl.read_excel(io.BytesIO(archive.read(names[0])), sheet_name="data")
     # Finnish headers in a Finnish file
     assert sheet["alue"].to_list() == ["Helsinki"] and sheet["merkintä"].to_list() == [
         "suppressed"] and sheet["arvo"].to_list() == [None]
-    assert json.loads(archive.read(names[1]))["language"] == "fi"
+    meta = json.loads(archive.read(names[1]))
+    assert meta["language"] == "fi" and meta["disclosure_control"]["threshold"] == 5
 
 
 def test_shipped_boundaries_are_small_wgs84_and_cover_every_municipality(monkeypatch):

@@ -13,9 +13,11 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from indicators.bulk import build_bulk
+from indicators.disclosure import METHOD, METHOD_VERSION
 from shell.pipeline import prepare_database as upgrade
 from trialmon.db import get_engine
-from trialmon.schema import indicator_value, month_status
+from trialmon.schema import computation, indicator_value, month_status
 
 AREAS = {  # code: (area_type, base)
     "TRIALS": ("all_trials", 50000), "NONTRIAL": ("comparison", 40000),
@@ -26,6 +28,7 @@ AREAS = {  # code: (area_type, base)
 }
 FIRST, LAST = "2020-01", "2024-12"
 VINTAGE = dt.datetime(2025, 1, 15, 8, 30)
+FIXTURE_COMPUTATION = "f1x7" * 8  # the fixture's cells follow threshold 5
 
 
 def months(first: str = FIRST, last: str = LAST) -> list[str]:
@@ -88,10 +91,15 @@ def publish_fixture(url: str) -> str:
     upgrade(url)
     status = [{"month": m, "source": "register", "vintage": VINTAGE, "revision": 0,
                "row_count": 1000, "rows_changed": 0, "synthetic": True,
-               "computed_at": VINTAGE} for m in MONTHS]
+               "computed_at": VINTAGE, "computation_id": FIXTURE_COMPUTATION} for m in MONTHS]
     with get_engine(url).begin() as conn:
         conn.execute(sa.delete(indicator_value))
         conn.execute(sa.delete(month_status))
+        conn.execute(sa.delete(computation))
+        conn.execute(sa.insert(computation), [{
+            "computation_id": FIXTURE_COMPUTATION, "computed_at": VINTAGE, "threshold": 5,
+            "method": METHOD, "method_version": METHOD_VERSION}])
         conn.execute(sa.insert(indicator_value), rows())
         conn.execute(sa.insert(month_status), status)
+    build_bulk(url)  # what `trialmon compute` writes at its end
     return url

@@ -18,6 +18,7 @@ from indicators.export import (
     query_table,
     render,
 )
+from indicators.provenance import published_rule
 from indicators.registry import INDICATORS
 from shell.cli import main
 from tests.test_engine import december, load
@@ -153,7 +154,7 @@ def test_xlsx_opens_as_a_styled_table_with_metadata(full):
 
     query = ExportQuery(areas=("091", "TA12"), populations=("all",), groups=("all",), lang="fi")
     table = query_table(full, query)
-    book = openpyxl.load_workbook(io.BytesIO(render(table, "xlsx", query)))
+    book = openpyxl.load_workbook(io.BytesIO(render(table, "xlsx", query, rule=published_rule(full))))
     assert book.sheetnames == ["data", "metadata", "definitions"]
     sheet = book["data"]
     header = [c.value for c in sheet[1]]
@@ -250,7 +251,7 @@ def test_metadata(loaded, tmp_path):
     assert meta["filters"]["areas"] == ["091"]
     assert meta["vintages"] == sorted(set(table["vintage"]))
     assert set(meta["columns"]) == set(COLUMNS)
-    unprotected = export_metadata(table, ExportQuery(unprotected=True))
+    unprotected = export_metadata(table, ExportQuery(unprotected=True), published_rule(loaded))
     assert unprotected["disclosure_control"]["protected"] is False
 
 
@@ -262,7 +263,7 @@ def test_synthetic_data_is_marked(db):
     compute(db, None, progress=False)
     table = query_table(db, ExportQuery(areas=("TA12",)))
     assert table["synthetic"].all()
-    meta = export_metadata(table, ExportQuery())
+    meta = export_metadata(table, ExportQuery(), published_rule(db))
     assert meta["synthetic"] is True and "SYNTHETIC" in meta["title"]
 
 

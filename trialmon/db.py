@@ -1,13 +1,28 @@
 """Database access: engines, migrations and fast-path (ADBC) connections.
 
 Every module gets its database through here, so the SQLite/PostgreSQL
-differences live in one place:
+differences live in one place.
+
+Interface:
+
+* ``get_engine(url)``: the full engine, for loaders, the computation and migrations.
+* ``get_published_engine(url)``: the serving engine (dashboard, API, exports of the
+  protected table): it can reach the published tables only.
+* ``migrate(url)``, ``is_at_head(url)``, ``adbc_connect(url, schema)``.
+
+Decisions:
 
 * SQLite: the URL names the published file; the microdata file sits beside it
-  (``<stem>-microdata.sqlite``) and is attached as schema ``microdata`` on every
-  connection. Both files run in WAL mode so the dashboard reads while a load writes.
-* PostgreSQL (``postgresql+psycopg://``): published tables in ``public``,
-  person-level data in schema ``microdata``.
+  (``<stem>-microdata.sqlite``). The full engine attaches it as schema ``microdata``
+  on every connection; the published engine never does, so a serving process has no
+  descriptor on the person-level file and ``microdata.*`` does not even resolve (least
+  privilege by construction, tested from outside the process). Both files run in WAL
+  mode so the dashboard reads while a load writes.
+* PostgreSQL (``postgresql+psycopg://``): published tables in ``public``, person-level
+  data in schema ``microdata``; least privilege is the database role's grants (the
+  serving role is granted ``public`` only), so both engines are the same engine.
+* ``migrate`` first looks with the published engine whether the schema is already at
+  the newest revision (the usual start of a server) and then touches nothing else.
 """
 
 from __future__ import annotations
@@ -45,33 +60,48 @@ def _prepare_sqlite(url: str) -> Path:
 
 @functools.cache
 def get_engine(url: str) -> Engine:
-    """One engine per URL for the life of the process."""
-    if is_sqlite(url):
-        microdata = _prepare_sqlite(url)
-        # NullPool: no idle connection outlives its use. The ADBC driver links its own
-        # copy of SQLite; two copies in one process do not see each other's POSIX locks,
-        # so an idle pysqlite connection would be corrupted when an ADBC connection
-        # checkpoints and removes the WAL on close (sqlite.org/howtocorrupt.html 2.2.1).
-        engine = sa.create_engine(url, connect_args={"timeout": 60}, poolclass=sa.pool.NullPool)
+    """The full engine: published tables and the microdata (one per URL and process)."""
+    return _sqlite_engine(url, attach_microdata=True) if is_sqlite(url) else _pg_engine(url)
 
-        @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record):
-            # Let SQLAlchemy, not pysqlite, decide when transactions begin.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"ATTACH DATABASE '{microdata.as_posix()}' AS {MICRODATA}")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA {MICRODATA}.journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=60000")
-            cursor.close()
 
-        @sa.event.listens_for(engine, "begin")
-        def _on_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+@functools.cache
+def get_published_engine(url: str) -> Engine:
+    """The serving engine: published tables only (SQLite: the microdata file is never
+    opened; PostgreSQL: the role's grants decide, see the module docstring)."""
+    return _sqlite_engine(url, attach_microdata=False) if is_sqlite(url) else _pg_engine(url)
 
-        return engine
+
+@functools.cache
+def _pg_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str, attach_microdata: bool) -> Engine:
+    microdata = _prepare_sqlite(url)
+    # NullPool: no idle connection outlives its use. The ADBC driver links its own
+    # copy of SQLite; two copies in one process do not see each other's POSIX locks,
+    # so an idle pysqlite connection would be corrupted when an ADBC connection
+    # checkpoints and removes the WAL on close (sqlite.org/howtocorrupt.html 2.2.1).
+    engine = sa.create_engine(url, connect_args={"timeout": 60}, poolclass=sa.pool.NullPool)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if attach_microdata:
+            cursor.execute(f"ATTACH DATABASE '{microdata.as_posix()}' AS {MICRODATA}")
+            cursor.execute(f"PRAGMA {MICRODATA}.journal_mode=WAL")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def alembic_config(url: str):
@@ -89,7 +119,23 @@ def migrate(url: str) -> None:
     pipeline's next step: `shell.pipeline.prepare_database`)."""
     from alembic import command  # start-up: as above
 
-    command.upgrade(alembic_config(url), "head")
+    if not is_at_head(url):
+        command.upgrade(alembic_config(url), "head")
+
+
+def is_at_head(url: str) -> bool:
+    """Whether the schema is at the newest migration (read with the published engine:
+    alembic_version lives in the published file)."""
+    from alembic.runtime.migration import MigrationContext  # start-up: as above
+    from alembic.script import ScriptDirectory  # start-up: as above
+
+    heads = set(ScriptDirectory(MIGRATIONS_DIR.as_posix()).get_heads())
+    try:
+        with get_published_engine(url).connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    except sa.exc.SQLAlchemyError:
+        return False
+    return current == heads
 
 
 def adbc_connect(url: str, schema: str | None = None):

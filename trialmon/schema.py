@@ -167,8 +167,25 @@ month_status = sa.Table(
     sa.Column("rows_changed", sa.Integer, nullable=False),
     sa.Column("synthetic", sa.Boolean, nullable=False),
     sa.Column("computed_at", sa.DateTime(timezone=True)),
+    # the computation that published the month's register cells (null: statfin rows,
+    # and months computed before provenance was recorded)
+    sa.Column("computation_id", sa.String(32)),
 )
 """What is published for each month: the data status page reads this."""
+
+computation = sa.Table(
+    "computation",
+    metadata,
+    sa.Column("computation_id", sa.String(32), primary_key=True),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("threshold", sa.Integer, nullable=False),
+    sa.Column("method", sa.String(64), nullable=False),
+    sa.Column("method_version", sa.String(32), nullable=False),
+)
+"""Provenance of the disclosure rule: one row per computation run that published
+cells, with the threshold and the protection method it applied. Everything that states
+the rule (footer, Definitions, export and API metadata) reads it from here, never from
+the serving process's environment."""
 
 statfin_value = sa.Table(
     "statfin_value",

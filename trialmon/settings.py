@@ -19,6 +19,23 @@ def default_db_url(data_dir: Path | None = None) -> str:
     return f"sqlite:///{(data_dir / DEFAULT_DB_FILE).as_posix()}"
 
 
+def data_dir() -> Path:
+    """TRIALMON_DATA_DIR (default ./data): embedded SQLite files and, on PostgreSQL, the
+    bulk download files."""
+    return Path(os.environ.get("TRIALMON_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def downloads_dir(db_url: str) -> Path:
+    """Where the bulk download files are written (at compute) and served from:
+    TRIALMON_DOWNLOADS_DIR, else beside an embedded SQLite file, else TRIALMON_DATA_DIR."""
+    configured = os.environ.get("TRIALMON_DOWNLOADS_DIR")
+    if configured:
+        return Path(configured)
+    if db_url.startswith("sqlite:///"):
+        return Path(db_url.removeprefix("sqlite:///")).parent
+    return data_dir()
+
+
 def resolve_db_url(cli_value: str | None = None) -> str:
     """`--db URL`, else `TRIALMON_DB_URL`, else the embedded SQLite default."""
     return cli_value or os.environ.get("TRIALMON_DB_URL") or default_db_url()

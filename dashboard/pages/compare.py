@@ -56,7 +56,7 @@ def layout(view: View, data) -> html.Div:
             dcc.Tab(label=t(lang, "Table"), value="table",
                     children=[html.Div(id="cmp-table", className="table-wrap", tabIndex="0")]),
         ]),
-        charts.legend_note(lang),
+        charts.legend_note(lang, data.suppression_threshold()),
         html.Div(id="cmp-summary"),
     ])
 

@@ -4,6 +4,7 @@ Decisions: every area the page lets a user pick is kept in the address (no cap);
 "all trial areas" / "all municipalities" are one choice each (``all=`` in the
 address), added to the areas picked one by one. The API example below the preview
 is the call that returns the same selection.
+The "download everything" link is a plain link to the bulk file written at compute time.
 """
 
 from __future__ import annotations
@@ -72,10 +73,15 @@ def layout(view: View, data) -> html.Div:
         html.Div([
             dbc.Button(t(lang, "Download selection"), id="dl-button", color="primary",
                        className="me-2"),
-            dbc.Button(t(lang, "Download everything (Parquet)"), id="dl-bulk",
-                       color="secondary", outline=True),
+            # a plain file built at compute time, never sent through a callback
+            html.A(t(lang, "Download everything (CSV)"), id="dl-bulk",
+                   href=f"/api/v1/bulk/trialmon-indicators-{lang}.csv.gz", download="",
+                   className="btn btn-outline-secondary me-2"),
+            html.A(t(lang, "Metadata"), id="dl-bulk-meta",
+                   href=f"/api/v1/bulk/trialmon-indicators-{lang}.metadata.json",
+                   className="small"),
         ], className="mb-3"),
-        dcc.Download(id="dl-file"), dcc.Download(id="dl-bulk-file"),
+        dcc.Download(id="dl-file"),
         html.H2(t(lang, "Preview"), className="h5 mt-3"),
         html.Div(id="dl-preview", className="table-wrap", tabIndex="0"),
         html.P([t(lang, "The same data are available from the HTTP API: "),
@@ -178,13 +184,6 @@ def register(app, data) -> None:
                      whole)
         query = export_query(view, data)
         table = query_table(data.url, query)
-        return dcc.send_bytes(api.download_zip(table, query, fmt, url=data.url),
+        return dcc.send_bytes(api.download_zip(table, query, fmt, data.disclosure_rule(),
+                                                url=data.url),
                               f"trialmon-{fmt}.zip")
-
-    @app.callback(Output("dl-bulk-file", "data"), Input("dl-bulk", "n_clicks"),
-                  State("url", "pathname"), prevent_initial_call=True)
-    def download_all(_clicks, pathname):
-        query = ExportQuery(lang=lang_of(pathname))
-        table = query_table(data.url, query)
-        return dcc.send_bytes(api.download_zip(table, query, "parquet", url=data.url),
-                              "trialmon-all.zip")

@@ -58,7 +58,7 @@ def layout(view: View, data) -> html.Div:
             dcc.Tab(label=t(lang, "Table"), value="table", children=[
                 html.Div(id="ex-table", className="table-wrap", tabIndex="0")]),
         ]),
-        html.Div(id="ex-legend", children=charts.legend_note(lang)),
+        html.Div(id="ex-legend", children=charts.legend_note(lang, data.suppression_threshold())),
         html.Div(id="ex-summary"),
     ])
 

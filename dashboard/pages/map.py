@@ -122,7 +122,7 @@ def layout(view: View, data) -> html.Div:
             dcc.Tab(label=t(lang, "Table"), value="table",
                     children=[html.Div(id="map-table", className="table-wrap", tabIndex="0")]),
         ]),
-        charts.legend_note(lang),
+        charts.legend_note(lang, data.suppression_threshold()),
         html.P(t(lang, "Boundaries: Statistics Finland, municipal boundaries 2026 (CC BY 4.0); "
                        "thick lines: trial areas.") if not get_settings().boundaries_path
                else t(lang, "Boundaries: {path}; thick lines: trial areas.",

@@ -9,7 +9,6 @@ from dashboard.i18n import N_, fmt_month, fmt_number, indicator_text, label, nt,
 from dashboard.pages.area_sources import area_sources, loaded_systems
 from dashboard.state import View
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
-from trialmon.settings import get_settings
 
 FAMILIES = ("stocks", "ratios", "flows", "process", "public_statistics")
 FAMILY_TITLES = {"stocks": N_("Stocks"), "ratios": N_("Shares and rates"), "flows": N_("Flows"),
@@ -39,9 +38,18 @@ def _definition(ind, lang: str) -> html.Article:
     ], className="definition", id=f"def-{ind.id}")
 
 
+def _method_note(rule) -> html.P:
+    """The stored method and its version (provenance of the rule shown above)."""
+    if rule is None:
+        return html.P("", id="disclosure-method")
+    return html.P(html.Small([html.Code(rule.method), f" · v{rule.method_version} · ",
+                              html.Code(rule.computation_id[:12])],
+                             className="text-muted"), id="disclosure-method")
+
+
 def definitions(view: View, data) -> html.Div:
     lang = view.lang
-    threshold = get_settings().suppression_threshold
+    threshold = data.suppression_threshold()
     sections, toc = [], []
     for family in FAMILIES:
         inds = [i for i in INDICATORS.values() if i.family == family]
@@ -69,7 +77,9 @@ def definitions(view: View, data) -> html.Div:
                            "is from 1 to {k}. Further cells are hidden where a hidden count "
                            "could be worked out from an area total (secondary suppression). "
                            "Hidden cells are marked ·· in tables and are gaps in charts, "
-                           "never zeros.", k=threshold - 1)),
+                           "never zeros.", k=threshold - 1) if threshold else "",
+                   id="disclosure-rule"),
+            _method_note(data.disclosure_rule()),
             html.H2(t(lang, "Populations and groups"), className="h4", id="populations"),
             html.Ul([html.Li(label("population", p, lang)) for p in
                      ("all", "target_group", "trial_customers")] +
