@@ -12,13 +12,13 @@ import dash
 import flask
 from dash import Input, Output, State, dcc, html
 
-from dashboard import api, i18n
+from dashboard import api, i18n, web
 from dashboard.components import notice_box
 from dashboard.data import Data
 from dashboard.i18n import LANG_NAMES, LANGS, t
 from dashboard.pages import compare, downloads, explorer, overview, static_pages
 from dashboard.pages import map as map_page
-from dashboard.state import parse, split_path
+from dashboard.state import checked_text, parse, split_path
 from trialmon.settings import get_settings
 
 NAV = (("overview", "Overview"), ("explorer", "Explorer"), ("compare", "Compare"),
@@ -42,6 +42,8 @@ def create_app(url: str) -> dash.Dash:
     _register_routing(app, data)
     for page in (overview, explorer, compare, map_page, downloads):
         page.register(app, data)
+    web.install(app, data)  # after every callback: the CSP hashes Dash's inline scripts
+    app.server.extensions["trialmon_data"] = data  # the server disposes its engine on fork
     warm_up(data)
     return app
 
@@ -119,7 +121,7 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
         if dash.ctx.triggered_prop_ids.keys() == {"url.search"} and search == written:
             raise dash.exceptions.PreventUpdate  # the page itself wrote its state
         view, notices = parse(pathname, search, data.areas()["area_code"].to_list(),
-                              data.months())
+                              data.months())  # InvalidInput (HTTP 400) for a crafted value
         body = PAGE_LAYOUTS[view.page](view, data)
         return (header(view.lang, view.page, search), banner(view.lang, data),
                 notice_box(notices), body, footer(view.lang))
@@ -140,8 +142,8 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
                   Input("url", "search"), State("url", "pathname"),
                   prevent_initial_call=True)
     def keep_language_links(search, pathname):
-        lang, page = split_path(pathname)
-        return header(lang or "fi", page or "overview", search)
+        lang, page = split_path(checked_text("pathname", pathname))
+        return header(lang or "fi", page or "overview", checked_text("search", search))
 
 
 def _serve_language(app: dash.Dash) -> None:

@@ -60,6 +60,10 @@ class Data:
                 self._version_checked = now
         return self._version
 
+    def forget_version(self) -> None:
+        """Make the next `version()` ask the database (the readiness probe)."""
+        self._version_checked = 0.0
+
     def _get(self, name: str, *args):
         return self._cached(self.version(), name, args)
 

@@ -1,7 +1,7 @@
 """The pipeline: migrate -> reference -> load -> compute -> serve.
 
-`prepare_database` is the first two steps (every command runs it); `python app.py` /
-`trialmon serve` is the last, on a ready database."""
+`prepare_database` is the first two steps (every command runs it); `ensure_demo_data`
+fills an empty database with synthetic data; serving is shell/server.py."""
 
 from __future__ import annotations
 
@@ -38,15 +38,3 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
     months = build_demo(url, scale=scale, start="2020-01", end="2025-12", seed=2021,
                         progress=not quiet)
     compute(url, months=sorted(months), progress=not quiet)
-
-
-def run_dashboard(url: str, host: str | None = None, port: int | None = None,
-                  build_demo: bool = True, quiet: bool = False) -> None:
-    settings = get_settings()
-    prepare_database(url)
-    if build_demo:
-        ensure_demo_data(url, quiet=quiet)
-    from dashboard.app import create_app
-
-    app = create_app(url)
-    app.run(host=host or settings.host, port=port or settings.port, debug=False)

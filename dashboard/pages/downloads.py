@@ -17,7 +17,7 @@ from dashboard.components import (
     radio,
 )
 from dashboard.i18n import fmt_number, t
-from dashboard.pages.common import lang_of, search_of, url_output
+from dashboard.pages.common import controls_view, lang_of, search_of, url_output
 from dashboard.state import View
 from indicators.export import ExportQuery, query_table
 from indicators.registry import INDICATORS
@@ -69,10 +69,10 @@ def export_query(view: View) -> ExportQuery:
                        start=view.start, end=view.end, lang=view.lang)
 
 
-def _view(lang, indicators, areas, population, group, start, end, fmt) -> View:
-    return View(page="downloads", lang=lang, indicators=tuple(indicators or ("unemployed",)),
-                areas=tuple(areas or ("TRIALS",)), population=population, group=group,
-                start=None if start in (None, "", "all") else start, end=None if end in (None, "", "all") else end, format=fmt)
+def _view(pathname, data, indicators, areas, population, group, start, end, fmt) -> View:
+    return controls_view("downloads", pathname, data, indicators=indicators, areas=areas,
+                         population=population, group=group, **{"from": start, "to": end},
+                         format=fmt)
 
 
 def _preview_cell(name: str, value, indicator: str, lang: str) -> str:
@@ -103,7 +103,7 @@ def register(app, data) -> None:
     @app.callback(Output("dl-preview", "children"), url_output(), *controls,
                   State("url", "pathname"), prevent_initial_call="initial_duplicate")
     def update(indicators, areas, population, group, start, end, fmt, pathname):
-        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt)
+        view = _view(pathname, data, indicators, areas, population, group, start, end, fmt)
         table = query_table(data.url, export_query(view))
         fields = {k: getattr(view, k) for k in ("indicators", "areas", "population", "group",
                                                 "start", "end", "format")}
@@ -113,7 +113,7 @@ def register(app, data) -> None:
                   *[State(c.component_id, c.component_property) for c in controls],
                   State("url", "pathname"), prevent_initial_call=True)
     def download(_clicks, indicators, areas, population, group, start, end, fmt, pathname):
-        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt)
+        view = _view(pathname, data, indicators, areas, population, group, start, end, fmt)
         query = export_query(view)
         table = query_table(data.url, query)
         return dcc.send_bytes(api.download_zip(table, query, fmt), f"trialmon-{fmt}.zip")

@@ -9,8 +9,8 @@ from dash import Input, Output, State, dcc, html
 from dashboard import charts
 from dashboard.components import area_options, field, month_options, population_options, select
 from dashboard.i18n import fmt_change, fmt_month, fmt_value, indicator_name, label, t
-from dashboard.pages.common import explorer_href, lang_of, search_of, url_output
-from dashboard.state import View
+from dashboard.pages.common import controls_view, explorer_href, url_output
+from dashboard.state import View, to_query
 
 # (indicator, population): trial customers are the jobseekers whose responsibility is the trial.
 CARDS = (("jobseekers", "trial_customers"), ("unemployed", None), ("unemployed_share", None),
@@ -109,7 +109,6 @@ def register(app, data) -> None:
                   Input("ov-month", "value"), State("url", "pathname"),
                   prevent_initial_call="initial_duplicate")
     def update(area, population, month, pathname):
-        lang = lang_of(pathname)
-        view = View(page="overview", lang=lang, area=area, population=population, month=month)
-        return build(view, data), search_of("overview", lang, area=area,
-                                            population=population, month=month)
+        view = controls_view("overview", pathname, data, area=area, population=population,
+                             month=month)
+        return build(view, data), to_query(view)
