@@ -30,8 +30,10 @@ PAGE_LAYOUTS = {"overview": overview.layout, "explorer": explorer.layout,
                 "status": static_pages.status}
 
 
-def create_app(url: str) -> dash.Dash:
-    """The dashboard on the database at `url` (published tables only)."""
+def create_app(url: str, warm: bool = True) -> dash.Dash:
+    """The dashboard on the database at `url` (published tables only). `warm=False` runs no
+    query: for a server that forks workers after building the app (shell/server.py), since
+    Polars' thread pool does not survive a fork; each worker then calls `warm_up`."""
     data = Data(url)
     app = dash.Dash(__name__, title="Työllisyyskokeilujen seuranta",
                     suppress_callback_exceptions=True, serve_locally=True,
@@ -44,7 +46,8 @@ def create_app(url: str) -> dash.Dash:
         page.register(app, data)
     web.install(app, data)  # after every callback: the CSP hashes Dash's inline scripts
     app.server.extensions["trialmon_data"] = data  # the server disposes its engine on fork
-    warm_up(data)
+    if warm:
+        warm_up(data)
     return app
 
 

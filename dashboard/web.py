@@ -73,6 +73,7 @@ def install(app: dash.Dash, data) -> None:
     _callback_guard(app)
     _security_headers(server, content_security_policy(app))
     server.config.update(COMPRESS_ALGORITHM=["br", "gzip"], COMPRESS_MIMETYPES=COMPRESSED_TYPES,
+                         COMPRESS_ALGORITHM_STREAMING=["br", "gzip"],
                          COMPRESS_BR_LEVEL=4, COMPRESS_LEVEL=6, COMPRESS_MIN_SIZE=500)
     Compress(server)
 

@@ -5,11 +5,16 @@ fills an empty database with synthetic data; serving is shell/server.py."""
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import click
 import sqlalchemy as sa
 
 from etl.reference import sync_reference
+from shell.logs import configure_logging
 from trialmon.db import get_engine, migrate
+from trialmon.errors import TrialmonError
 from trialmon.schema import month_status
 from trialmon.settings import get_settings
 
@@ -38,3 +43,18 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
     months = build_demo(url, scale=scale, start="2020-01", end="2025-12", seed=2021,
                         progress=not quiet)
     compute(url, months=sorted(months), progress=not quiet)
+
+
+def prepare_for_serving(url: str, demo: bool, quiet: bool, log_format: str,
+                        log_level: str) -> None:
+    """What runs before a server starts (shell/server.py runs it in a spawned process, so
+    this module imports nothing of the dashboard): migrate, reference, demo data if asked.
+    A TrialmonError is logged in one line and exits 1."""
+    configure_logging(log_format, log_level)
+    try:
+        prepare_database(url)
+        if demo:
+            ensure_demo_data(url, quiet=quiet)
+    except TrialmonError as error:
+        logging.getLogger("trialmon.server").error("%s", error)
+        sys.exit(1)

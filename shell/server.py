@@ -14,9 +14,13 @@ Decisions:
   worker that dies or leaks is replaced, SIGTERM drains in-flight requests
   (``graceful_timeout``) before exiting. Polars and the SQL driver release the GIL, so
   each worker runs a few threads (``gthread``) to overlap waiting on the database.
-* Migrations and the reference sync run once, in the master, before the app is built and
-  before any worker is forked; the database engine is disposed before forking so no worker
-  inherits a connection of the master.
+* Migrations, the reference sync and (when asked) the demo data run once, before the app
+  is built and before any worker is forked, in a short-lived process the master spawns
+  and waits for. Not in the master itself: Polars' thread pool does not survive fork(2)
+  (a worker forked after the master ran a Polars query hangs on its first one), so the
+  master imports and builds the app but runs no query; each worker warms its own caches
+  after the fork (`dashboard.app.warm_up`). The database engine is disposed before
+  forking, so no worker inherits a connection of the master.
 * Demo data are built only when asked (``--demo`` or TRIALMON_DEMO=1); ``python app.py``
   asks, for the newcomer on an empty embedded database.
 * The Flask development server only with ``--dev``; its Server header carries no version
@@ -29,14 +33,16 @@ Decisions:
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from dataclasses import dataclass
 
 from gunicorn.app.base import BaseApplication
 from werkzeug.serving import WSGIRequestHandler
 
-from dashboard.app import create_app
+from dashboard.app import create_app, warm_up
 from shell.logs import configure_logging, logging_config
-from shell.pipeline import ensure_demo_data, prepare_database
+from shell.pipeline import prepare_for_serving
+from trialmon.errors import TrialmonError
 from trialmon.settings import get_settings, resolve_db_url
 
 log = logging.getLogger("trialmon.server")
@@ -71,16 +77,21 @@ def create_wsgi_app(url: str | None = None):
     return create_app(url or resolve_db_url()).server
 
 
-def prepare(url: str, options: ServeOptions) -> None:
-    """Migrate, sync the reference areas, and build demo data if asked: once, before serving."""
-    prepare_database(url)
-    if options.demo:
-        ensure_demo_data(url, quiet=options.quiet)
+def prepare_apart(url: str, options: ServeOptions) -> None:
+    """Migrate, sync the reference, build demo data if asked: once, before serving, in a
+    spawned process (see Decisions: the master runs no Polars query)."""
+    child = multiprocessing.get_context("spawn").Process(
+        target=prepare_for_serving, name="trialmon-prepare",
+        args=(url, options.demo, options.quiet, options.log_format, options.log_level))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise TrialmonError(f"preparing the database failed (exit code {child.exitcode})")
 
 
 def serve(url: str, options: ServeOptions) -> None:
     configure_logging(options.log_format, options.log_level)
-    prepare(url, options)
+    prepare_apart(url, options)
     if options.dev:
         _serve_dev(url, options)
     else:
@@ -129,6 +140,7 @@ class DashboardServer(BaseApplication):
             "proc_name": "trialmon",
             "when_ready": self._when_ready,
             "pre_fork": self._pre_fork,
+            "post_fork": self._post_fork,
             "on_exit": self._on_exit,
         }
 
@@ -138,13 +150,16 @@ class DashboardServer(BaseApplication):
 
     def load(self):
         if self.application is None:
-            app = create_app(self.url)
-            self.engine = app.server.extensions["trialmon_data"].engine
+            app = create_app(self.url, warm=False)
+            self.data = app.server.extensions["trialmon_data"]
             self.application = app.server
         return self.application
 
     def _pre_fork(self, _arbiter, _worker) -> None:
-        self.engine.dispose()  # no pooled connection of the master is inherited
+        self.data.engine.dispose()  # no pooled connection of the master is inherited
+
+    def _post_fork(self, _arbiter, _worker) -> None:
+        warm_up(self.data)
 
     def _when_ready(self, _arbiter) -> None:
         o = self.options
