@@ -136,7 +136,6 @@ class DashboardServer(BaseApplication):
             "accesslog": None,
             "loglevel": "warning",
             "logconfig_dict": logging_config(o.log_format, o.log_level),
-            "control_socket_disable": True,
             "proc_name": "trialmon",
             "when_ready": self._when_ready,
             "pre_fork": self._pre_fork,
@@ -145,7 +144,10 @@ class DashboardServer(BaseApplication):
         }
 
     def load_config(self) -> None:
-        for key, value in self.gunicorn_settings().items():
+        settings = self.gunicorn_settings()
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
+            settings["control_socket_disable"] = True
+        for key, value in settings.items():
             self.cfg.set(key, value)
 
     def load(self):
