@@ -74,7 +74,11 @@ AS_USER=()
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
   chown -R nobody "$WORK/data"
   chmod 755 "$WORK"
-  AS_USER=(runuser -u nobody --)
+  if runuser -u nobody -- "$WORK/venv/bin/python" -c pass 2>/dev/null; then
+    AS_USER=(runuser -u nobody --)
+  else  # e.g. an interpreter under /root (pyenv): the image's is /usr/local/bin/python
+    echo "note: this machine's Python is not executable by an unprivileged user; starting as $(id -un)"
+  fi
 fi
 export PATH="$WORK/venv/bin:$PATH" PYTHONUNBUFFERED=1 TRIALMON_HOST=127.0.0.1 \
   TRIALMON_PORT=$PORT TRIALMON_DATA_DIR=$WORK/data TRIALMON_DEMO=1 TRIALMON_DEMO_SCALE=0.001 \
