@@ -113,4 +113,4 @@ SERVER_PID=
 if [ "$code" != 0 ]; then echo "exit code $code after SIGTERM"; cat "$WORK/server.log"; exit 1; fi
 grep -q "stopped" "$WORK/server.log" || { cat "$WORK/server.log"; exit 1; }
 [ -f "$WORK/data/trialmon.sqlite" ] || { echo "no database in the data volume"; exit 1; }
-echo "image replay: passed (install from the lock, unprivileged start, healthy, ready, clean stop)"
+echo "image replay: passed (installed as the image does; started, healthy, ready, clean stop)"

@@ -125,7 +125,7 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
             raise dash.exceptions.PreventUpdate  # the page itself wrote its state
         view, notices = parse(pathname, search, data.areas()["area_code"].to_list(),
                               data.months())  # InvalidInput (HTTP 400) for a crafted value
-        body = PAGE_LAYOUTS[view.page](view, data)
+        body = data.memo(PAGE_LAYOUTS[view.page], view)
         return (header(view.lang, view.page, search), banner(view.lang, data),
                 notice_box(notices), body, footer(view.lang))
 

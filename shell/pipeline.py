@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import sys
 
-import click
 import sqlalchemy as sa
 
 from etl.reference import sync_reference
@@ -38,8 +37,8 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
     from indicators.engine import compute
 
     scale = get_settings().demo_scale
-    if not quiet:
-        click.echo(f"empty database: building demo data (scale {scale}) ...", err=True)
+    logging.getLogger("trialmon.server").warning(
+        "empty database: building synthetic demo data (scale %g) ...", scale)
     months = build_demo(url, scale=scale, start="2020-01", end="2025-12", seed=2021,
                         progress=not quiet)
     compute(url, months=sorted(months), progress=not quiet)

@@ -68,8 +68,9 @@ def published_months(base: str) -> list[str]:
 
 # ----------------------------------------------------------------- (a) a load while serving
 def test_a_load_while_serving_shows_the_new_month_without_a_restart_or_an_error(
-        db_url, extracts):
-    url = loaded(db_url, extracts)
+        sqlite_url, extracts):
+    """On SQLite, where readers and the writer share one file (PostgreSQL: test (b))."""
+    url = loaded(sqlite_url, extracts)
     with running_server(url, "--workers", "2", "--threads", "2") as served:
         assert published_months(served.base) == ["2024-09", "2024-10", "2024-11"]
         dependencies = json.loads(get(served.base + "/_dash-dependencies")[2])
@@ -111,15 +112,10 @@ def test_a_load_while_serving_shows_the_new_month_without_a_restart_or_an_error(
 
 
 # ----------------------------------------------------------------- (b) database down
-def _pg_control(url: str, action: str, options: str = "") -> None:
-    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False),
-                         autocommit=True) as conn:
-        datadir = conn.execute("show data_directory").fetchone()[0] if action == "stop" else None
-    if action == "stop":
-        _pg_control.datadir = datadir
-    command = [str(pgserver._bindir() / "pg_ctl"), "-D", _pg_control.datadir, "-w", action]
+def _pg_ctl(datadir: str, action: str, options: str = "") -> None:
+    command = [str(pgserver._bindir() / "pg_ctl"), "-D", datadir, "-w", action]
     if action == "start":
-        command += ["-o", options, "-l", str(Path(_pg_control.datadir).parent / "restart.log")]
+        command += ["-o", options, "-l", str(Path(datadir).parent / "restart.log")]
     else:
         command += ["-m", "fast"]
     subprocess.run(pgserver._as_postgres(command), check=True, capture_output=True)
@@ -134,12 +130,13 @@ def test_postgresql_stopped_and_restarted_while_serving(tmp_path):
                              .render_as_string(False)) as conn:
             port = conn.execute("show port").fetchone()[0]
             sockets = conn.execute("show unix_socket_directories").fetchone()[0]
+            datadir = conn.execute("show data_directory").fetchone()[0]
         options = (f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c max_connections=200")
         with running_server(url, "--workers", "2", "--threads", "2") as served:
             assert get(served.base + "/readyz")[0] == 200
             assert get(served.base + "/en/explorer")[0] == 200
-            _pg_control(url, "stop")
+            _pg_ctl(datadir, "stop")
             status, _, body = get(served.base + "/readyz")
             assert status == 503 and json.loads(body)["reason"].startswith("database unavailable")
             status, headers, page = get(served.base + "/en/explorer")
@@ -148,7 +145,7 @@ def test_postgresql_stopped_and_restarted_while_serving(tmp_path):
             status, _, body = get(served.base + "/api/v1/indicators?indicator=unemployed"
                                                 "&area=SSS&format=json")
             assert status == 503 and json.loads(body)["error"] == "data temporarily unavailable"
-            _pg_control(url, "start", options)
+            _pg_ctl(datadir, "start", options)
             deadline = time.monotonic() + 30
             while get(served.base + "/readyz")[0] != 200:
                 assert time.monotonic() < deadline, "no recovery within 30 s"

@@ -185,4 +185,4 @@ def register(app, data) -> None:
         view = controls_view("compare", pathname, data, indicator=indicator, month=month,
                              population=population, group=group, scope=scope, area=area,
                              peers=peers, tab=tab)
-        return (*build(view, data), to_query(view))
+        return (*data.memo(build, view), to_query(view))

@@ -110,5 +110,5 @@ def register(app, data) -> None:
         view = controls_view("explorer", pathname, data, indicator=indicator, areas=areas,
                              population=population, group=group, mode=mode,
                              **{"from": start, "to": end}, tab=tab)
-        return (*build(view, data), to_query(view))
+        return (*data.memo(build, view), to_query(view))
 

@@ -167,4 +167,4 @@ def register(app, data) -> None:
     def update(indicator, month, population, group, level, tab, pathname):
         view = controls_view("map", pathname, data, indicator=indicator, month=month,
                              population=population, group=group, level=level, tab=tab)
-        return (*build(view, data), to_query(view))
+        return (*data.memo(build, view), to_query(view))

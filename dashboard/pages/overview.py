@@ -111,4 +111,4 @@ def register(app, data) -> None:
     def update(area, population, month, pathname):
         view = controls_view("overview", pathname, data, area=area, population=population,
                              month=month)
-        return build(view, data), to_query(view)
+        return data.memo(build, view), to_query(view)
