@@ -236,6 +236,8 @@ def drive(base: str, users: int, seconds: float) -> float:
     started = time.monotonic()
     gevent.spawn_later(seconds, runner.quit)
     runner.greenlet.join()
+    for error in env.stats.errors.values():
+        print(f"error x{error.occurrences}: {error.method} {error.name}: {error.error}")
     return time.monotonic() - started
 
 

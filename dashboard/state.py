@@ -215,7 +215,8 @@ def parse(pathname: str | None, search: str | None, area_codes, months) -> tuple
 def from_controls(page: str, pathname, area_codes, months, **values) -> View:
     """The view a page's controls describe (names as in the address: indicator, areas,
     from, to, ...), every value checked; InvalidInput for anything the controls cannot send.
-    A missing (None) value takes its default; "all" for from/to means no limit."""
+    A missing (None) value takes its default; "all" for from/to means no limit; a "from"
+    after "to" (both selectable) is read as the period between them."""
     lang, _page = split_path(checked_text("pathname", pathname))
     raw = {name: _raw_values(name, value) for name, value in values.items()}
     p = _Parser(lang or DEFAULT_LANG, raw, area_codes, months, strict=True)
@@ -224,7 +225,10 @@ def from_controls(page: str, pathname, area_codes, months, **values) -> View:
     if unknown:
         raise InvalidInput(sorted(unknown)[0], "")
     fields = {_FIELD.get(name, name): rules[name]() for name in raw}
-    return View(page=page, lang=lang or DEFAULT_LANG, **fields)
+    view = View(page=page, lang=lang or DEFAULT_LANG, **fields)
+    if view.start and view.end and view.start > view.end:  # a person can pick them so
+        view = view.replace(start=view.end, end=view.start)
+    return view
 
 
 def checked_text(name: str, value) -> str | None:
@@ -238,7 +242,9 @@ def _raw_values(name: str, value) -> list[str]:
     """A control's value as the address would carry it (a list of strings)."""
     if value is None or (name in ("from", "to") and value in ("", ALL_MONTHS)):
         return []
-    if name in MULTI_VALUED and isinstance(value, list | tuple):
+    if name in MULTI_VALUED:
+        if not isinstance(value, list | tuple):
+            raise InvalidInput(name, value)  # a multi-select always sends a list
         if not value:
             return []  # every choice removed: the default
         if not all(isinstance(v, str) and v and "," not in v for v in value):
