@@ -10,7 +10,8 @@ is registered. It adds to the Flask server:
   published data: 200, else 503 with a JSON reason);
 * a "data temporarily unavailable" page (503, retries by itself) for pages while the
   database cannot be reached or holds nothing yet; a 503 JSON answer for the API and
-  the callbacks; recovery needs no restart (the next request simply succeeds);
+  the callbacks; recovery needs no restart (the next request simply succeeds). The
+  reason (which may name the database host) goes to the log and /readyz only;
 * security headers: a Content-Security-Policy that allows only the app's own scripts and
   Dash's inline scripts by hash (`dash.Dash.csp_hashes`), ``nosniff``,
   ``frame-ancestors 'none'`` + ``X-Frame-Options: DENY``, a Referrer-Policy;
@@ -31,7 +32,6 @@ Decisions:
 
 from __future__ import annotations
 
-import html as html_text
 import logging
 import re
 import time
@@ -56,11 +56,11 @@ COMPRESSED_TYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/jav
                     "image/svg+xml"]
 UNAVAILABLE = {
     "fi": ("Tiedot tilapäisesti poissa käytöstä",
-           "Tietokantaan ei juuri nyt saada yhteyttä. Sivu yrittää uudelleen itsestään."),
+           "Tietoja ei voida juuri nyt näyttää. Sivu yrittää uudelleen itsestään."),
     "sv": ("Uppgifterna är tillfälligt otillgängliga",
-           "Databasen kan inte nås just nu. Sidan försöker igen av sig själv."),
+           "Uppgifterna kan inte visas just nu. Sidan försöker igen av sig själv."),
     "en": ("Data temporarily unavailable",
-           "The database cannot be reached just now. This page will try again by itself."),
+           "The data cannot be shown just now. This page will try again by itself."),
 }
 
 
@@ -143,8 +143,7 @@ def _database_errors(server: flask.Flask, data) -> None:
         reason = f"database unavailable: {_first_line(error)}"
         if flask.request.path.startswith(NOT_PAGES):
             log.warning("%s %s: %s", flask.request.method, flask.request.path, reason)
-            return _json_error(503, "data temporarily unavailable", reason=reason,
-                               retry=RETRY_SECONDS)
+            return _json_error(503, "data temporarily unavailable", retry=RETRY_SECONDS)
         return unavailable_page(reason)
 
 
@@ -157,8 +156,7 @@ def unavailable_page(reason: str) -> flask.Response:
             f'<meta http-equiv="refresh" content="{RETRY_SECONDS}">'
             f'<title>{title}</title><link rel="stylesheet" href="/assets/bootstrap.min.css">'
             f'</head><body><main class="container py-5" id="unavailable">'
-            f'<h1 class="h3">{title}</h1><p>{text}</p>'
-            f'<p class="text-muted small">{html_text.escape(reason)}</p></main></body></html>')
+            f'<h1 class="h3">{title}</h1><p>{text}</p></main></body></html>')
     response = flask.Response(body, status=503, mimetype="text/html")
     response.headers["Retry-After"] = str(RETRY_SECONDS)
     response.headers["Cache-Control"] = "no-store"

@@ -60,6 +60,7 @@ def test_serve_builds_no_demo_data_and_an_empty_database_is_not_ready(tmp_path):
         status, headers, page = get(server.base + "/en/explorer")
         assert status == 503 and headers["Retry-After"].isdigit()
         assert "Data temporarily unavailable" in page.decode()
+        assert "load and compute" not in page.decode()  # the reason: log and /readyz only
         status, _, page = get(server.base + "/sv/")
         assert status == 503 and "tillfälligt otillgängliga" in page.decode()
         code = server.stop()
