@@ -17,8 +17,10 @@ import brotli
 import pytest
 import sqlalchemy as sa
 
+from tests import pgserver
 from tests.serving import ROOT, callback_payload, get, running_server, start_server
 from tests.test_dashboard_fixture import MONTHS, publish_fixture
+from tests.test_dashboard_fixture import rows as fixture_rows
 
 pytestmark = pytest.mark.slow
 
@@ -246,3 +248,39 @@ def test_the_development_server_only_with_dev_and_without_a_version(fixture_url)
         assert "development server" in served.log()
     finally:
         served.stop()
+
+
+# ----------------------------------------------------------------- the compose roles
+@pytest.mark.postgres
+def test_the_compose_roles_script_gives_a_loader_and_a_read_only_dashboard(pg_server_url):
+    """deploy/postgres/init-roles.sh (the image's PostgreSQL init): the loader migrates and
+    writes; tables it creates later are readable by dashboard_reader, microdata is not.
+    On a server of its own: the roles it creates would outlive the test."""
+    with pgserver.postgres_server() as own_server:
+        _check_compose_roles(own_server)
+
+
+def _check_compose_roles(server_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from shell.pipeline import prepare_database
+
+    server = make_url(server_url)
+    env = {**os.environ, "PGHOST": server.host, "PGPORT": str(server.port),
+           "POSTGRES_USER": server.username, "TRIALMON_DATABASE": "compose_roles",
+           "TRIALMON_LOADER_PASSWORD": "loader-pw", "TRIALMON_READER_PASSWORD": "reader-pw"}
+    script = subprocess.run(["sh", str(ROOT / "deploy/postgres/init-roles.sh")], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert script.returncode == 0, script.stderr
+    loader = server.set(username="trialmon_loader", database="compose_roles")
+    reader = server.set(username="dashboard_reader", database="compose_roles")
+    publish_fixture(loader.render_as_string(False))  # migrations + data, as the loader
+    prepare_database(reader.render_as_string(False))  # the dashboard's start: a no-op
+    engine = sa.create_engine(reader.render_as_string(False), poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        count = conn.exec_driver_sql("select count(*) from indicator_value").scalar()
+        assert count == len(fixture_rows())
+    for refused in ("select count(*) from microdata.register_row", "delete from indicator_value"):
+        with engine.connect() as conn, pytest.raises(sa.exc.ProgrammingError,
+                                                     match="permission denied"):
+            conn.exec_driver_sql(refused)
