@@ -1,9 +1,12 @@
-"""Run the dashboard: `python app.py` (same as `trialmon serve`).
+"""Run the dashboard: `python app.py` (= `trialmon serve --demo`).
 
-On an empty embedded database it first builds the synthetic demo data.
+On an empty database it first builds the synthetic demo data, so a newcomer's first
+start shows something; `trialmon serve` alone never does.
 """
+
+import sys
 
 from shell.cli import main
 
 if __name__ == "__main__":
-    main(["serve", *__import__("sys").argv[1:]])
+    main(["serve", "--demo", *sys.argv[1:]])

@@ -15,7 +15,7 @@ import dash
 import flask
 from dash import Input, Output, State, dcc, html
 
-from dashboard import api, i18n
+from dashboard import api, i18n, web
 from dashboard.components import notice_box
 from dashboard.data import Data
 from dashboard.effect_data import register_effects
@@ -23,7 +23,7 @@ from dashboard.i18n import LANG_NAMES, LANGS, N_, t
 from dashboard.page_registry import PAGE_KEYS, PAGES
 from dashboard.pages import compare, downloads, effect, explorer, overview, static_pages
 from dashboard.pages import map as map_page
-from dashboard.state import parse, split_path
+from dashboard.state import checked_text, parse, split_path
 
 NAV = tuple((page.key, page.title) for page in PAGES)
 # The code of each registered page (dashboard/page_registry.py): its layout and, where it
@@ -40,8 +40,10 @@ PAGE_LAYOUTS = {key: PAGE_CODE[key][0] for key in PAGE_KEYS}
 SITE_TITLE = N_("Monitoring of the municipal employment trials")
 
 
-def create_app(url: str) -> dash.Dash:
-    """The dashboard on the database at `url` (published tables only)."""
+def create_app(url: str, warm: bool = True) -> dash.Dash:
+    """The dashboard on the database at `url` (published tables only). `warm=False` runs no
+    query: for a server that forks workers after building the app (shell/server.py), since
+    Polars' thread pool does not survive a fork; each worker then calls `warm_up`."""
     data = Data(url)
     app = dash.Dash(__name__, title=page_title("fi", "overview"),
                     suppress_callback_exceptions=True, serve_locally=True,
@@ -55,7 +57,10 @@ def create_app(url: str) -> dash.Dash:
         module = PAGE_CODE[key][1]
         if module is not None:
             module.register(app, data)
-    warm_up(data)
+    web.install(app, data)  # after every callback: the CSP hashes Dash's inline scripts
+    app.server.extensions["trialmon_data"] = data  # the server disposes its engine on fork
+    if warm:
+        warm_up(data)
     return app
 
 
@@ -148,8 +153,8 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
         if dash.ctx.triggered_prop_ids.keys() == {"url.search"} and search == written:
             raise dash.exceptions.PreventUpdate  # the page itself wrote its state
         view, notices = parse(pathname, search, data.areas()["area_code"].to_list(),
-                              data.months())
-        body = PAGE_LAYOUTS[view.page](view, data)
+                              data.months())  # InvalidInput (HTTP 400) for a crafted value
+        body = data.memo(PAGE_LAYOUTS[view.page], view)
         return (header(view.lang, view.page, search), banner(view.lang, data),
                 notice_box(notices), body, footer(view.lang, data),
                 page_title(view.lang, view.page))
@@ -176,8 +181,8 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
                   Input("url", "search"), State("url", "pathname"),
                   prevent_initial_call=True)
     def keep_language_links(search, pathname):
-        lang, page = split_path(pathname)
-        return header(lang or "fi", page or "overview", search)
+        lang, page = split_path(checked_text("pathname", pathname))
+        return header(lang or "fi", page or "overview", checked_text("search", search))
 
 
 def _serve_language(app: dash.Dash) -> None:

@@ -51,6 +51,7 @@ class Data:
         self._version_checked = 0.0
         self._lock = threading.Lock()
         self._cached = functools.lru_cache(maxsize=2048)(self._compute)
+        self._built = functools.lru_cache(maxsize=512)(self._build)
 
     # ----------------------------------------------------------------- versioning
     def version(self) -> tuple:
@@ -67,8 +68,21 @@ class Data:
                 self._version_checked = now
         return self._version
 
+    def forget_version(self) -> None:
+        """Make the next `version()` ask the database (the readiness probe)."""
+        self._version_checked = 0.0
+
     def _get(self, name: str, *args):
         return self._cached(self.version(), name, args)
+
+    def memo(self, build, *args):
+        """`build(*args, self)`, remembered for the current data version: a page's layout
+        or a callback's outputs for one view (a frozen View) are built once, then served
+        from memory to everyone who asks for the same view (every first visit does)."""
+        return self._built(self.version(), build, args)
+
+    def _build(self, _version, build, args: tuple):
+        return build(*args, self)
 
     def _compute(self, _version, name: str, args: tuple):
         return getattr(self, f"_q_{name}")(*args)

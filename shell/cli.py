@@ -17,7 +17,7 @@ from etl.register import load_history, load_register_files
 from etl.statfin import load_statfin_files
 from indicators.bulk import build_bulk
 from indicators.public_statistics import compute_public_statistics
-from shell.pipeline import compute_indicators, prepare_database, publish_effects, run_dashboard
+from shell.pipeline import compute_indicators, prepare_database, publish_effects
 from trialmon.domain import LANGUAGES
 from trialmon.errors import TrialmonError
 from trialmon.settings import get_settings, resolve_db_url
@@ -33,6 +33,7 @@ def common_options(func):
     def wrapper(*args, db, quiet, **kwargs):
         url = resolve_db_url(db)
         try:
+            get_settings()  # a bad environment value stops every command with one line
             return func(*args, url=url, quiet=quiet, **kwargs)
         except TrialmonError as error:
             click.echo(f"error: {error}", err=True)
@@ -272,12 +273,31 @@ def fetch_statfin(table, start, end, out, base_url, lang, max_cells, max_calls, 
 
 @main.command()
 @click.option("--host", default=None, help="Default 127.0.0.1 ($TRIALMON_HOST).")
-@click.option("--port", type=int, default=None, help="Default 8050 ($TRIALMON_PORT).")
-@click.option("--no-demo", is_flag=True, help="Do not build demo data into an empty database.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Default 8050 ($TRIALMON_PORT).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: 2 per core, $TRIALMON_WORKERS).")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Threads per worker (default 4, $TRIALMON_THREADS).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
+              help="Log lines as text or JSON (default text, $TRIALMON_LOG_FORMAT).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
+              default=None, help="Default info ($TRIALMON_LOG_LEVEL).")
+@click.option("--demo/--no-demo", default=None,
+              help="Build demo data first if the database is empty (default off, "
+                   "$TRIALMON_DEMO=1 turns it on).")
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 @common_options
-def serve(url, quiet, host, port, no_demo):
-    """Serve the dashboard (builds demo data first if the database is empty)."""
-    run_dashboard(url, host=host, port=port, build_demo=not no_demo, quiet=quiet)
+def serve(url, quiet, host, port, workers, threads, log_format, log_level, demo, dev):
+    """Serve the dashboard with the production server (gunicorn)."""
+    # start-up: gunicorn and the server module load only for `serve`
+    from shell.server import ServeOptions  # start-up: as above
+    from shell.server import serve as run_server  # start-up: as above
+
+    options = ServeOptions.from_settings(host=host, port=port, workers=workers,
+                                         threads=threads, log_format=log_format,
+                                         log_level=log_level, demo=demo, dev=dev, quiet=quiet)
+    run_server(url, options)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,21 @@
 """The pipeline: migrate -> reference -> load -> compute -> serve.
 
-`prepare_database` is the first two steps (every command runs it); `python app.py` /
-`trialmon serve` is the last, on a ready database."""
+`prepare_database` is the first two steps (every command runs it); `ensure_demo_data`
+fills an empty database with synthetic data; serving is shell/server.py."""
 
 from __future__ import annotations
 
-import click
+import logging
+import sys
+
 import sqlalchemy as sa
 
 from etl.reference import sync_reference
 from indicators.bulk import build_bulk, bulk_files
 from indicators.engine import compute
+from shell.logs import configure_logging
 from trialmon.db import get_published_engine, migrate
+from trialmon.errors import TrialmonError
 from trialmon.schema import month_status
 from trialmon.settings import get_settings
 
@@ -53,21 +57,23 @@ def ensure_demo_data(url: str, quiet: bool = False) -> None:
     from etl.demo import build_demo  # start-up: only an empty database needs the generator
 
     scale = get_settings().demo_scale
-    if not quiet:
-        click.echo(f"empty database: building demo data (scale {scale}) ...", err=True)
+    logging.getLogger("trialmon.server").warning(
+        "empty database: building synthetic demo data (scale %g) ...", scale)
     months = build_demo(url, scale=scale, start="2020-01", end="2025-12", seed=2021,
                         progress=not quiet)
     compute_indicators(url, months=sorted(months), progress=not quiet)
 
 
-def run_dashboard(url: str, host: str | None = None, port: int | None = None,
-                  build_demo: bool = True, quiet: bool = False) -> None:
-    settings = get_settings()
-    prepare_database(url)
-    if build_demo:
-        ensure_demo_data(url, quiet=quiet)
-    # start-up: Dash and the pages cost ~1 s; only `serve` needs them, not every command.
-    from dashboard.app import create_app
-
-    app = create_app(url)
-    app.run(host=host or settings.host, port=port or settings.port, debug=False)
+def prepare_for_serving(url: str, demo: bool, quiet: bool, log_format: str,
+                        log_level: str) -> None:
+    """What runs before a server starts (shell/server.py runs it in a spawned process, so
+    this module imports nothing of the dashboard): migrate, reference, demo data if asked.
+    A TrialmonError is logged in one line and exits 1."""
+    configure_logging(log_format, log_level)
+    try:
+        prepare_database(url)
+        if demo:
+            ensure_demo_data(url, quiet=quiet)
+    except TrialmonError as error:
+        logging.getLogger("trialmon.server").error("%s", error)
+        sys.exit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Output
 
-from dashboard.state import View, split_path, to_query
+from dashboard.state import View, from_controls, split_path, to_query
 
 
 def lang_of(pathname: str | None) -> str:
@@ -23,3 +23,10 @@ def search_of(page: str, lang: str, **fields) -> str:
 
 def explorer_href(lang: str, **fields) -> str:
     return f"/{lang}/explorer{to_query(View(page='explorer', lang=lang, **fields))}"
+
+
+def controls_view(page: str, pathname, data, **values) -> View:
+    """The view a callback's control values describe, each checked against the published
+    areas and months (dashboard.state.InvalidInput -> HTTP 400 for a crafted value)."""
+    return from_controls(page, pathname, data.areas()["area_code"].to_list(), data.months(),
+                         **values)

@@ -16,8 +16,8 @@ from dashboard.components import (
     summary_block,
 )
 from dashboard.i18n import fmt_month, fmt_value, indicator_name, label, nt, t
-from dashboard.pages.common import lang_of, search_of, url_output
-from dashboard.state import View
+from dashboard.pages.common import controls_view, url_output
+from dashboard.state import View, to_query
 from trialmon.settings import get_settings
 
 SIMILAR_SIZE_COUNT = 15  # the own area and its 14 nearest by number of jobseekers
@@ -192,8 +192,7 @@ def register(app, data) -> None:
         Input("cmp-tab", "value"), State("url", "pathname"),
         prevent_initial_call="initial_duplicate")
     def update(indicator, month, population, group, scope, area, peers, tab, pathname):
-        lang = lang_of(pathname)
-        fields = dict(indicator=indicator, month=month, population=population, group=group,
-                      scope=scope, area=area, peers=peers, tab=tab)
-        view = View(page="compare", lang=lang, **fields)
-        return (*build(view, data), search_of("compare", lang, **fields))
+        view = controls_view("compare", pathname, data, indicator=indicator, month=month,
+                             population=population, group=group, scope=scope, area=area,
+                             peers=peers, tab=tab)
+        return (*data.memo(build, view), to_query(view))

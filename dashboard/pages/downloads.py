@@ -24,7 +24,7 @@ from dashboard.components import (
     radio,
 )
 from dashboard.i18n import N_, fmt_month, fmt_number, indicator_name, label, nt, t
-from dashboard.pages.common import lang_of, search_of, url_output
+from dashboard.pages.common import controls_view, search_of, url_output
 from dashboard.state import View
 from indicators.export import ExportQuery, query_table
 from indicators.registry import INDICATORS
@@ -116,14 +116,14 @@ def api_example(view: View, codes: tuple[str, ...]) -> str:
     return f"/api/v1/indicators?{query}"
 
 
-def _view(lang, indicators, areas, population, group, start, end, fmt, whole=()) -> View:
-    areas = tuple(areas or ())
-    whole = tuple(w for w in (whole or ()) if w in dict(ALL_CHOICES))
-    return View(page="downloads", lang=lang, indicators=tuple(indicators or ("unemployed",)),
-                areas=areas or (() if whole else ("TRIALS",)), all=whole,
-                population=population, group=group,
-                start=None if start in (None, "", "all") else start,
-                end=None if end in (None, "", "all") else end, format=fmt)
+def _view(pathname, data, indicators, areas, population, group, start, end, fmt,
+          whole=()) -> View:
+    """The view the controls describe (each value checked); "all trial areas" / "all
+    municipalities" stand for themselves, so no default area is added to them."""
+    view = controls_view("downloads", pathname, data, indicators=indicators, areas=areas,
+                         all=list(whole or []), population=population, group=group,
+                         **{"from": start, "to": end}, format=fmt)
+    return view.replace(areas=()) if view.all and not areas else view
 
 
 def _preview_cell(name: str, value, row: dict, lang: str) -> str:
@@ -166,7 +166,7 @@ def register(app, data) -> None:
     @app.callback(Output("dl-preview", "children"), Output("dl-api", "children"), url_output(),
                   *controls, State("url", "pathname"), prevent_initial_call="initial_duplicate")
     def update(indicators, areas, population, group, start, end, fmt, whole, pathname):
-        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt,
+        view = _view(pathname, data, indicators, areas, population, group, start, end, fmt,
                      whole)
         query = export_query(view, data)
         table = query_table(data.url, query)
@@ -180,7 +180,7 @@ def register(app, data) -> None:
                   State("url", "pathname"), prevent_initial_call=True)
     def download(_clicks, indicators, areas, population, group, start, end, fmt, whole,
                  pathname):
-        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt,
+        view = _view(pathname, data, indicators, areas, population, group, start, end, fmt,
                      whole)
         query = export_query(view, data)
         table = query_table(data.url, query)

@@ -19,8 +19,8 @@ from dashboard.components import (
     summary_block,
 )
 from dashboard.i18n import fmt_change, fmt_value, indicator_text, label, t
-from dashboard.pages.common import lang_of, search_of, url_output
-from dashboard.state import MAX_AREAS, View
+from dashboard.pages.common import controls_view, url_output
+from dashboard.state import MAX_AREAS, View, to_query
 from indicators.registry import INDICATORS
 
 
@@ -113,14 +113,8 @@ def register(app, data) -> None:
         prevent_initial_call="initial_duplicate",
     )
     def update(indicator, areas, population, group, mode, start, end, tab, pathname):
-        lang = lang_of(pathname)
-        areas = tuple(areas or ())[:MAX_AREAS] or ("TRIALS",)
-        view = View(page="explorer", lang=lang, indicator=indicator, areas=areas,
-                    population=population, group=group, mode=mode, start=None if start in (None, "", "all") else start,
-                    end=None if end in (None, "", "all") else end, tab=tab)
-        return (*build(view, data), search_of("explorer", lang, **_fields(view)))
+        view = controls_view("explorer", pathname, data, indicator=indicator, areas=areas,
+                             population=population, group=group, mode=mode,
+                             **{"from": start, "to": end}, tab=tab)
+        return (*data.memo(build, view), to_query(view))
 
-
-def _fields(view: View) -> dict:
-    return {k: getattr(view, k) for k in ("indicator", "areas", "population", "group", "mode",
-                                          "start", "end", "tab")}

@@ -34,8 +34,8 @@ from dashboard.components import (
 )
 from dashboard.geo import load_boundaries
 from dashboard.i18n import fmt_month, fmt_value, indicator_name, label, t
-from dashboard.pages.common import lang_of, search_of, url_output
-from dashboard.state import View
+from dashboard.pages.common import controls_view, url_output
+from dashboard.state import View, to_query
 from trialmon.settings import get_settings
 
 NO_VALUE_GREY = "#d9dde3"
@@ -231,8 +231,6 @@ def register(app, data) -> None:
         Input("map-level", "value"), Input("map-tab", "value"), State("url", "pathname"),
         prevent_initial_call="initial_duplicate")
     def update(indicator, month, population, group, level, tab, pathname):
-        lang = lang_of(pathname)
-        fields = dict(indicator=indicator, month=month, population=population, group=group,
-                      level=level, tab=tab)
-        view = View(page="map", lang=lang, **fields)
-        return (*build(view, data), search_of("map", lang, **fields))
+        view = controls_view("map", pathname, data, indicator=indicator, month=month,
+                             population=population, group=group, level=level, tab=tab)
+        return (*data.memo(build, view), to_query(view))

@@ -27,8 +27,8 @@ from dashboard.i18n import (
     label,
     t,
 )
-from dashboard.pages.common import explorer_href, lang_of, search_of, url_output
-from dashboard.state import View
+from dashboard.pages.common import controls_view, explorer_href, url_output
+from dashboard.state import View, to_query
 from indicators.registry import INDICATORS, TRIAL_END, TRIAL_START
 from trialmon.months import shift_month
 
@@ -253,7 +253,6 @@ def register(app, data) -> None:
                   Input("ov-month", "value"), State("url", "pathname"),
                   prevent_initial_call="initial_duplicate")
     def update(area, population, month, pathname):
-        lang = lang_of(pathname)
-        view = View(page="overview", lang=lang, area=area, population=population, month=month)
-        return build(view, data), search_of("overview", lang, area=area,
-                                            population=population, month=month)
+        view = controls_view("overview", pathname, data, area=area, population=population,
+                             month=month)
+        return data.memo(build, view), to_query(view)
