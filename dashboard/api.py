@@ -5,6 +5,12 @@
   lang; ``format`` csv (default) | json | parquet.
 * ``GET /api/v1/indicators/meta``: every indicator's definition in ``lang``.
 * ``GET /api/v1/areas``: every area (``area_type`` filter), names in three languages.
+* ``as_of=YYYY-MM-DDTHH:MM`` (UTC) or ``vintage=ID`` on ``/api/v1/indicators``: the table
+  exactly as it stood then (``as_published_fields``); the response names the publication
+  in ``X-Trialmon-Vintage``.
+* ``GET /api/v1/revisions``: old -> new value of every revised cell (indicator, area,
+  population, group, from, to filters), with the vintage of each and why
+  (``revisions_response``).
 
 A bad parameter gives HTTP 400 and a JSON body ``{"error": ..., "parameter": ...}``.
 """
@@ -19,8 +25,10 @@ import zipfile
 import flask
 import polars as pl
 
+from indicators import history
 from indicators.export import ExportQuery, export_metadata, query_table, render
 from indicators.registry import INDICATORS, LANGUAGES
+from trialmon.db import get_engine
 from trialmon.errors import TrialmonError
 
 API_FORMATS = ("csv", "json", "parquet")
@@ -29,6 +37,8 @@ MIME = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.par
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 KNOWN_PARAMS = {"indicator", "area", "area_type", "population", "group", "from", "to", "lang",
                 "format"}
+AS_PUBLISHED_PARAMS = {"as_of", "vintage"}
+KNOWN_PARAMS |= AS_PUBLISHED_PARAMS
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -60,12 +70,26 @@ def query_from_args(args) -> tuple[ExportQuery, str]:
     query = ExportQuery(indicators=_values(args, "indicator"),
                         area_types=_values(args, "area_type"), areas=_values(args, "area"),
                         populations=_values(args, "population"), groups=_values(args, "group"),
-                        start=args.get("from"), end=args.get("to"), lang=lang)
+                        start=args.get("from"), end=args.get("to"), lang=lang,
+                        **as_published_fields(args))
     return query, fmt
 
 
+def as_published_fields(args) -> dict:
+    """ExportQuery fields of the `as_of` / `vintage` parameters (figures as published)."""
+    if args.get("as_of") and args.get("vintage"):
+        raise BadParameter("as_of", "give as_of or vintage, not both")
+    if args.get("as_of") and not history.AS_OF.match(args["as_of"]):
+        raise BadParameter("as_of", f"as_of must be YYYY-MM-DDTHH:MM (UTC), got "
+                                    f"{args['as_of']!r}")
+    vintage = args.get("vintage")
+    if vintage and not vintage.isdigit():
+        raise BadParameter("vintage", f"vintage must be a publication id, got {vintage!r}")
+    return {"as_of": args.get("as_of") or None, "vintage": int(vintage) if vintage else None}
+
+
 def _parameter_of(message: str) -> str:
-    for word, name in (("indicator", "indicator"), ("area type", "area_type"), ("area", "area"),
+    for word, name in (("as_of", "as_of"), ("vintage", "vintage"), ("indicator", "indicator"), ("area type", "area_type"), ("area", "area"),
                        ("population", "population"), ("group", "group"),
                        ("month", "from"), ("language", "lang")):
         if word in message:
@@ -86,10 +110,15 @@ def table_response(url: str, args):
     except TrialmonError as error:
         return bad_request(_parameter_of(str(error)), str(error))
     if fmt == "json":
-        body = {"metadata": export_metadata(table, query), "data": table.to_dicts()}
+        meta = export_metadata(table, query)
+        if query.as_of or query.vintage is not None:
+            meta["vintage_id"] = query.publication(url)
+        body = {"metadata": meta, "data": table.to_dicts()}
         return flask.Response(json.dumps(body, ensure_ascii=False), mimetype=MIME["json"])
     response = flask.Response(render(table, fmt, query), mimetype=MIME[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename=trialmon.{fmt}"
+    if query.as_of or query.vintage is not None:
+        response.headers["X-Trialmon-Vintage"] = str(query.publication(url))
     if table.height and table["synthetic"].any():
         response.headers["X-Trialmon-Synthetic"] = "true"
     return response
@@ -118,6 +147,30 @@ def indicator_meta(lang: str) -> list[dict]:
     return out
 
 
+REVISION_PARAMS = {"indicator", "area", "population", "group", "from", "to"}
+
+
+def revisions_response(url: str, args):
+    """The revision table (history.revisions) as JSON, newest first."""
+    unknown = sorted(set(args) - REVISION_PARAMS)
+    if unknown:
+        return bad_request(unknown[0], f"unknown parameter {unknown[0]!r}; known: "
+                                       f"{', '.join(sorted(REVISION_PARAMS))}")
+    for name in ("from", "to"):
+        if args.get(name) and not MONTH.match(args[name]):
+            return bad_request(name, f"{name} must be a month YYYY-MM, got {args[name]!r}")
+    bad = [i for i in _values(args, "indicator") if i not in INDICATORS]
+    if bad:
+        return bad_request("indicator", f"unknown indicator {bad[0]!r}")
+    with get_engine(url).connect() as conn:
+        table = history.revisions(conn, _values(args, "indicator"), _values(args, "area"),
+                                  _values(args, "population"), _values(args, "group"),
+                                  args.get("from"), args.get("to"))
+    table = table.with_columns(pl.col("old_published_at", "new_published_at")
+                               .dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return flask.jsonify(revisions=table.to_dicts())
+
+
 def register(server: flask.Flask, url: str) -> None:
     from dashboard.data import Data
 
@@ -126,6 +179,10 @@ def register(server: flask.Flask, url: str) -> None:
     @server.get("/api/v1/indicators")
     def api_indicators():
         return table_response(url, flask.request.args)
+
+    @server.get("/api/v1/revisions")
+    def api_revisions():
+        return revisions_response(url, flask.request.args)
 
     @server.get("/api/v1/indicators/meta")
     def api_meta():

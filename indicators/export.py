@@ -13,6 +13,9 @@ Interface (the dashboard's downloads and HTTP API use exactly these):
 * ``export_metadata(table, query) -> dict``: definitions, source, licence, vintage,
   suppression rule; written as JSON beside every export.
 * ``export_table(url, query, fmt, out) -> list[Path]``: for ``trialmon export``.
+* ``ExportQuery.as_of`` ('YYYY-MM-DDTHH:MM', UTC) or ``ExportQuery.vintage`` (a publication
+  id): the table exactly as it stood then (indicators/history.py); the metadata names
+  the publication (``vintage_id``) the table reproduces.
 
 Decisions:
 
@@ -39,7 +42,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
-from indicators import areas, ratios
+from indicators import areas, history, ratios
 from indicators.engine import (
     adbc_table,
     area_members,
@@ -121,6 +124,8 @@ class ExportQuery:
     end: str | None = None
     lang: str = "en"
     unprotected: bool = False
+    as_of: str | None = None  # 'YYYY-MM-DDTHH:MM' UTC: the table as published then
+    vintage: int | None = None  # a publication id: the table as that publication left it
 
     def __post_init__(self):
         for name in ("indicators", "area_types", "areas", "populations", "groups"):
@@ -130,7 +135,17 @@ class ExportQuery:
 
     def filters(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()
-                if k not in ("lang", "unprotected")}
+                if k not in ("lang", "unprotected") and (v is not None or k in ("start", "end"))}
+
+    def publication(self, url: str) -> int | None:
+        """The publication id the query asks for (None: as published now)."""
+        if self.as_of is None and self.vintage is None:
+            return None
+        if self.unprotected:
+            raise TrialmonError("as_of/vintage: only the published (protected) table has a "
+                                "history; drop --unprotected")
+        with get_engine(url).connect() as conn:
+            return history.resolve_publication(conn, self.as_of, self.vintage)
 
 
 # --------------------------------------------------------------------------- validation
@@ -200,15 +215,24 @@ def _restore_nulls(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     ).drop(f"{n}__null" for n in names)
 
 
-def published_cells(url: str, query: ExportQuery) -> pl.DataFrame:
-    """The protected cells of indicator_value matching the query."""
-    iv = indicator_value.c
-    statement = sa.select(
-        iv.indicator, iv.population, iv.group, iv.area_type, iv.area_code, iv.month,
-        *_nullable(iv.value, 0.0), *_nullable(iv.numerator, 0.0),
-        *_nullable(iv.denominator, 0.0),
-        sa.func.coalesce(iv.flag, "").label("flag"), iv.vintage,
-    ).where(*_where(iv, query))
+def _cell_columns(table: sa.Table) -> list:
+    c = table.c
+    return [c.indicator, c.population, c.group, c.area_type, c.area_code, c.month,
+            *_nullable(c.value, 0.0), *_nullable(c.numerator, 0.0),
+            *_nullable(c.denominator, 0.0), sa.func.coalesce(c.flag, "").label("flag"),
+            c.vintage]
+
+
+def published_cells(url: str, query: ExportQuery,
+                    publication_id: int | None = None) -> pl.DataFrame:
+    """The protected cells of indicator_value matching the query (as they stood after
+    publication `publication_id` when given)."""
+    if publication_id is None:
+        statement = sa.select(*_cell_columns(indicator_value)).where(
+            *_where(indicator_value.c, query))
+    else:
+        statement = history.as_of_select(_cell_columns, lambda c: _where(c, query),
+                                         publication_id)
     frame = read_frame(url, _sql(url, statement))
     if frame.is_empty():
         return _empty_cells()
@@ -283,7 +307,7 @@ def _synthetic_months(url: str) -> pl.DataFrame:
 def query_table(url: str, query: ExportQuery) -> pl.DataFrame:
     """The export table for `query` (validated first), in the export format's columns."""
     validate(url, query)
-    cells = published_cells(url, query)
+    cells = published_cells(url, query, query.publication(url))
     if query.unprotected:
         register_ids = {i.id for i in REGISTER_INDICATORS}
         cells = pl.concat([cells.filter(~pl.col("indicator").is_in(list(register_ids))),

@@ -1,0 +1,162 @@
+"""Figures as published, on SQLite and PostgreSQL: load -> revise -> as_of.
+
+Synthetic months are loaded and computed; one month is then re-delivered with some
+jobseekers of one municipality removed. The expected changes are worked out
+independently: the test snapshots the whole published table before and after and
+compares the two itself; the stored history must hold exactly those cells, and the
+table as of the first publication (through the export code and the HTTP API) must be
+the first snapshot again, figure for figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from etl.demo import generate_months
+from etl.register import load_register_frames
+from indicators.engine import compute
+from indicators.export import ExportQuery, query_table
+from trialmon.db import get_engine
+
+KEY = ["indicator", "population", "group", "area_type", "area_code", "month"]
+FIGURES = ["value", "numerator", "denominator", "flag"]
+MONTHS = ("2024-04", "2024-06")
+
+
+def snapshot(url: str) -> pl.DataFrame:
+    """Every published cell, read straight from the table (not through the code under test)."""
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(sa.text(
+            'SELECT indicator, population, "group", area_type, area_code, month, value, '
+            "numerator, denominator, flag FROM indicator_value")).all()
+    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+        **{k: pl.String for k in KEY}, "value": pl.Float64, "numerator": pl.Float64,
+        "denominator": pl.Float64, "flag": pl.String}).with_columns(
+        pl.col("flag").fill_null(""))
+
+
+def changed_keys(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """Cells of `before` whose figures differ in `after`, or which `after` lacks."""
+    joined = before.join(after, on=KEY, how="left", suffix="_new")
+    differs = pl.any_horizontal(
+        *[pl.col(c).ne_missing(pl.col(f"{c}_new")) for c in FIGURES])
+    return joined.filter(differs).select(KEY).sort(KEY)
+
+
+def figures(table: pl.DataFrame) -> pl.DataFrame:
+    """The key and figures of an export table, typed as the snapshot."""
+    return table.select(*KEY, pl.col("value", "numerator", "denominator").cast(pl.Float64),
+                        pl.col("flag").fill_null("")).sort(KEY)
+
+
+def history_rows(url: str) -> pl.DataFrame:
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(sa.text(
+            'SELECT indicator, population, "group", area_type, area_code, month, '
+            "published_in, replaced_in FROM indicator_value_history")).all()
+    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+        **{k: pl.String for k in KEY}, "published_in": pl.Int64, "replaced_in": pl.Int64})
+
+
+def publications(url: str) -> list[dict]:
+    with get_engine(url).connect() as conn:
+        return [dict(r) for r in conn.execute(sa.text(
+            "SELECT * FROM publication ORDER BY publication_id")).mappings()]
+
+
+@pytest.fixture
+def revised(db):
+    """Three synthetic months published, then 2024-06 re-delivered without 40 jobseekers
+    of its biggest municipality. Returns (url, before, after, moment between)."""
+    frames = list(generate_months(0.01, *MONTHS, seed=11))
+    load_register_frames(db, [(f"first-{f['month'][0]}", f) for f in frames],
+                         synthetic=True, progress=False)
+    compute(db, ["2024-04", "2024-05", "2024-06"], progress=False)
+    before = snapshot(db)
+    time.sleep(1.2)
+    between = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    time.sleep(1.2)
+    june = frames[-1]
+    biggest = june.group_by("municipality_code").len().sort("len")["municipality_code"][-1]
+    dropped = june.filter(pl.col("municipality_code") == biggest).head(40)["person_id"]
+    corrected = june.filter(~pl.col("person_id").is_in(dropped.implode()))
+    report = load_register_frames(db, [("corrected-2024-06", corrected)], synthetic=True,
+                                  progress=False)
+    assert report.changed_months == {"2024-06"}
+    compute(db, ["2024-06"], progress=False)
+    return db, before, snapshot(db), between
+
+
+def test_a_revision_keeps_exactly_the_changed_cells(revised):
+    url, before, after, _ = revised
+    first, second = publications(url)
+    assert first["reason"] == "new_month" and first["cells_changed"] == 0
+    assert first["cells_added"] == before.height
+    expected = changed_keys(before, after)
+    assert 0 < expected.height < before.height // 10  # a small revision
+    kept = history_rows(url)
+    assert kept.select(KEY).sort(KEY).equals(expected)  # only the changed cells
+    assert set(kept["published_in"]) == {first["publication_id"]}
+    assert set(kept["replaced_in"]) == {second["publication_id"]}
+    assert second["reason"] == "corrected_delivery"
+    assert second["cells_changed"] + second["cells_removed"] == expected.height
+    # months: the revised month and 2024-05 (its interview cohort reads June)
+    assert set(kept["month"]) <= {"2024-05", "2024-06"}
+
+
+def test_as_of_returns_the_old_figures_then_and_the_new_ones_now(revised):
+    url, before, after, between = revised
+    first, second = publications(url)
+    for query in (ExportQuery(vintage=first["publication_id"]), ExportQuery(as_of=between)):
+        assert figures(query_table(url, query)).equals(before.sort(KEY))
+    assert figures(query_table(url, ExportQuery())).equals(after.sort(KEY))
+    latest = query_table(url, ExportQuery(vintage=second["publication_id"]))
+    assert figures(latest).equals(after.sort(KEY))
+
+
+def test_the_api_serves_the_table_as_published_and_the_revision_table(revised):
+    from dashboard.app import create_app
+
+    url, before, after, between = revised
+    first, second = publications(url)
+    client = create_app(url).server.test_client()
+    changed = changed_keys(before, after).filter(pl.col("area_type") == "country")
+    indicator = changed["indicator"][0]
+    base = f"/api/v1/indicators?indicator={indicator}&area=SSS&format=csv"
+    for suffix in (f"&vintage={first['publication_id']}", f"&as_of={between}"):
+        response = client.get(base + suffix)
+        assert response.status_code == 200
+        assert response.headers["X-Trialmon-Vintage"] == str(first["publication_id"])
+        table = pl.read_csv(io.BytesIO(response.data), schema_overrides={"flag": pl.String})
+        expected = before.filter(pl.col("indicator") == indicator, pl.col("area_code") == "SSS")
+        assert sorted(zip(table["month"], table["population"], table["group"],
+                          table["value"], strict=True)) == sorted(zip(
+            expected["month"], expected["population"], expected["group"], expected["value"],
+            strict=True))
+    revisions = client.get(f"/api/v1/revisions?indicator={indicator}&area=SSS").get_json()
+    rows = revisions["revisions"]
+    assert len(rows) == changed.filter(pl.col("indicator") == indicator).height
+    row = rows[0]
+    old = before.filter(*[pl.col(k) == row[k] for k in KEY]).row(0, named=True)
+    new = after.filter(*[pl.col(k) == row[k] for k in KEY]).row(0, named=True)
+    assert (row["old_value"], row["new_value"]) == (old["value"], new["value"])
+    assert (row["old_vintage"], row["new_vintage"]) == (first["publication_id"],
+                                                        second["publication_id"])
+    assert row["reason"] == "corrected_delivery"
+    for bad in ("as_of=yesterday", "vintage=x", "vintage=999"):
+        assert client.get(f"/api/v1/indicators?{bad}").status_code == 400
+
+
+def test_a_recompute_that_changes_nothing_records_nothing(revised):
+    url, _, after, _ = revised
+    count = len(publications(url))
+    kept = history_rows(url).height
+    compute(url, None, progress=False)
+    assert len(publications(url)) == count and history_rows(url).height == kept
+    assert snapshot(url).sort(KEY).equals(after.sort(KEY))
