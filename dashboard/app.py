@@ -12,7 +12,7 @@ import dash
 import flask
 from dash import Input, Output, State, dcc, html
 
-from dashboard import api, i18n
+from dashboard import api, i18n, report
 from dashboard.components import notice_box
 from dashboard.data import Data
 from dashboard.i18n import LANG_NAMES, LANGS, t
@@ -39,6 +39,7 @@ def create_app(url: str) -> dash.Dash:
     app.layout = shell()
     _serve_language(app)
     api.register(app.server, url)
+    report.register(app.server, data)
     _register_routing(app, data)
     for page in (overview, explorer, compare, map_page, downloads):
         page.register(app, data)
@@ -119,7 +120,7 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
         if dash.ctx.triggered_prop_ids.keys() == {"url.search"} and search == written:
             raise dash.exceptions.PreventUpdate  # the page itself wrote its state
         view, notices = parse(pathname, search, data.areas()["area_code"].to_list(),
-                              data.months())
+                              data.months(), vintages=data.vintage_ids())
         body = PAGE_LAYOUTS[view.page](view, data)
         return (header(view.lang, view.page, search), banner(view.lang, data),
                 notice_box(notices), body, footer(view.lang))

@@ -30,7 +30,8 @@ MAX_AREAS = 8
 # Which parameters each page keeps in its address.
 PAGE_PARAMS = {
     "overview": ("area", "population", "month"),
-    "explorer": ("indicator", "areas", "population", "group", "mode", "from", "to", "tab"),
+    "explorer": ("indicator", "areas", "population", "group", "mode", "from", "to", "tab",
+                 "vintage"),
     "compare": ("indicator", "population", "group", "month", "scope", "area", "peers", "tab"),
     "map": ("indicator", "population", "group", "month", "level", "tab"),
     "downloads": ("indicators", "areas", "population", "group", "from", "to", "format"),
@@ -58,6 +59,7 @@ class View:
     peers: str = "all"
     level: str = "municipality"
     format: str = "csv"
+    vintage: str | None = None  # explorer: "as published on" (a publication id); None = now
 
     def replace(self, **changes) -> View:
         return dataclasses.replace(self, **changes)
@@ -138,7 +140,8 @@ class _Parser:
         return default
 
 
-def parse(pathname: str | None, search: str | None, area_codes, months) -> tuple[View, list[str]]:
+def parse(pathname: str | None, search: str | None, area_codes, months,
+          vintages=()) -> tuple[View, list[str]]:
     """The view an address asks for, and the notices for whatever had to fall back."""
     lang, page = split_path(pathname)
     lang = lang or DEFAULT_LANG
@@ -168,6 +171,7 @@ def parse(pathname: str | None, search: str | None, area_codes, months) -> tuple
         peers=p.one("peers", PEERS, "all"),
         level=p.one("level", SCOPES, "municipality"),
         format=p.one("format", FORMATS, "csv"),
+        vintage=p.one("vintage", set(vintages), None),
     )
     if view.start and view.end and view.start > view.end:
         p.notice("from", view.start, None)

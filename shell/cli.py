@@ -75,8 +75,14 @@ def load() -> None:
 @click.option("--synthetic", is_flag=True, help="Mark the loaded months as synthetic data.")
 @click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
               help="Accept (and ignore) this extra column; repeatable.")
+@click.option("--reports", "reports_dir", type=click.Path(file_okay=False),
+              help="Write the monthly review (all trial areas, PDF) of the newest loaded "
+                   "month into this folder.")
+@click.option("--report-lang", "report_langs", multiple=True,
+              type=click.Choice(["fi", "sv", "en"]), help="Languages of --reports "
+              "(repeatable; default fi).")
 @common_options
-def load_register(url, quiet, files, synthetic, allow_columns):
+def load_register(url, quiet, files, synthetic, allow_columns, reports_dir, report_langs):
     """Load monthly register extracts (CSV or Parquet): all files or nothing."""
     from etl.register import load_register_files
 
@@ -85,6 +91,18 @@ def load_register(url, quiet, files, synthetic, allow_columns):
                                  progress=not quiet, allow_columns=allow_columns)
     click.echo(report.summary())
     _compute(url, report.changed_months, quiet)
+    if reports_dir and report.changed_months:
+        _write_reviews(url, max(report.changed_months), Path(reports_dir),
+                       report_langs or ("fi",))
+
+
+def _write_reviews(url: str, month: str, folder: Path, langs) -> None:
+    from dashboard.report import default_name, write_report
+
+    for lang in langs:
+        out = folder / default_name(month, lang, "pdf", None)
+        write_report(url, month, out, lang=lang, fmt="pdf", all_areas=True)
+        click.echo(f"wrote {out}", err=True)
 
 
 @load.command("statfin")
@@ -161,19 +179,51 @@ def status(url, quiet):
 @click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="en", show_default=True)
 @click.option("--unprotected", is_flag=True,
               help="Without disclosure control: only for staff who hold the extract.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DDTHH:MM",
+              help="The table as it was published at this time (UTC).")
+@click.option("--vintage", type=int, metavar="ID",
+              help="The table as publication (vintage) ID left it.")
 @common_options
 def export(url, quiet, fmt, out, indicators, area_types, areas, populations, groups, start, end,
-           lang, unprotected):
+           lang, unprotected, as_of, vintage):
     """Write the tidy indicator table (and its metadata JSON)."""
     from indicators.export import ExportQuery, export_table
 
     ensure_schema(url)
     query = ExportQuery(indicators=indicators, area_types=area_types, areas=areas,
                         populations=populations, groups=groups, start=start, end=end,
-                        lang=lang, unprotected=unprotected)
+                        lang=lang, unprotected=unprotected, as_of=as_of, vintage=vintage)
     written = export_table(url, query, fmt=fmt, out=Path(out) if out else None)
     if written:
         click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+
+
+@main.command()
+@click.option("--month", required=True, metavar="YYYY-MM")
+@click.option("--area", "areas", multiple=True, metavar="CODE",
+              help="Trial area code (TA01 ...) or TRIALS; repeatable.")
+@click.option("--all-areas", is_flag=True, help="A national summary page, then every trial area.")
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="pdf",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: "
+              "trialmon-review-<area>-<month>-<lang>.<format>).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DDTHH:MM",
+              help="Build from the figures as published at this time (UTC).")
+@click.option("--vintage", type=int, metavar="ID", help="Build from publication (vintage) ID.")
+@common_options
+def report(url, quiet, month, areas, all_areas, lang, fmt, out, as_of, vintage):
+    """Write the monthly review of trial areas (HTML or PDF)."""
+    from dashboard.report import default_name, write_report
+
+    ensure_schema(url)
+    if areas and all_areas:
+        raise click.UsageError("give --area or --all-areas, not both")
+    name = default_name(month, lang, fmt, None if all_areas else "-".join(areas) or None)
+    target = Path(out or name)
+    built = write_report(url, month, target, lang=lang, fmt=fmt, areas=tuple(areas),
+                         all_areas=all_areas, as_of=as_of, vintage=vintage)
+    click.echo(f"wrote {target} (vintage {built.vintage})", err=True)
 
 
 @main.group()

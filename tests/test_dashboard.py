@@ -147,7 +147,7 @@ def test_page_builders_show_the_fixture_values(sqlite_url):
     data = Data(publish_fixture(sqlite_url))
     view = state.View(page="explorer", lang="fi", indicator="unemployed", areas=("091",),
                       start="2024-05", end="2024-07")
-    _, figure, table, summary = explorer.build(view, data)
+    _, figure, table, summary, _ = explorer.build(view, data)
     assert figure["data"][0]["y"] == [unemployed("091", 52), None, unemployed("091", 54)]
     text = texts(table)
     assert "··" in text and f"{unemployed('091', 54):,}".replace(",", NBSP) in text

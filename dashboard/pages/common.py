@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from dash import Output
 
+from dashboard.i18n import t
 from dashboard.state import View, split_path, to_query
+
+# why a publication happened (indicators/history.py REASONS), as shown to people
+REASONS = {"new_month": "new month", "corrected_delivery": "corrected delivery",
+           "membership_change": "membership change",
+           "disclosure_threshold": "new disclosure threshold", "new_release": "new release",
+           "recompute": "recompute"}
+
+
+def reason_text(reasons: str | None, lang: str) -> str:
+    """'corrected_delivery,membership_change' in words."""
+    return ", ".join(t(lang, REASONS.get(r, r)) for r in (reasons or "").split(",") if r)
 
 
 def lang_of(pathname: str | None) -> str:

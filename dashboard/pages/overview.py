@@ -82,6 +82,15 @@ def _monthly(frame: pl.DataFrame) -> list[float | None]:
     return frame.sort("month")["value"].to_list()
 
 
+def report_link(view: View) -> html.Div:
+    """The Report button: a plain link to the monthly review PDF of the area and month."""
+    href = f"/report/{view.lang}/{view.area}/{view.month}.pdf"
+    return html.Div(html.A(t(view.lang, "Report") + " (PDF)", href=href, id="ov-report",
+                           className="btn btn-outline-primary btn-sm", download="",
+                           title=t(view.lang, "Monthly review of this area and month")),
+                    className="mb-3")
+
+
 def build(view: View, data) -> list:
     lang, month = view.lang, view.month
     if not month:
@@ -100,7 +109,7 @@ def build(view: View, data) -> list:
                 pl.col("indicator") == indicator).is_empty():
             continue  # public statistics not loaded: no card rather than an empty one
         cols.append(card(indicator, pop, frame, view.area, month, lang))
-    return [dbc.Row(cols)]
+    return [report_link(view), dbc.Row(cols)]
 
 
 def register(app, data) -> None:
