@@ -485,10 +485,10 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def trend_svg(page: AreaPage, names: dict[str, str], lang: str, width: int = 680,
-              height: int = 230) -> str:
+              height: int = 205) -> str:
     """The last months of the trend indicator for the area, the country and the
     comparison area as inline SVG; suppressed months are gaps; trial period shaded."""
-    left, right, top, bottom = 46, 12, 12, 52
+    left, right, top, bottom = 46, 24, 12, 52
     series = list(page.trend.items())
     months = [m for m, _ in series[0][1]]
     known = [v for _, points in series for _, v in points if v is not None]
@@ -567,19 +567,21 @@ body { font-family: 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif; font-si
 .kicker { font-size: 8pt; text-transform: uppercase; letter-spacing: .06em; color: #52606d;
           margin: 0; }
 h1 { font-size: 17pt; margin: 2pt 0 4pt; color: #0b3a67; }
-h2 { font-size: 11pt; margin: 10pt 0 4pt; color: #0b3a67; }
+h2 { font-size: 11pt; margin: 8pt 0 4pt; color: #0b3a67; }
 .vintage { font-size: 8pt; color: #52606d; margin: 0 0 6pt; }
 .synthetic { font-weight: bold; color: #8a1c00; font-size: 8.5pt; margin: 0 0 6pt; }
 .lead { font-size: 10.5pt; margin: 4pt 0 8pt; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: bold; color: #0b3a67; font-size: 11pt;
           padding: 6pt 0 3pt; }
-th, td { padding: 2.5pt 4pt; border-bottom: 0.5pt solid #d9dee4; vertical-align: top; }
+table.headline { font-size: 9pt; }
+th, td { padding: 2pt 4pt; border-bottom: 0.5pt solid #d9dee4; vertical-align: top; }
 thead th { font-size: 7.5pt; font-weight: bold; color: #3d4b5c; border-bottom: 1pt solid #1f2933;
            vertical-align: bottom; }
 tbody th { font-weight: normal; text-align: left; }
-table.headline tbody th { width: 29%; }
-table.headline thead th { width: 11.8%; }
+table.headline { table-layout: fixed; }
+table.headline tr > :first-child { width: 27%; }
+thead th.num { white-space: normal; }
 .num { text-align: right; white-space: nowrap; }
 figure { margin: 6pt 0 0; }
 figcaption { font-weight: bold; color: #0b3a67; font-size: 10pt; margin-bottom: 2pt; }
