@@ -160,3 +160,33 @@ def test_a_recompute_that_changes_nothing_records_nothing(revised):
     compute(url, None, progress=False)
     assert len(publications(url)) == count and history_rows(url).height == kept
     assert snapshot(url).sort(KEY).equals(after.sort(KEY))
+
+
+def test_a_report_rebuilt_from_its_vintage_gives_the_old_numbers(revised, tmp_path):
+    from dashboard.data import Data
+    from dashboard.report import HEADLINES, build_report
+
+    url, before, after, between = revised
+    first, second = publications(url)
+    changed = changed_keys(before, after).filter(pl.col("area_type") == "trial_area")
+    shown = pl.DataFrame(list(HEADLINES), orient="row", schema=["indicator", "population"])
+    hit = changed.join(shown, on=["indicator", "population"], how="semi").filter(
+        pl.col("group") == "all", pl.col("month") == "2024-06")
+    assert hit.height, "the revision should touch a headline figure of a trial area"
+    key = hit.row(0, named=True)
+    data = Data(url)
+    old = build_report(data, "2024-06", (key["area_code"],), "en",
+                       vintage=first["publication_id"])
+    again = build_report(data, "2024-06", (key["area_code"],), "en", as_of=between)
+    now = build_report(data, "2024-06", (key["area_code"],), "en")
+    assert (old.vintage, again.vintage, now.vintage) == (
+        first["publication_id"], first["publication_id"], second["publication_id"])
+
+    def published(table: pl.DataFrame) -> float | None:
+        return table.filter(*[pl.col(k) == key[k] for k in KEY])["value"][0]
+
+    assert published(before) != published(after)
+    assert old.pages[0].rows[key["indicator"]].value == published(before)
+    assert again.pages[0].rows[key["indicator"]].value == published(before)
+    assert now.pages[0].rows[key["indicator"]].value == published(after)
+    assert old.html != now.html and old.html == again.html
