@@ -7,6 +7,8 @@ Interface:
   dashboard, as one publication left them) and ``Report.html``.
 * ``write_report(url_or_data, month, out, lang, fmt, areas, all_areas, as_of, vintage)``:
   writes ``out`` (html or pdf); ``html_to_pdf(html, pdf)`` prints with headless Chromium.
+* ``write_area_reports(url_or_data, month, folder, lang, fmt, ...)``: one file per trial
+  area (PDF: printed by one Chromium run, then split at each area's first page).
 * ``register(server, data)``: ``GET /report/<lang>/<area>/<month>.<fmt>`` (the Overview's
   "Report" button; ``?vintage=ID`` rebuilds an old report).
 
@@ -690,6 +692,7 @@ def html_to_pdf(source: Path, target: Path, timeout: float = 120) -> None:
         command = [chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
                    "--disable-extensions", "--no-first-run", "--disable-background-networking",
                    f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                   "--generate-pdf-document-outline",
                    f"--print-to-pdf={target.resolve()}", source.resolve().as_uri()]
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                                 check=False)
@@ -721,6 +724,59 @@ def write_report(data: Data | str, month: str, out: Path, lang: str = "fi",
         source.write_text(page, encoding="utf-8")
         html_to_pdf(source, out)
     return report
+
+
+def write_area_reports(data: Data | str, month: str, folder: Path, lang: str = "fi",
+                       fmt: str = "pdf", as_of: str | None = None,
+                       vintage: int | None = None) -> list[Path]:
+    """One report file per trial area. For PDF the areas are printed in one Chromium run
+    (a start costs seconds) and the document is split where each area's page begins."""
+    data = Data(data) if isinstance(data, str) else data
+    report = build_report(data, month, tuple(trial_area_codes(data)), lang, as_of=as_of,
+                          vintage=vintage)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    targets = [folder / default_name(month, lang, fmt, page.code) for page in report.pages]
+    if fmt == "html":
+        for page, target in zip(report.pages, targets, strict=True):
+            single = Report(**{**report.__dict__, "pages": [page]})
+            target.write_text(render_html(single), encoding="utf-8")
+        return targets
+    with tempfile.TemporaryDirectory(prefix="trialmon-report-") as work:
+        source, printed = Path(work) / "areas.html", Path(work) / "areas.pdf"
+        source.write_text(render_html(report), encoding="utf-8")
+        html_to_pdf(source, printed)
+        titles = [text(lang, "area_title", area=page.name, month=fmt_month(month, lang))
+                  for page in report.pages]
+        split_pdf(printed, titles, targets)
+    return targets
+
+
+def split_pdf(source: Path, titles: list[str], targets: list[Path]) -> None:
+    """Split `source` into `targets`: target i starts at the page of the heading titles[i]
+    in the PDF's outline (Chromium writes one entry per <h1>) and runs to the next one."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(source)
+    # compared without white space: Chromium drops the space where a heading wraps
+    headings = [("".join(entry.title.split()), reader.get_destination_page_number(entry))
+                for entry in reader.outline if not isinstance(entry, list)]
+    starts, position = [], 0
+    for title in titles:
+        wanted = "".join(title.split())
+        while position < len(headings) and headings[position][0] != wanted:
+            position += 1
+        if position == len(headings):
+            raise TrialmonError(f"report split: no heading {title!r} in the PDF outline")
+        starts.append(headings[position][1])
+        position += 1
+    for index, target in enumerate(targets):
+        writer = PdfWriter()
+        end = starts[index + 1] if index + 1 < len(starts) else len(reader.pages)
+        for number in range(starts[index], end):
+            writer.add_page(reader.pages[number])
+        with target.open("wb") as handle:
+            writer.write(handle)
 
 
 def default_name(month: str, lang: str, fmt: str, area: str | None) -> str:

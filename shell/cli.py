@@ -76,8 +76,8 @@ def load() -> None:
 @click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
               help="Accept (and ignore) this extra column; repeatable.")
 @click.option("--reports", "reports_dir", type=click.Path(file_okay=False),
-              help="Write the monthly review (all trial areas, PDF) of the newest loaded "
-                   "month into this folder.")
+              help="Write the monthly review of the newest loaded month into this folder "
+                   "(PDF: all areas in one file, and one file per trial area).")
 @click.option("--report-lang", "report_langs", multiple=True,
               type=click.Choice(["fi", "sv", "en"]), help="Languages of --reports "
               "(repeatable; default fi).")
@@ -97,12 +97,14 @@ def load_register(url, quiet, files, synthetic, allow_columns, reports_dir, repo
 
 
 def _write_reviews(url: str, month: str, folder: Path, langs) -> None:
-    from dashboard.report import default_name, write_report
+    """The month's review: the all-areas document and one file per trial area."""
+    from dashboard.report import default_name, write_area_reports, write_report
 
     for lang in langs:
         out = folder / default_name(month, lang, "pdf", None)
         write_report(url, month, out, lang=lang, fmt="pdf", all_areas=True)
-        click.echo(f"wrote {out}", err=True)
+        areas = write_area_reports(url, month, folder, lang=lang, fmt="pdf")
+        click.echo(f"wrote {out} and {len(areas)} area reports", err=True)
 
 
 @load.command("statfin")
@@ -206,19 +208,28 @@ def export(url, quiet, fmt, out, indicators, area_types, areas, populations, gro
 @click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="pdf",
               show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: "
-              "trialmon-review-<area>-<month>-<lang>.<format>).")
+@click.option("--out", type=click.Path(), help="Output file (default: "
+              "trialmon-review-<area>-<month>-<lang>.<format>); with --each, a folder.")
+@click.option("--each", is_flag=True, help="With --all-areas: one file per trial area "
+              "into the --out folder instead of one document.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DDTHH:MM",
               help="Build from the figures as published at this time (UTC).")
 @click.option("--vintage", type=int, metavar="ID", help="Build from publication (vintage) ID.")
 @common_options
-def report(url, quiet, month, areas, all_areas, lang, fmt, out, as_of, vintage):
+def report(url, quiet, month, areas, all_areas, lang, fmt, out, each, as_of, vintage):
     """Write the monthly review of trial areas (HTML or PDF)."""
-    from dashboard.report import default_name, write_report
+    from dashboard.report import default_name, write_area_reports, write_report
 
     ensure_schema(url)
     if areas and all_areas:
         raise click.UsageError("give --area or --all-areas, not both")
+    if each:
+        if not all_areas:
+            raise click.UsageError("--each goes with --all-areas")
+        files = write_area_reports(url, month, Path(out or "."), lang=lang, fmt=fmt,
+                                   as_of=as_of, vintage=vintage)
+        click.echo(f"wrote {len(files)} area reports to {out or '.'}", err=True)
+        return
     name = default_name(month, lang, fmt, None if all_areas else "-".join(areas) or None)
     target = Path(out or name)
     built = write_report(url, month, target, lang=lang, fmt=fmt, areas=tuple(areas),

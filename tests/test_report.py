@@ -13,6 +13,7 @@ import html.parser
 import re
 import shutil
 import subprocess
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
@@ -153,7 +154,8 @@ def test_a_suppressed_figure_is_dots_never_zero(url, tmp_path):
 def pdf_pages(path: Path) -> list[str]:
     from pypdf import PdfReader
 
-    return [page.extract_text() for page in PdfReader(path).pages]
+    # NFKC: the text layer holds typographic ligatures (ﬂ) and no-break spaces
+    return [unicodedata.normalize("NFKC", page.extract_text()) for page in PdfReader(path).pages]
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])
@@ -206,3 +208,17 @@ def test_report_route_and_cli(url, client, tmp_path):
                                        str(tmp_path / "ok.html")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "ok.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_one_file_per_trial_area_split_from_one_print(url, client, tmp_path):
+    from dashboard.report import write_area_reports
+
+    areas = client.get("/api/v1/areas?area_type=trial_area").get_json()["areas"]
+    files = write_area_reports(url, MONTH, tmp_path, lang="sv", fmt="pdf")
+    assert len(files) == len(areas)
+    by_code = {a["area_code"]: a["name_sv"] for a in areas}
+    for path in files:
+        code = path.name.split("-")[2]
+        pages = pdf_pages(path)
+        assert len(pages) == 1
+        assert f"{by_code[code]}: juni 2024" in pages[0].replace("\n", " ")
