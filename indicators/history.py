@@ -16,6 +16,9 @@ Interface:
   force at a moment ('YYYY-MM-DDTHH:MM' UTC) or named by its id (the "vintage id").
 * ``publications(conn)``, ``publication_months(conn)``, ``revisions(conn, ...)``: the
   record of publications and the old -> new table per indicator and area.
+* ``keep_with_connection(conn, cells, indicators, months, source)``: the same record for
+  small publications written through SQLAlchemy (the public statistics); the register
+  engine does it with ADBC in its publish step (``engine.keep_published_history``).
 
 Decisions:
 
@@ -180,6 +183,49 @@ def month_rows(publication_id: int, diff: CellDiff) -> pl.DataFrame:
         pl.col("cells_added", "cells_changed", "cells_removed") > 0)).select(
         pl.lit(publication_id, dtype=pl.Int64).alias("publication_id"), "month",
         "cells_added", "cells_changed", "cells_removed")
+
+
+def _aware_series(values: list) -> pl.Series:
+    return pl.Series("vintage", [_aware(v) for v in values], dtype=pl.Datetime("us", "UTC"))
+
+
+OLD_SCHEMA = {**{k: pl.String for k in KEY}, "value": pl.Float64, "numerator": pl.Float64,
+              "denominator": pl.Float64, "flag": pl.String, "vintage": pl.Datetime("us", "UTC"),
+              "published_in": pl.Int64}
+
+
+def keep_with_connection(conn, cells: pl.DataFrame, indicators: list[str], months: list[str],
+                         source: str) -> pl.DataFrame:
+    """Diff `cells` against the published cells of `indicators` x `months`, keep the
+    replaced ones and record the publication on `conn` (SQLAlchemy, inside the caller's
+    transaction); returns `cells` with ``published_in``. For small tables only."""
+    iv = indicator_value.c
+    rows = conn.execute(sa.select(
+        iv.indicator, iv.population, iv.group, iv.area_type, iv.area_code, iv.month, iv.value,
+        iv.numerator, iv.denominator, sa.func.coalesce(iv.flag, ""), iv.vintage,
+        sa.func.coalesce(iv.published_in, 0)).where(
+        iv.indicator.in_(indicators), iv.month.in_(months))).all()
+    old = pl.DataFrame([tuple(r) for r in rows], orient="row",
+                       schema={**OLD_SCHEMA, "vintage": pl.Object})
+    old = old.with_columns(_aware_series([r[10] for r in rows])).cast(OLD_SCHEMA)
+    next_id = conn.execute(sa.select(sa.func.coalesce(sa.func.max(
+        publication.c.publication_id), 0) + 1)).scalar()
+    diff = diff_cells(old, cells.with_columns(pl.col("vintage").cast(
+        pl.Datetime("us", "UTC"))), int(next_id))
+    if not diff.changes_anything:
+        return diff.cells
+    _, changed, removed = diff.counts()
+    new_months = set(diff.by_month.filter(pl.col("cells_added") > 0)["month"]) - set(
+        old["month"])
+    reasons = (["new_month"] if new_months else []) + (["new_release"] if changed or removed
+                                                       else [])
+    if diff.history.height:
+        conn.execute(sa.insert(indicator_value_history), diff.history.to_dicts())
+    conn.execute(sa.insert(publication), publication_row(
+        int(next_id), dt.datetime.now(dt.UTC), source, reasons or ["recompute"], diff, None,
+        None).to_dicts())
+    conn.execute(sa.insert(publication_month), month_rows(int(next_id), diff).to_dicts())
+    return diff.cells
 
 
 # --------------------------------------------------------------------------- reading
