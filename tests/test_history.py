@@ -190,3 +190,25 @@ def test_a_report_rebuilt_from_its_vintage_gives_the_old_numbers(revised, tmp_pa
     assert again.pages[0].rows[key["indicator"]].value == published(before)
     assert now.pages[0].rows[key["indicator"]].value == published(after)
     assert old.html != now.html and old.html == again.html
+
+
+def test_public_statistics_keep_their_replaced_cells(db):
+    from etl.statfin import load_statfin_files
+    from indicators.public_statistics import compute_public_statistics
+    from tests.conftest import shared_file
+
+    load_statfin_files(db, [shared_file("data", "statfin",
+                                        "unemployment_register_kunnat_12r5.json")])
+    compute_public_statistics(db)
+    before = snapshot(db)
+    with get_engine(db).begin() as conn:  # Statistics Finland revises Helsinki's count
+        conn.execute(sa.text("UPDATE statfin_value SET value = value + 7 WHERE area_code = "
+                             "'KU091' AND measure = 'TYOTTOMATLOPUSSA'"))
+    compute_public_statistics(db)
+    after = snapshot(db)
+    expected = changed_keys(before, after)
+    assert expected.height >= 4  # Helsinki, its region, its trial area, the country ...
+    assert history_rows(db).select(KEY).sort(KEY).equals(expected)
+    last = publications(db)[-1]
+    assert (last["source"], last["reason"]) == ("statfin", "new_release")
+    assert last["cells_changed"] == expected.height
