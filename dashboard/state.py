@@ -34,7 +34,8 @@ PAGE_PARAMS = {
                  "vintage"),
     "compare": ("indicator", "population", "group", "month", "scope", "area", "peers", "tab"),
     "map": ("indicator", "population", "group", "month", "level", "tab"),
-    "downloads": ("indicators", "areas", "population", "group", "from", "to", "format"),
+    "downloads": ("indicators", "areas", "population", "group", "from", "to", "format",
+                  "vintage"),
     "definitions": (),
     "status": (),
 }

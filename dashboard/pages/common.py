@@ -35,3 +35,22 @@ def search_of(page: str, lang: str, **fields) -> str:
 
 def explorer_href(lang: str, **fields) -> str:
     return f"/{lang}/explorer{to_query(View(page='explorer', lang=lang, **fields))}"
+
+
+def when_text(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "–"
+
+
+def vintage_options(data, lang: str) -> list[dict]:
+    """"As published on": 'now' and every publication, newest first."""
+    options = [{"label": t(lang, "Now (newest figures)"), "value": "now"}]
+    for row in data.publications().iter_rows(named=True):
+        options.append({"label": f"{when_text(row['published_at'])} · {t(lang, 'vintage')} "
+                                 f"{row['publication_id']} ({reason_text(row['reason'], lang)})",
+                        "value": str(row["publication_id"])})
+    return options
+
+
+def vintage_of(value) -> str | None:
+    """The selector's value as the view holds it (None = now)."""
+    return None if value in (None, "", "now") else str(value)

@@ -15,9 +15,10 @@ from dashboard.components import (
     period_fields,
     population_group_fields,
     radio,
+    select,
 )
 from dashboard.i18n import fmt_number, t
-from dashboard.pages.common import lang_of, search_of, url_output
+from dashboard.pages.common import lang_of, search_of, url_output, vintage_of, vintage_options
 from dashboard.state import View
 from indicators.export import ExportQuery, query_table
 from indicators.registry import INDICATORS
@@ -46,8 +47,14 @@ def layout(view: View, data) -> html.Div:
             *population_group_fields("dl", lang, view),
             *period_fields("dl", lang, view, period),
         ]),
-        html.Fieldset([html.Legend(t(lang, "File format"), className="form-label fs-6"),
-                       radio("dl-format", formats, view.format)], className="mb-3"),
+        dbc.Row([
+            dbc.Col(html.Fieldset([html.Legend(t(lang, "File format"),
+                                               className="form-label fs-6"),
+                                   radio("dl-format", formats, view.format)]), md=7,
+                    className="mb-3"),
+            field("dl-vintage", t(lang, "As published on"),
+                  select("dl-vintage", vintage_options(data, lang), view.vintage or "now"), 5),
+        ]),
         html.Div([
             dbc.Button(t(lang, "Download selection"), id="dl-button", color="primary",
                        className="me-2"),
@@ -66,13 +73,16 @@ def layout(view: View, data) -> html.Div:
 def export_query(view: View) -> ExportQuery:
     return ExportQuery(indicators=view.indicators, areas=view.areas,
                        populations=(view.population,), groups=(view.group,),
-                       start=view.start, end=view.end, lang=view.lang)
+                       start=view.start, end=view.end, lang=view.lang,
+                       vintage=int(view.vintage) if view.vintage else None)
 
 
-def _view(lang, indicators, areas, population, group, start, end, fmt) -> View:
+def _view(lang, indicators, areas, population, group, start, end, fmt, vintage=None) -> View:
     return View(page="downloads", lang=lang, indicators=tuple(indicators or ("unemployed",)),
                 areas=tuple(areas or ("TRIALS",)), population=population, group=group,
-                start=None if start in (None, "", "all") else start, end=None if end in (None, "", "all") else end, format=fmt)
+                start=None if start in (None, "", "all") else start,
+                end=None if end in (None, "", "all") else end, format=fmt,
+                vintage=vintage_of(vintage))
 
 
 def _preview_cell(name: str, value, indicator: str, lang: str) -> str:
@@ -98,22 +108,26 @@ def preview(table, lang: str) -> list:
 def register(app, data) -> None:
     controls = [Input("dl-indicators", "value"), Input("dl-areas", "value"),
                 Input("dl-population", "value"), Input("dl-group", "value"),
-                Input("dl-from", "value"), Input("dl-to", "value"), Input("dl-format", "value")]
+                Input("dl-from", "value"), Input("dl-to", "value"), Input("dl-format", "value"),
+                Input("dl-vintage", "value")]
 
     @app.callback(Output("dl-preview", "children"), url_output(), *controls,
                   State("url", "pathname"), prevent_initial_call="initial_duplicate")
-    def update(indicators, areas, population, group, start, end, fmt, pathname):
-        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt)
+    def update(indicators, areas, population, group, start, end, fmt, vintage, pathname):
+        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt,
+                     vintage)
         table = query_table(data.url, export_query(view))
         fields = {k: getattr(view, k) for k in ("indicators", "areas", "population", "group",
-                                                "start", "end", "format")}
+                                                "start", "end", "format", "vintage")}
         return preview(table, view.lang), search_of("downloads", view.lang, **fields)
 
     @app.callback(Output("dl-file", "data"), Input("dl-button", "n_clicks"),
                   *[State(c.component_id, c.component_property) for c in controls],
                   State("url", "pathname"), prevent_initial_call=True)
-    def download(_clicks, indicators, areas, population, group, start, end, fmt, pathname):
-        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt)
+    def download(_clicks, indicators, areas, population, group, start, end, fmt, vintage,
+                 pathname):
+        view = _view(lang_of(pathname), indicators, areas, population, group, start, end, fmt,
+                     vintage)
         query = export_query(view)
         table = query_table(data.url, query)
         return dcc.send_bytes(api.download_zip(table, query, fmt), f"trialmon-{fmt}.zip")

@@ -24,7 +24,15 @@ from dashboard.components import (
     summary_block,
 )
 from dashboard.i18n import fmt_change, fmt_month, fmt_value, indicator_text, label, t
-from dashboard.pages.common import lang_of, reason_text, search_of, url_output
+from dashboard.pages.common import (
+    lang_of,
+    reason_text,
+    search_of,
+    url_output,
+    vintage_of,
+    vintage_options,
+    when_text,
+)
 from dashboard.state import MAX_AREAS, View
 
 
@@ -35,20 +43,6 @@ def mode_options(lang: str) -> list[dict]:
 
 
 REVISION_ROWS = 200
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "–"
-
-
-def vintage_options(data, lang: str) -> list[dict]:
-    """'Now' and every publication, newest first."""
-    options = [{"label": t(lang, "Now (newest figures)"), "value": "now"}]
-    for row in data.publications().iter_rows(named=True):
-        options.append({"label": f"{_when(row['published_at'])} · {t(lang, 'vintage')} "
-                                 f"{row['publication_id']} ({reason_text(row['reason'], lang)})",
-                        "value": str(row["publication_id"])})
-    return options
-
-
 def layout(view: View, data) -> html.Div:
     lang = view.lang
     months = data.months()
@@ -162,10 +156,10 @@ def revision_table(view: View, data, names: dict[str, str]) -> html.Div:
         html.Td(names.get(r["area_code"], r["area_code"])),
         html.Td(fmt_month(r["month"], lang)),
         html.Td(fmt(r["old_value"], r["old_flag"]), className="num"),
-        html.Td(f"{t(lang, 'vintage')} {r['old_vintage']}, {_when(r['old_published_at'])}"),
+        html.Td(f"{t(lang, 'vintage')} {r['old_vintage']}, {when_text(r['old_published_at'])}"),
         html.Td(t(lang, "removed") if r["removed"] else fmt(r["new_value"], r["new_flag"]),
                 className="num"),
-        html.Td(f"{t(lang, 'vintage')} {r['new_vintage']}, {_when(r['new_published_at'])}"),
+        html.Td(f"{t(lang, 'vintage')} {r['new_vintage']}, {when_text(r['new_published_at'])}"),
         html.Td(reason_text(r["reason"], lang)),
     ]) for r in table.head(REVISION_ROWS).iter_rows(named=True)]
     return html.Div([title, html.Div(html.Table(
@@ -190,7 +184,7 @@ def register(app, data) -> None:
         view = View(page="explorer", lang=lang, indicator=indicator, areas=areas,
                     population=population, group=group, mode=mode, start=None if start in (None, "", "all") else start,
                     end=None if end in (None, "", "all") else end, tab=tab,
-                    vintage=None if vintage in (None, "", "now") else str(vintage))
+                    vintage=vintage_of(vintage))
         return (*build(view, data), search_of("explorer", lang, **_fields(view)))
 
 
