@@ -222,3 +222,21 @@ def test_one_file_per_trial_area_split_from_one_print(url, client, tmp_path):
         pages = pdf_pages(path)
         assert len(pages) == 1
         assert f"{by_code[code]}: juni 2024" in pages[0].replace("\n", " ")
+
+
+def test_load_register_writes_the_review_of_the_new_month(db_url, tmp_path):
+    from etl.demo import generate_months
+    from shell.cli import main
+
+    extract = tmp_path / "2024-06.parquet"
+    next(iter(generate_months(0.01, MONTH, MONTH, seed=5))).write_parquet(extract)
+    folder = tmp_path / "reviews"
+    result = CliRunner().invoke(main, ["load", "register", str(extract), "--synthetic",
+                                       "--db", db_url, "-q", "--reports", str(folder),
+                                       "--report-lang", "en"])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in folder.iterdir())
+    assert f"trialmon-review-all-areas-{MONTH}-en.pdf" in written
+    assert len([n for n in written if n.startswith("trialmon-review-TA")]) == 25
+    pages = pdf_pages(folder / f"trialmon-review-all-areas-{MONTH}-en.pdf")
+    assert "All trial areas: June 2024" in pages[0] and "vintage 1 " in pages[0]
