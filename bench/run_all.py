@@ -17,11 +17,13 @@ FULL = [
     ["bench_compute.py"],
     ["bench_disclosure.py"],
     ["bench_dashboard.py"],
+    ["bench_report.py"],
 ]
 QUICK = [
     ["bench_load.py", "--scale", "0.05", "--months", "3", "--no-postgres"],
     ["bench_compute.py", "--scale", "0.05", "--months", "6"],
     ["bench_disclosure.py", "6"],
+    ["bench_report.py", "--scale", "0.01"],
 ]
 
 
