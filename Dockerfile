@@ -1,5 +1,8 @@
 FROM python:3.11-slim
 WORKDIR /app
+# Chromium prints the monthly review reports to PDF (dashboard/report.py), offline
+RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY trialmon trialmon
 COPY etl etl
