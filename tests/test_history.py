@@ -212,3 +212,30 @@ def test_public_statistics_keep_their_replaced_cells(db):
     last = publications(db)[-1]
     assert (last["source"], last["reason"]) == ("statfin", "new_release")
     assert last["cells_changed"] == expected.height
+
+
+def test_a_new_threshold_and_a_membership_change_are_recorded_as_such(revised, monkeypatch):
+    url, _, after, _ = revised
+    monkeypatch.setenv("TRIALMON_SUPPRESSION_THRESHOLD", "10")
+    compute(url, None, progress=False)
+    stricter = snapshot(url)
+    newly_suppressed = changed_keys(after, stricter)
+    last = publications(url)[-1]
+    assert last["reason"] == "disclosure_threshold" and last["threshold"] == 10
+    assert last["cells_changed"] + last["cells_removed"] == newly_suppressed.height > 0
+    kept = history_rows(url).filter(pl.col("replaced_in") == last["publication_id"])
+    assert kept.select(KEY).sort(KEY).equals(newly_suppressed)
+
+    with get_engine(url).begin() as conn:  # a trial area loses a member from 2024-05 on
+        member = conn.execute(sa.text(
+            "SELECT area_code, municipality_code FROM area_member WHERE area_type = "
+            "'trial_area' AND valid_to IS NULL ORDER BY area_code, municipality_code")).first()
+        conn.execute(sa.text(
+            "UPDATE area_member SET valid_to = '2024-04-30' WHERE area_type = 'trial_area' "
+            "AND area_code = :a AND municipality_code = :m"),
+            {"a": member[0], "m": member[1]})
+    compute(url, None, progress=False)
+    last = publications(url)[-1]
+    assert last["reason"] == "membership_change"
+    moved = changed_keys(stricter, snapshot(url))
+    assert set(moved["area_code"]) >= {member[0]}
