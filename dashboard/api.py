@@ -147,7 +147,8 @@ def indicator_meta(lang: str) -> list[dict]:
     return out
 
 
-REVISION_PARAMS = {"indicator", "area", "population", "group", "from", "to"}
+REVISION_PARAMS = {"indicator", "area", "population", "group", "from", "to", "limit"}
+REVISION_LIMIT = 10_000
 
 
 def revisions_response(url: str, args):
@@ -162,13 +163,17 @@ def revisions_response(url: str, args):
     bad = [i for i in _values(args, "indicator") if i not in INDICATORS]
     if bad:
         return bad_request("indicator", f"unknown indicator {bad[0]!r}")
+    limit = args.get("limit", str(REVISION_LIMIT))
+    if not limit.isdigit() or not 0 < int(limit) <= 100_000:
+        return bad_request("limit", f"limit must be a whole number 1..100000, got {limit!r}")
     with get_engine(url).connect() as conn:
         table = history.revisions(conn, _values(args, "indicator"), _values(args, "area"),
                                   _values(args, "population"), _values(args, "group"),
                                   args.get("from"), args.get("to"))
-    table = table.with_columns(pl.col("old_published_at", "new_published_at")
-                               .dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return flask.jsonify(revisions=table.to_dicts())
+    shown = table.head(int(limit)).with_columns(pl.col("old_published_at", "new_published_at")
+                                                .dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return flask.jsonify(revisions=shown.to_dicts(), total=table.height,
+                         truncated=table.height > shown.height)
 
 
 def register(server: flask.Flask, url: str) -> None:

@@ -151,6 +151,11 @@ def test_the_api_serves_the_table_as_published_and_the_revision_table(revised):
     assert row["reason"] == "corrected_delivery"
     for bad in ("as_of=yesterday", "vintage=x", "vintage=999"):
         assert client.get(f"/api/v1/indicators?{bad}").status_code == 400
+    for bad in ("limit=0", "from=June", "indicator=nope", "colour=red"):
+        assert client.get(f"/api/v1/revisions?{bad}").status_code == 400
+    everything = client.get("/api/v1/revisions?limit=1").get_json()
+    assert len(everything["revisions"]) == 1 and everything["truncated"] is True
+    assert everything["total"] == changed_keys(before, after).height
 
 
 def test_a_recompute_that_changes_nothing_records_nothing(revised):
