@@ -25,6 +25,11 @@ How (and why this way):
   (source 'register') in one transaction (delete + one bulk insert in primary-key
   order; a full recompute on SQLite rebuilds the month index after the insert).
   Rows of the public-statistics indicators are never touched here.
+* Figures as published (indicators/history.py, docs/as-published.md): inside that
+  transaction ``keep_published_history`` first diffs the new cells against the
+  published ones (one read, one Polars join), appends the replaced cells to
+  ``indicator_value_history`` and records the publication; unchanged cells keep the
+  publication that published them. Each flush is one publication.
 * Bulk writes run in one background thread per database file (SQLite inserts run in
   C without the GIL); only ADBC connections are open while they run.
 * A cell's ``vintage`` is the newest ``loaded_at`` among the months it depends on:
