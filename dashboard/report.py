@@ -496,7 +496,11 @@ def trend_svg(page: AreaPage, names: dict[str, str], lang: str, width: int = 680
     known = [v for _, points in series for _, v in points if v is not None]
     if not known:
         return ""
-    ticks = _nice_ticks(min(known), max(known))
+    pad = (max(known) - min(known)) * 0.05 or 0.5  # lines do not run along the axis
+    floor = min(known) - pad
+    if min(known) >= 0:  # counts and shares: the axis does not go below zero
+        floor = max(floor, 0.0)
+    ticks = _nice_ticks(floor, max(known) + pad)
     low, high = ticks[0], ticks[-1]
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -653,7 +657,9 @@ def _rankings_html(report: Report) -> str:
             f"<th scope=row>{html.escape(name)}</th>"
             f'<td class="num">{html.escape(fmt_cell(value, flag, indicator, lang))}</td>'
             f'<td class="num">{html.escape(fmt_cell(change, "suppressed" if flag == "suppressed" else None, indicator, lang, change=True) if change is not None or flag == "suppressed" else "–")}</td></tr>'
-            for rank, name, value, flag, change in rows)
+            for rank, name, value, flag, change in rows) or (
+            '<tr><td class="num"></td><td>–</td><td class="num">–</td>'
+            '<td class="num">–</td></tr>')
         tables.append(
             f'<table data-indicator="{indicator}"><caption>{html.escape(caption)}</caption>'
             f'<thead><tr><th class="num">#</th><th>{html.escape(text(lang, "col_area"))}</th>'

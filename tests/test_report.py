@@ -188,6 +188,9 @@ def test_all_areas_pdf_has_a_national_summary_then_one_page_per_trial_area(url, 
     assert "All trial areas: June 2024" in pages[0]
     for name, page in zip(names, pages[national:], strict=True):
         assert f"{name}: June 2024" in page.replace("\n", " ")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "90", "-f", "1", "-l", "1", "-singlefile",
+                    str(out), str(SCREENSHOTS / "report-national-en")], check=True)
 
 
 def test_report_route_and_cli(url, client, tmp_path):
