@@ -24,6 +24,10 @@ RUN uv sync --frozen --no-dev --no-editable
 
 # ---- run: the virtual environment only, as an unprivileged user
 FROM ${PYTHON_IMAGE}
+# Chromium prints the monthly review reports to PDF (dashboard/report.py), offline
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 trialmon \
     && useradd --system --uid 10001 --gid trialmon --home-dir /data --no-create-home \
        --shell /usr/sbin/nologin trialmon \

@@ -19,12 +19,14 @@ FULL = [
     ["bench_dashboard.py"],
     ["bench_effect.py"],
     ["bench_api.py"],
+    ["bench_report.py"],
 ]
 QUICK = [
     ["bench_load.py", "--scale", "0.05", "--months", "3", "--no-postgres"],
     ["bench_compute.py", "--scale", "0.05", "--months", "6"],
     ["bench_disclosure.py", "6"],
     ["bench_effect.py", "36"],
+    ["bench_report.py", "--scale", "0.01"],
 ]
 
 

@@ -15,6 +15,11 @@ Interface:
 * ``GET /api/v1/bulk/trialmon-indicators-{lang}.csv.gz`` (and ``...metadata.json``):
   everything, as a plain file built at compute time (indicators/bulk.py).
 * ``GET /api/v1/openapi.json``: the OpenAPI document, generated from ``ENDPOINTS``.
+* ``as_of=YYYY-MM-DDTHH:MM`` (UTC) or ``vintage=ID`` on ``/api/v1/indicators``: the table
+  exactly as it stood then; the response names the publication in
+  ``X-Trialmon-Vintage`` (and ``metadata.vintage_id``).
+* ``GET /api/v1/revisions``: old -> new value of every revised cell (indicator, area,
+  population, group, from, to filters), with the vintage of each and why.
 
 Decisions:
 
@@ -49,6 +54,7 @@ import polars as pl
 
 from dashboard.data import Data
 from dashboard.effect_data import EFFECT_POPULATIONS, WINDOWS
+from indicators import history
 from indicators.bulk import bulk_files
 from indicators.export import (
     EXTENSIONS,
@@ -71,6 +77,7 @@ from indicators.registry import (
     LANGUAGES,
     POPULATIONS,
 )
+from trialmon.db import get_published_engine
 from trialmon.errors import BadParameter
 
 MAX_ROWS = 100_000
@@ -179,6 +186,18 @@ INDICATOR_PARAMS = [
           f"most {MAX_ROWS} rows"),
     Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**12},
           "rows to skip (with limit)", default=0),
+    Param("as_of", {"type": "string", "pattern": history.AS_OF.pattern},
+          "the table as published at this time, YYYY-MM-DDTHH:MM (UTC)"),
+    Param("vintage", {"type": "integer", "minimum": 0, "maximum": 10**9},
+          "the table as publication (vintage) ID left it"),
+]
+REVISION_LIMIT = 10_000
+REVISION_PARAMS = [
+    *(p for p in INDICATOR_PARAMS if p.name in ("indicator", "area", "population", "group",
+                                                 "from", "to")),
+    Param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_ROWS},
+          f"at most this many revisions, newest first (1..{MAX_ROWS})",
+          default=REVISION_LIMIT),
 ]
 
 
@@ -239,6 +258,15 @@ ENDPOINTS = [
                  "type": "object", "required": ["areas"],
                  "properties": {"areas": {"type": "array", "items": {"type": "object"}}}})},
                  **ERRORS, **NOT_MODIFIED}),
+    Endpoint("/api/v1/revisions", "Every revised published cell: old and new value, the "
+             "publication of each and why", REVISION_PARAMS, {
+                 "200": {"description": "revisions, newest first", "content": _json({
+                     "type": "object", "required": ["revisions", "total", "truncated"],
+                     "properties": {"revisions": {"type": "array",
+                                                  "items": {"type": "object"}},
+                                    "total": {"type": "integer"},
+                                    "truncated": {"type": "boolean"}}})},
+                 **ERRORS}),
     Endpoint("/api/v1/effects", "A published effect estimate (difference-in-differences, "
              "docs/effects.md)", EFFECT_PARAMS, {
                  "200": {"description": "the estimate, its interval, the event study and the "
@@ -299,10 +327,12 @@ def parse_args(args, params: list[Param]) -> dict:
 def query_from_args(args) -> tuple[ExportQuery, dict]:
     """An ExportQuery and the other options (format, limit, offset) from request arguments."""
     values = parse_args(args, INDICATOR_PARAMS)
+    if values["as_of"] and values["vintage"] is not None:
+        raise BadParameter("as_of", "give as_of or vintage, not both")
     query = ExportQuery(indicators=values["indicator"], area_types=values["area_type"],
                         areas=values["area"], populations=values["population"],
                         groups=values["group"], start=values["from"], end=values["to"],
-                        lang=values["lang"])
+                        lang=values["lang"], as_of=values["as_of"], vintage=values["vintage"])
     return query, {k: values[k] for k in ("format", "limit", "offset")}
 
 
@@ -345,15 +375,18 @@ def table_response(url: str, args, rule):
     if fmt == "json":
         paging = {"offset": page.offset, "limit": limit, "returned": table.height,
                   "total": total, "next": next_link, "order": PAGE_ORDER}
-        head = json.dumps({"metadata": export_metadata(table, query, rule,
-                                                   stored_membership(url, table)), "paging": paging},
-                          ensure_ascii=False)
+        metadata = export_metadata(table, query, rule, stored_membership(url, table))
+        if query.as_of or query.vintage is not None:
+            metadata["vintage_id"] = query.publication(url)
+        head = json.dumps({"metadata": metadata, "paging": paging}, ensure_ascii=False)
         body = head[:-1] + ', "data": ' + table.write_json() + "}"
         response = flask.Response(body, content_type=CONTENT_TYPES["json"])
     else:
         response = flask.Response(render(table, fmt, query), content_type=CONTENT_TYPES[fmt])
         response.headers["Content-Disposition"] = f"attachment; filename=trialmon.{fmt}"
     response.headers["X-Total-Count"] = str(total)
+    if query.as_of or query.vintage is not None:
+        response.headers["X-Trialmon-Vintage"] = str(query.publication(url))
     if next_link:
         response.headers["Link"] = f'<{next_link}>; rel="next"'
     if table.height and table["synthetic"].any():
@@ -392,6 +425,22 @@ def indicator_meta(lang: str) -> list[dict]:
     return out
 
 
+def revisions_response(url: str, args):
+    """The revision table (history.revisions) as JSON, newest first."""
+    try:
+        values = parse_args(args, REVISION_PARAMS)
+    except BadParameter as error:
+        return bad_request(error.parameter, str(error))
+    with get_published_engine(url).connect() as conn:
+        table = history.revisions(conn, values["indicator"], values["area"],
+                                  values["population"], values["group"], values["from"],
+                                  values["to"])
+    shown = table.head(values["limit"]).with_columns(
+        pl.col("old_published_at", "new_published_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return flask.jsonify(revisions=shown.to_dicts(), total=table.height,
+                         truncated=table.height > shown.height)
+
+
 def _etag(version: tuple) -> str:
     request = flask.request
     key = json.dumps([list(version), request.path, sorted(request.args.items(multi=True))])
@@ -427,6 +476,10 @@ def register(server: flask.Flask, url: str, data: Data | None = None) -> None:
     def api_indicators():
         return _cached(data.version, lambda: table_response(url, flask.request.args,
                                                             data.disclosure_rule()))
+
+    @server.get("/api/v1/revisions")
+    def api_revisions():
+        return revisions_response(url, flask.request.args)
 
     @server.get("/api/v1/indicators/meta")
     def api_meta():

@@ -15,7 +15,7 @@ import dash
 import flask
 from dash import Input, Output, State, dcc, html
 
-from dashboard import api, i18n, web
+from dashboard import api, i18n, report, web
 from dashboard.components import notice_box
 from dashboard.data import Data
 from dashboard.effect_data import register_effects
@@ -52,6 +52,7 @@ def create_app(url: str, warm: bool = True) -> dash.Dash:
     _serve_language(app)
     api.register(app.server, url, data)  # one data cache per process
     register_effects(app.server, data)
+    report.register(app.server, data)
     _register_routing(app, data)
     for key in PAGE_KEYS:
         module = PAGE_CODE[key][1]
@@ -153,7 +154,8 @@ def _register_routing(app: dash.Dash, data: Data) -> None:
         if dash.ctx.triggered_prop_ids.keys() == {"url.search"} and search == written:
             raise dash.exceptions.PreventUpdate  # the page itself wrote its state
         view, notices = parse(pathname, search, data.areas()["area_code"].to_list(),
-                              data.months())  # InvalidInput (HTTP 400) for a crafted value
+                              data.months(), vintages=data.vintage_ids())
+        # InvalidInput (HTTP 400) for a crafted value
         body = data.memo(PAGE_LAYOUTS[view.page], view)
         return (header(view.lang, view.page, search), banner(view.lang, data),
                 notice_box(notices), body, footer(view.lang, data),

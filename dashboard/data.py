@@ -8,6 +8,11 @@ so a callback reads only the cells it draws.
 Results are cached in memory. The cache key includes a *data version* (the newest
 ``month_status`` vintage and computation time and the number of published months),
 so a new load or recomputation is picked up by the next callback without a restart.
+
+Figures as published: ``series`` and ``cross_section`` take ``as_of`` (a publication id,
+None = now) and then read the cells as that publication left them
+(indicators/history.py); ``publications``, ``publication_months``, ``revisions`` and
+``revised_cells`` read the record of publications and revisions.
 """
 
 from __future__ import annotations
@@ -19,10 +24,18 @@ import time
 import polars as pl
 import sqlalchemy as sa
 
+from indicators import history
 from indicators.provenance import published_rule, warn_if_environment_differs
 from trialmon.db import get_published_engine
 from trialmon.months import utc_expr
-from trialmon.schema import area, area_member, area_system, indicator_value, month_status
+from trialmon.schema import (
+    area,
+    area_member,
+    area_system,
+    indicator_value,
+    month_status,
+    publication,
+)
 
 #: Known area systems first, in this order; any other (loaded) system after them.
 AREA_TYPE_ORDER = {t: i for i, t in enumerate(
@@ -62,7 +75,8 @@ class Data:
                              sa.func.max(month_status.c.computed_at))
             systems = sa.select(sa.func.count(), sa.func.max(area_system.c.loaded_at))
             with self.engine.connect() as conn:
-                row = (*conn.execute(stmt).one(), *conn.execute(systems).one())
+                row = (*conn.execute(stmt).one(), *conn.execute(systems).one(), conn.execute(
+                    sa.select(sa.func.max(publication.c.publication_id))).scalar())
             with self._lock:
                 self._version = tuple(str(v) for v in row)
                 self._version_checked = now
@@ -145,15 +159,39 @@ class Data:
 
     def series(self, indicators: tuple[str, ...], population: str, group: str,
                codes: tuple[str, ...], start: str | None = None,
-               end: str | None = None) -> pl.DataFrame:
-        """Cells of several indicators for several areas over a period (VALUE_SCHEMA)."""
+               end: str | None = None, as_of: int | None = None) -> pl.DataFrame:
+        """Cells of several indicators for several areas over a period (VALUE_SCHEMA),
+        as published now or, with `as_of`, as publication `as_of` left them."""
         return self._get("series", tuple(indicators), population, group, tuple(codes),
-                         start, end)
+                         start, end, as_of)
 
     def cross_section(self, indicator: str, population: str, group: str, area_type: str,
-                      month: str) -> pl.DataFrame:
+                      month: str, as_of: int | None = None) -> pl.DataFrame:
         """One indicator in one month for every area of a type (VALUE_SCHEMA)."""
-        return self._get("cross_section", indicator, population, group, area_type, month)
+        return self._get("cross_section", indicator, population, group, area_type, month,
+                         as_of)
+
+    def publications(self) -> pl.DataFrame:
+        """Every publication (history.PUBLICATION_SCHEMA), newest first."""
+        return self._get("publications")
+
+    def vintage_ids(self) -> tuple[str, ...]:
+        """The publication ids as the address writes them ('3')."""
+        return tuple(str(v) for v in self.publications()["publication_id"])
+
+    def publication_months(self) -> pl.DataFrame:
+        return self._get("publication_months")
+
+    def revisions(self, indicators: tuple[str, ...], codes: tuple[str, ...],
+                  population: str, group: str) -> pl.DataFrame:
+        """Old -> new of every revised cell of the indicators and areas (history.revisions)."""
+        return self._get("revisions", tuple(indicators), tuple(codes), population, group)
+
+    def revised_cells(self, indicators: tuple[str, ...], population: str, group: str,
+                      codes: tuple[str, ...], as_of: int | None = None) -> pl.DataFrame:
+        """[indicator, area_code, month] shown at `as_of` whose value was revised."""
+        return self._get("revised_cells", tuple(indicators), population, group,
+                         tuple(codes), as_of)
 
     # ----------------------------------------------------------------- queries
     def _read(self, stmt, schema: dict) -> pl.DataFrame:
@@ -225,31 +263,63 @@ class Data:
                                   utc_expr("computed_at", frame.schema["computed_at"]),
                                   pl.col("synthetic").cast(pl.Boolean))
 
-    def _value_select(self):
-        c = indicator_value.c
-        return sa.select(c.indicator, c.area_type, c.area_code, c.month, c.value, c.numerator,
-                         c.denominator, c.flag)
+    @staticmethod
+    def _value_columns(table: sa.Table) -> list:
+        c = table.c
+        return [c.indicator, c.area_type, c.area_code, c.month, c.value, c.numerator,
+                c.denominator, c.flag]
 
-    def _q_series(self, indicators, population, group, codes, start, end) -> pl.DataFrame:
-        c = indicator_value.c
+    def _cells(self, where, as_of: int | None, order: bool = False) -> pl.DataFrame:
+        """Cells matching `where(columns)`, now or as publication `as_of` left them."""
+        if as_of is None:
+            stmt = sa.select(*self._value_columns(indicator_value)).where(
+                *where(indicator_value.c))
+            if order:
+                stmt = stmt.order_by(indicator_value.c.month)
+            return self._read(stmt, VALUE_SCHEMA)
+        stmt = history.as_of_select(self._value_columns, where, as_of)
+        frame = self._read(stmt, VALUE_SCHEMA)
+        return frame.sort("month") if order else frame
+
+    def _q_series(self, indicators, population, group, codes, start, end,
+                  as_of) -> pl.DataFrame:
         types = self.area_type_of()
         keys = [(types[code], code) for code in codes if code in types]
         if not keys or not indicators:
             return pl.DataFrame(schema=VALUE_SCHEMA)
-        stmt = self._value_select().where(
-            c.indicator.in_(indicators), c.population == population, c.group == group,
-            sa.tuple_(c.area_type, c.area_code).in_(keys) if len(keys) > 1 else sa.and_(
-                c.area_type == keys[0][0], c.area_code == keys[0][1]))
-        if start:
-            stmt = stmt.where(c.month >= start)
-        if end:
-            stmt = stmt.where(c.month <= end)
-        return self._read(stmt.order_by(c.month), VALUE_SCHEMA)
 
-    def _q_cross_section(self, indicator, population, group, area_type, month) -> pl.DataFrame:
-        c = indicator_value.c
-        stmt = self._value_select().where(
+        def where(c) -> list:
+            conditions = [
+                c.indicator.in_(indicators), c.population == population, c.group == group,
+                sa.tuple_(c.area_type, c.area_code).in_(keys) if len(keys) > 1 else sa.and_(
+                    c.area_type == keys[0][0], c.area_code == keys[0][1])]
+            if start:
+                conditions.append(c.month >= start)
+            if end:
+                conditions.append(c.month <= end)
+            return conditions
+
+        return self._cells(where, as_of, order=True)
+
+    def _q_cross_section(self, indicator, population, group, area_type, month,
+                         as_of) -> pl.DataFrame:
+        return self._cells(lambda c: [
             c.indicator == indicator, c.population == population, c.group == group,
-            c.area_type == area_type, c.month == month)
-        return self._read(stmt, VALUE_SCHEMA)
+            c.area_type == area_type, c.month == month], as_of)
+
+    def _q_publications(self) -> pl.DataFrame:
+        with self.engine.connect() as conn:
+            return history.publications(conn)
+
+    def _q_publication_months(self) -> pl.DataFrame:
+        with self.engine.connect() as conn:
+            return history.publication_months(conn)
+
+    def _q_revisions(self, indicators, codes, population, group) -> pl.DataFrame:
+        with self.engine.connect() as conn:
+            return history.revisions(conn, indicators, codes, (population,), (group,))
+
+    def _q_revised_cells(self, indicators, population, group, codes, as_of) -> pl.DataFrame:
+        with self.engine.connect() as conn:
+            return history.revised_cells(conn, indicators, population, group, codes, as_of)
 

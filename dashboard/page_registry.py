@@ -27,13 +27,15 @@ class Page:
 PAGES = (
     Page("overview", "Overview", ("area", "population", "month")),
     Page("explorer", "Explorer",
-         ("indicator", "areas", "population", "group", "mode", "from", "to", "tab")),
+         ("indicator", "areas", "population", "group", "mode", "from", "to", "tab",
+          "vintage")),
     Page("compare", "Compare",
          ("indicator", "population", "group", "month", "scope", "area", "peers", "tab")),
     Page("map", "Map", ("indicator", "population", "group", "month", "level", "tab")),
     Page("effect", "Effect", ("indicator", "trials", "population", "group", "window")),
     Page("downloads", "Downloads",
-         ("indicators", "areas", "all", "population", "group", "from", "to", "format")),
+         ("indicators", "areas", "all", "population", "group", "from", "to", "format",
+          "vintage")),
     Page("definitions", "Definitions"),
     Page("status", "Data status"),
 )

@@ -61,6 +61,7 @@ class View:
     all: tuple[str, ...] = ()  # downloads: every area of these types ("trial_area", ...)
     trials: str = "TRIALS"  # effect page: all trial areas or one trial area code
     window: str = "full"  # effect page: full | pre_nordic
+    vintage: str | None = None  # explorer: "as published on" (a publication id); None = now
 
     def replace(self, **changes) -> View:
         return dataclasses.replace(self, **changes)
@@ -163,7 +164,8 @@ class _Parser:
         return default
 
 
-def _rules(p: _Parser, latest: str | None, page: str | None = None) -> dict:
+def _rules(p: _Parser, latest: str | None, page: str | None = None,
+           vintages=()) -> dict:
     """Each View field from the raw values, by the rules both the address and the controls
     follow (parameter name -> value)."""
     default_area = "TRIALS" if "TRIALS" in p.area_codes else next(iter(sorted(p.area_codes)), "")
@@ -190,10 +192,12 @@ def _rules(p: _Parser, latest: str | None, page: str | None = None) -> dict:
         "format": lambda: p.one("format", FORMATS, "csv"),
         "trials": lambda: p.one("trials", p.area_codes | {"TRIALS"}, "TRIALS"),
         "window": lambda: p.one("window", ("full", "pre_nordic"), "full"),
+        "vintage": lambda: p.one("vintage", set(vintages), None),
     }
 
 
-def parse(pathname: str | None, search: str | None, area_codes, months) -> tuple[View, list[str]]:
+def parse(pathname: str | None, search: str | None, area_codes, months,
+          vintages=()) -> tuple[View, list[str]]:
     """The view an address asks for, and the notices for whatever had to fall back."""
     pathname, search = checked_text("pathname", pathname), checked_text("search", search)
     lang, page = split_path(pathname)
@@ -210,7 +214,7 @@ def parse(pathname: str | None, search: str | None, area_codes, months) -> tuple
     if page == "overview":  # opens on the newest month with trial data
         latest = max((m for m in months if m <= TRIAL_END), default=latest)
     fields = {_FIELD.get(name, name): rule()
-              for name, rule in _rules(p, latest, page).items()}
+              for name, rule in _rules(p, latest, page, vintages).items()}
     view = View(page=page, lang=lang, **fields)
     if view.start and view.end and view.start > view.end:
         p.notice("from", view.start, None)
@@ -230,7 +234,7 @@ def _unknown_compare_area(p: _Parser, lang: str) -> bool:
     return False
 
 
-def from_controls(page: str, pathname, area_codes, months, **values) -> View:
+def from_controls(page: str, pathname, area_codes, months, vintages=(), **values) -> View:
     """The view a page's controls describe (names as in the address: indicator, areas,
     from, to, ...), every value checked; InvalidInput for anything the controls cannot send.
     A missing (None) value takes its default; "all" for from/to means no limit; a "from"
@@ -238,7 +242,7 @@ def from_controls(page: str, pathname, area_codes, months, **values) -> View:
     lang, _page = split_path(checked_text("pathname", pathname))
     raw = {name: _raw_values(name, value) for name, value in values.items()}
     p = _Parser(lang or DEFAULT_LANG, raw, area_codes, months, strict=True)
-    rules = _rules(p, months[-1] if months else None, page)
+    rules = _rules(p, months[-1] if months else None, page, vintages)
     unknown = set(raw) - set(rules)
     if unknown:
         raise InvalidInput(sorted(unknown)[0], "")
@@ -258,7 +262,8 @@ def checked_text(name: str, value) -> str | None:
 
 def _raw_values(name: str, value) -> list[str]:
     """A control's value as the address would carry it (a list of strings)."""
-    if value is None or (name in ("from", "to") and value in ("", ALL_MONTHS)):
+    if value is None or (name in ("from", "to") and value in ("", ALL_MONTHS)) or (
+            name == "vintage" and value == "now"):  # "as published on": now
         return []
     if name in MULTI_VALUED:
         if not isinstance(value, list | tuple):

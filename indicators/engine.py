@@ -25,6 +25,11 @@ How (and why this way):
   (source 'register') in one transaction (delete + one bulk insert in primary-key
   order; a full recompute on SQLite rebuilds the month index after the insert).
   Rows of the public-statistics indicators are never touched here.
+* Figures as published (indicators/history.py, docs/as-published.md): inside that
+  transaction ``keep_published_history`` first diffs the new cells against the
+  published ones (one read, one Polars join), appends the replaced cells to
+  ``indicator_value_history`` and records the publication; unchanged cells keep the
+  publication that published them. Each flush is one publication.
 * Bulk writes run in one background thread per database file (SQLite inserts run in
   C without the GIL); only ADBC connections are open while they run.
 * A cell's ``vintage`` is the newest ``loaded_at`` among the months it depends on:
@@ -45,7 +50,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from etl.contract import COLUMNS as CONTRACT_COLUMNS
-from indicators import areas, overlay, ratios
+from indicators import areas, history, overlay, ratios
 from indicators.areas import area_members
 from indicators.disclosure import protect
 from indicators.measures import municipal_measures, sorted_by_codes
@@ -59,7 +64,7 @@ from trialmon.db import (
     is_sqlite,
     read_frame,
 )
-from trialmon.months import as_utc, check_month, shift_month
+from trialmon.months import as_utc, check_month, shift_month, to_utc_datetime
 from trialmon.progress import progress_bar
 from trialmon.schema import MICRODATA, area_system, computation, month_status, vintage
 from trialmon.settings import get_settings
@@ -266,6 +271,7 @@ def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFra
     conn = _tuned(url, None)
     try:
         with conn.cursor() as cursor:
+            cells = keep_published_history(url, cursor, months, cells, status)
             if rebuild_index:
                 cursor.execute(f"DROP INDEX IF EXISTS {MONTH_INDEX}")
             replace_rows(url, None, "indicator_value",
@@ -282,6 +288,82 @@ def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFra
         conn.commit()
     finally:
         conn.close()
+
+
+# --------------------------------------------------------------------------- figures as published
+
+def _fetch(cursor, sql: str) -> pl.DataFrame:
+    cursor.execute(sql)
+    return pl.from_arrow(cursor.fetch_arrow_table())
+
+
+OLD_CELL_SCHEMA = {**{k: pl.String for k in INDICATOR_VALUE_KEY}, "value": pl.Float64,
+                   "numerator": pl.Float64, "denominator": pl.Float64, "flag": pl.String,
+                   "vintage": pl.Datetime("us", UTC), "published_in": pl.Int64}
+
+
+def _published_cells(cursor, months: list[str]) -> pl.DataFrame:
+    """The register-indicator cells of `months` as now published (nulls survive SQLite's
+    type inference as 0 + a marker)."""
+    numbers = ", ".join(f"coalesce({c}, 0.0) AS {c}, CASE WHEN {c} IS NULL THEN 1 ELSE 0 END "
+                        f"AS {c}__null" for c in history.NUMBERS)
+    frame = _fetch(cursor, (
+        'SELECT indicator, population, "group", area_type, area_code, month, '
+        f"{numbers}, coalesce(flag, '') AS flag, vintage, "
+        "coalesce(published_in, 0) AS published_in FROM indicator_value "
+        f"WHERE month IN ({sql_list(months)}) "
+        f"AND indicator IN ({sql_list(REGISTER_INDICATOR_IDS)})"))
+    if frame.is_empty():
+        return pl.DataFrame(schema=OLD_CELL_SCHEMA)
+    return frame.with_columns(
+        *[pl.when(pl.col(f"{c}__null") == 1).then(None).otherwise(pl.col(c).cast(pl.Float64))
+          .alias(c) for c in history.NUMBERS],
+        to_utc_datetime(frame["vintage"]), pl.col("published_in").cast(pl.Int64),
+    ).select(list(OLD_CELL_SCHEMA))
+
+
+def _last_publication(cursor, source: str) -> dict | None:
+    frame = _fetch(cursor, "SELECT published_at, threshold, membership_hash FROM publication "
+                           f"WHERE source = '{source}' ORDER BY publication_id DESC LIMIT 1")
+    if frame.is_empty():
+        return None
+    row = frame.with_columns(to_utc_datetime(frame["published_at"])).row(0, named=True)
+    return row
+
+
+def _append(url: str, cursor, table: str, frame: pl.DataFrame) -> None:
+    if frame.height:
+        cursor.adbc_ingest(table, storable(url, frame).to_arrow(), mode="append",
+                           db_schema_name=ingest_schema(url, None))
+
+
+def keep_published_history(url: str, cursor, months: list[str], cells: pl.DataFrame,
+                           status: pl.DataFrame | None, source: str = "register"
+                           ) -> pl.DataFrame:
+    """Figures as published (indicators/history.py), inside the publishing transaction:
+    the months' published cells that `cells` will change or remove are kept in
+    indicator_value_history, the publication is recorded (why, counts per month), and
+    `cells` come back stamped with the publication that published each value (unchanged
+    cells keep theirs). Set-based: one read, one Polars diff, bulk appends."""
+    old = _published_cells(cursor, months)
+    next_id = _fetch(cursor, "SELECT coalesce(max(publication_id), 0) + 1 AS id "
+                             "FROM publication")["id"][0]
+    diff = history.diff_cells(old, cells, int(next_id))
+    if not diff.changes_anything:
+        return diff.cells
+    members = _fetch(cursor, "SELECT area_type, area_code, municipality_code, valid_from, "
+                             "valid_to FROM area_member")
+    members_hash = history.membership_hash(members)
+    threshold = get_settings().suppression_threshold
+    reasons = history.publication_reasons(diff, set(old["month"].unique()), status,
+                                          _last_publication(cursor, source), threshold,
+                                          members_hash)
+    _append(url, cursor, "indicator_value_history", diff.history)
+    _append(url, cursor, "publication", history.publication_row(
+        int(next_id), dt.datetime.now(dt.UTC), source, reasons, diff, threshold,
+        members_hash))
+    _append(url, cursor, "publication_month", history.month_rows(int(next_id), diff))
+    return diff.cells
 
 
 # --------------------------------------------------------------------------- the computation

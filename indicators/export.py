@@ -18,6 +18,9 @@ Interface (the dashboard's downloads and HTTP API use exactly these):
   licence, vintage, the suppression rule stored with the computation
   (indicators.provenance), in the export's language; written as JSON beside every export.
 * ``export_table(url, query, fmt, out) -> list[Path]``: for ``trialmon export``.
+* ``ExportQuery.as_of`` ('YYYY-MM-DDTHH:MM', UTC) or ``ExportQuery.vintage`` (a publication
+  id): the table exactly as it stood then (indicators/history.py); the metadata names
+  the publication (``vintage_id``) the table reproduces.
 
 Decisions:
 
@@ -56,7 +59,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
-from indicators import areas, ratios
+from indicators import areas, history, ratios
 from indicators.areas import area_members
 from indicators.provenance import DisclosureRule, published_rule, rule_statement
 from indicators.registry import (
@@ -157,6 +160,8 @@ class ExportQuery:
     end: str | None = None
     lang: str = "en"
     unprotected: bool = False
+    as_of: str | None = None  # 'YYYY-MM-DDTHH:MM' UTC: the table as published then
+    vintage: int | None = None  # a publication id: the table as that publication left it
 
     def __post_init__(self):
         for name in ("indicators", "area_types", "areas", "populations", "groups"):
@@ -166,7 +171,17 @@ class ExportQuery:
 
     def filters(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()
-                if k not in ("lang", "unprotected")}
+                if k not in ("lang", "unprotected") and (v is not None or k in ("start", "end"))}
+
+    def publication(self, url: str) -> int | None:
+        """The publication id the query asks for (None: as published now)."""
+        if self.as_of is None and self.vintage is None:
+            return None
+        if self.unprotected:
+            raise TrialmonError("as_of/vintage: only the published (protected) table has a "
+                                "history; drop --unprotected")
+        with get_published_engine(url).connect() as conn:
+            return history.resolve_publication(conn, self.as_of, self.vintage)
 
 
 # --------------------------------------------------------------------------- validation
@@ -245,18 +260,30 @@ def _restore_nulls(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     ).drop(f"{n}__null" for n in names)
 
 
-def published_cells(url: str, query: ExportQuery, page: Page | None = None) -> pl.DataFrame:
+def _cell_columns(table: sa.Table) -> list:
+    c = table.c
+    return [c.indicator, c.population, c.group, c.area_type, c.area_code, c.month,
+            *_nullable(c.value, 0.0), *_nullable(c.numerator, 0.0),
+            *_nullable(c.denominator, 0.0), sa.func.coalesce(c.flag, "").label("flag"),
+            c.vintage]
+
+
+def _published_select(query: ExportQuery, publication_id: int | None):
+    """The cells matching `query` now, or as they stood after publication `publication_id`."""
+    if publication_id is None:
+        return sa.select(*_cell_columns(indicator_value)).where(
+            *_where(indicator_value.c, query))
+    return history.as_of_select(_cell_columns, lambda c: _where(c, query), publication_id)
+
+
+def published_cells(url: str, query: ExportQuery, page: Page | None = None,
+                    publication_id: int | None = None) -> pl.DataFrame:
     """The protected cells of indicator_value matching the query (`page`: one slice of
-    them in primary-key order, cut by the database)."""
-    iv = indicator_value.c
-    statement = sa.select(
-        iv.indicator, iv.population, iv.group, iv.area_type, iv.area_code, iv.month,
-        *_nullable(iv.value, 0.0), *_nullable(iv.numerator, 0.0),
-        *_nullable(iv.denominator, 0.0),
-        sa.func.coalesce(iv.flag, "").label("flag"), iv.vintage,
-    ).where(*_where(iv, query))
+    them in primary-key order, cut by the database; `publication_id`: as they stood after
+    that publication)."""
+    statement = _published_select(query, publication_id)
     if page is not None:
-        statement = (statement.order_by(*(iv[k] for k in PAGE_ORDER))
+        statement = (statement.order_by(*(sa.column(k) for k in PAGE_ORDER))
                      .limit(page.limit).offset(page.offset))
     frame = read_frame(url, _sql(url, statement), batch_rows=65_536)
     if frame.is_empty():
@@ -330,8 +357,8 @@ def _synthetic_months(url: str) -> pl.DataFrame:
 def count_cells(url: str, query: ExportQuery) -> int:
     """How many published cells match `query` (validated first)."""
     validate(url, query)
-    iv = indicator_value.c
-    statement = sa.select(sa.func.count()).select_from(indicator_value).where(*_where(iv, query))
+    inner = _published_select(query, query.publication(url)).subquery()
+    statement = sa.select(sa.func.count()).select_from(inner)
     with get_published_engine(url).connect() as conn:
         return conn.execute(statement).scalar_one()
 
@@ -342,7 +369,7 @@ def query_table(url: str, query: ExportQuery, page: Page | None = None) -> pl.Da
     validate(url, query)
     if page is not None and query.unprotected:
         raise TrialmonError("an unprotected export is not paged")
-    cells = published_cells(url, query, page)
+    cells = published_cells(url, query, page, query.publication(url))
     if query.unprotected:
         register_ids = {i.id for i in REGISTER_INDICATORS}
         cells = pl.concat([cells.filter(~pl.col("indicator").is_in(list(register_ids))),

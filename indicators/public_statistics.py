@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 import polars as pl
 import sqlalchemy as sa
 
+from indicators import history
 from indicators.registry import STATFIN_INDICATORS
 from trialmon.db import get_engine
 from trialmon.months import as_utc, month_end_expr, valid_on
@@ -200,6 +201,7 @@ def _replace_cells(conn, cells: pl.DataFrame) -> None:
 
     ids = [i.id for i in STATFIN_INDICATORS]
     months = cells["month"].unique().to_list()
+    cells = history.keep_with_connection(conn, cells, ids, months, "statfin")
     conn.execute(sa.delete(t).where(t.c.indicator.in_(ids), t.c.month.in_(months)))
     if cells.height:
         conn.execute(sa.insert(t), cells.to_dicts())

@@ -91,14 +91,34 @@ def load() -> None:
 @click.option("--synthetic", is_flag=True, help="Mark the loaded months as synthetic data.")
 @click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
               help="Accept (and ignore) this extra column; repeatable.")
+@click.option("--reports", "reports_dir", type=click.Path(file_okay=False),
+              help="Write the monthly review of the newest loaded month into this folder "
+                   "(PDF: all areas in one file, and one file per trial area).")
+@click.option("--report-lang", "report_langs", multiple=True,
+              type=click.Choice(["fi", "sv", "en"]), help="Languages of --reports "
+              "(repeatable; default fi).")
 @common_options
-def load_register(url, quiet, files, synthetic, allow_columns):
+def load_register(url, quiet, files, synthetic, allow_columns, reports_dir, report_langs):
     """Load monthly register extracts (CSV or Parquet): all files or nothing."""
     ensure_schema(url)
     report = load_register_files(url, [Path(f) for f in files], synthetic=synthetic,
                                  progress=not quiet, allow_columns=allow_columns)
     click.echo(report.summary())
     _compute(url, report.changed_months, quiet)
+    if reports_dir and report.changed_months:
+        _write_reviews(url, max(report.changed_months), Path(reports_dir),
+                       report_langs or ("fi",))
+
+
+def _write_reviews(url: str, month: str, folder: Path, langs) -> None:
+    """The month's review: the all-areas document and one file per trial area."""
+    from dashboard.report import default_name, write_area_reports, write_report  # start-up
+
+    for lang in langs:
+        out = folder / default_name(month, lang, "pdf", None)
+        write_report(url, month, out, lang=lang, fmt="pdf", all_areas=True)
+        areas = write_area_reports(url, month, folder, lang=lang, fmt="pdf")
+        click.echo(f"wrote {out} and {len(areas)} area reports", err=True)
 
 
 @load.command("statfin")
@@ -186,9 +206,13 @@ def status(url, quiet):
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @click.option("--unprotected", is_flag=True,
               help="Without disclosure control: only for staff who hold the extract.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DDTHH:MM",
+              help="The table as it was published at this time (UTC).")
+@click.option("--vintage", type=int, metavar="ID",
+              help="The table as publication (vintage) ID left it.")
 @common_options
 def export(url, quiet, fmt, out, indicators, area_types, areas, populations, groups, start, end,
-           lang, unprotected):
+           lang, unprotected, as_of, vintage):
     """Write the tidy indicator table (with its metadata JSON and, for CSV and Parquet, a
     Frictionless datapackage.json)."""
     # start-up: the compute chain loads scipy (~0.7 s); --help, status, areas skip it
@@ -197,7 +221,7 @@ def export(url, quiet, fmt, out, indicators, area_types, areas, populations, gro
     ensure_schema(url)
     query = ExportQuery(indicators=indicators, area_types=area_types, areas=areas,
                         populations=populations, groups=groups, start=start, end=end,
-                        lang=lang, unprotected=unprotected)
+                        lang=lang, unprotected=unprotected, as_of=as_of, vintage=vintage)
     written = export_table(url, query, fmt=fmt, out=Path(out) if out else None)
     if written:
         click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
@@ -236,6 +260,44 @@ def _publish_effects(url: str, quiet: bool) -> None:
     written = publish_effects(url)
     if not quiet:
         click.echo(f"effects: {written} default specification(s) estimated and published")
+
+
+@main.command()
+@click.option("--month", required=True, metavar="YYYY-MM")
+@click.option("--area", "areas", multiple=True, metavar="CODE",
+              help="Trial area code (TA01 ...) or TRIALS; repeatable.")
+@click.option("--all-areas", is_flag=True, help="A national summary page, then every trial area.")
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="pdf",
+              show_default=True)
+@click.option("--out", type=click.Path(), help="Output file (default: "
+              "trialmon-review-<area>-<month>-<lang>.<format>); with --each, a folder.")
+@click.option("--each", is_flag=True, help="With --all-areas: one file per trial area "
+              "into the --out folder instead of one document.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DDTHH:MM",
+              help="Build from the figures as published at this time (UTC).")
+@click.option("--vintage", type=int, metavar="ID", help="Build from publication (vintage) ID.")
+@common_options
+def report(url, quiet, month, areas, all_areas, lang, fmt, out, each, as_of, vintage):
+    """Write the monthly review of trial areas (HTML or PDF)."""
+    # start-up: the report module loads only for `report`
+    from dashboard.report import default_name, write_area_reports, write_report  # start-up
+
+    ensure_schema(url)
+    if areas and all_areas:
+        raise click.UsageError("give --area or --all-areas, not both")
+    if each:
+        if not all_areas:
+            raise click.UsageError("--each goes with --all-areas")
+        files = write_area_reports(url, month, Path(out or "."), lang=lang, fmt=fmt,
+                                   as_of=as_of, vintage=vintage)
+        click.echo(f"wrote {len(files)} area reports to {out or '.'}", err=True)
+        return
+    name = default_name(month, lang, fmt, None if all_areas else "-".join(areas) or None)
+    target = Path(out or name)
+    built = write_report(url, month, target, lang=lang, fmt=fmt, areas=tuple(areas),
+                         all_areas=all_areas, as_of=as_of, vintage=vintage)
+    click.echo(f"wrote {target} (vintage {built.vintage})", err=True)
 
 
 @main.group()

@@ -181,7 +181,7 @@ def test_page_builders_show_the_fixture_values(sqlite_url):
     data = Data(publish_fixture(sqlite_url))
     view = state.View(page="explorer", lang="fi", indicator="unemployed", areas=("091",),
                       start="2024-05", end="2024-07")
-    _, figure, table, summary = explorer.build(view, data)
+    _, figure, table, summary, _ = explorer.build(view, data)
     assert figure["data"][0]["y"] == [unemployed("091", 52), None, unemployed("091", 54)]
     text = texts(table)
     assert "··" in text and f"{unemployed('091', 54):,}".replace(",", NNBSP) in text
@@ -284,7 +284,7 @@ def test_empty_states_say_what_is_missing(sqlite_url):
     data = Data(publish_fixture(sqlite_url))  # the fixture has no Statistics Finland rows
     view = state.View(page="explorer", lang="en", indicator="stat_unemployment_rate",
                       areas=("SSS",))
-    _, figure, _, summary = explorer.build(view, data)
+    _, figure, _, summary, _ = explorer.build(view, data)
     assert figure["data"] == [] and figure["layout"]["xaxis"]["visible"] is False
     assert "not loaded" in figure["layout"]["annotations"][0]["text"]
     assert "not loaded" in " ".join(texts(summary))

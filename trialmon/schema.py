@@ -150,11 +150,67 @@ indicator_value = sa.Table(
     sa.Column("denominator", sa.Float),
     sa.Column("flag", sa.String(12)),  # null, 'suppressed' or 'incomplete'
     sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
+    # the publication that published this value (null: before history was kept = 0)
+    sa.Column("published_in", sa.Integer),
     sa.PrimaryKeyConstraint("indicator", "population", "group", "area_type", "area_code", "month"),
     sa.Index("ix_indicator_value_month", "month"),
 )
 """The protected, published indicator cells (the export format, less area names).
 Suppressed cells have value, numerator and denominator null and flag 'suppressed'."""
+
+publication = sa.Table(
+    "publication",
+    metadata,
+    sa.Column("publication_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # 'register' or 'statfin'
+    # comma list of: new_month, corrected_delivery, membership_change,
+    # disclosure_threshold, recompute
+    sa.Column("reason", sa.String(120), nullable=False),
+    sa.Column("cells_added", sa.Integer, nullable=False),
+    sa.Column("cells_changed", sa.Integer, nullable=False),
+    sa.Column("cells_removed", sa.Integer, nullable=False),
+    sa.Column("threshold", sa.Integer),
+    sa.Column("membership_hash", sa.String(64)),
+)
+"""Every computation that changed published cells: the vintage id of the API
+(``vintage=ID``) is its ``publication_id``."""
+
+publication_month = sa.Table(
+    "publication_month",
+    metadata,
+    sa.Column("publication_id", sa.Integer, nullable=False),
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("cells_added", sa.Integer, nullable=False),
+    sa.Column("cells_changed", sa.Integer, nullable=False),
+    sa.Column("cells_removed", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("publication_id", "month"),
+)
+"""Per publication and month: how many published cells were added, changed, removed."""
+
+indicator_value_history = sa.Table(
+    "indicator_value_history",
+    metadata,
+    sa.Column("indicator", sa.String(40), nullable=False),
+    sa.Column("population", sa.String(16), nullable=False),
+    sa.Column("group", sa.String(24), nullable=False),
+    sa.Column("area_type", sa.String(16), nullable=False),
+    sa.Column("area_code", sa.String(16), nullable=False),
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("numerator", sa.Float),
+    sa.Column("denominator", sa.Float),
+    sa.Column("flag", sa.String(12)),
+    sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("published_in", sa.Integer, nullable=False),  # 0: before history was kept
+    sa.Column("replaced_in", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("indicator", "population", "group", "area_type", "area_code",
+                            "month", "replaced_in"),
+    sa.Index("ix_indicator_value_history_replaced_in", "replaced_in", "month"),
+)
+"""Published cells as they stood before a publication replaced (changed or removed)
+them: valid from publication ``published_in`` until ``replaced_in`` (exclusive).
+Only changed cells are kept; the current cells are in ``indicator_value``."""
 
 month_status = sa.Table(
     "month_status",

@@ -22,9 +22,10 @@ from dashboard.components import (
     period_fields,
     population_group_fields,
     radio,
+    select,
 )
 from dashboard.i18n import N_, fmt_month, fmt_number, indicator_name, label, nt, t
-from dashboard.pages.common import controls_view, search_of, url_output
+from dashboard.pages.common import controls_view, search_of, url_output, vintage_options
 from dashboard.state import View
 from indicators.export import ExportQuery, query_table
 from indicators.registry import INDICATORS
@@ -68,8 +69,14 @@ def layout(view: View, data) -> html.Div:
             *population_group_fields("dl", lang, view),
             *period_fields("dl", lang, view, period),
         ]),
-        html.Fieldset([html.Legend(t(lang, "File format"), className="form-label fs-6"),
-                       radio("dl-format", formats, view.format)], className="mb-3"),
+        dbc.Row([
+            dbc.Col(html.Fieldset([html.Legend(t(lang, "File format"),
+                                               className="form-label fs-6"),
+                                   radio("dl-format", formats, view.format)]), md=7,
+                    className="mb-3"),
+            field("dl-vintage", t(lang, "As published on"),
+                  select("dl-vintage", vintage_options(data, lang), view.vintage or "now"), 5),
+        ]),
         html.Div([
             dbc.Button(t(lang, "Download selection"), id="dl-button", color="primary",
                        className="me-2"),
@@ -99,7 +106,8 @@ def selected_codes(view: View, data) -> tuple[str, ...]:
 def export_query(view: View, data) -> ExportQuery:
     return ExportQuery(indicators=view.indicators, areas=selected_codes(view, data),
                        populations=(view.population,), groups=(view.group,),
-                       start=view.start, end=view.end, lang=view.lang)
+                       start=view.start, end=view.end, lang=view.lang,
+                       vintage=int(view.vintage) if view.vintage else None)
 
 
 def api_example(view: View, codes: tuple[str, ...]) -> str:
@@ -111,18 +119,19 @@ def api_example(view: View, codes: tuple[str, ...]) -> str:
         params.append(("area", ",".join(codes)))
     params += [("population", view.population), ("group", view.group),
                ("from", view.start), ("to", view.end), ("lang", view.lang),
-               ("format", view.format if view.format in ("csv", "parquet") else "csv")]
+               ("format", view.format if view.format in ("csv", "parquet") else "csv"),
+               ("vintage", view.vintage)]
     query = "&".join(f"{k}={v}" for k, v in params if v)
     return f"/api/v1/indicators?{query}"
 
 
 def _view(pathname, data, indicators, areas, population, group, start, end, fmt,
-          whole=()) -> View:
+          whole=(), vintage=None) -> View:
     """The view the controls describe (each value checked); "all trial areas" / "all
     municipalities" stand for themselves, so no default area is added to them."""
     view = controls_view("downloads", pathname, data, indicators=indicators, areas=areas,
                          all=list(whole or []), population=population, group=group,
-                         **{"from": start, "to": end}, format=fmt)
+                         **{"from": start, "to": end}, format=fmt, vintage=vintage)
     return view.replace(areas=()) if view.all and not areas else view
 
 
@@ -161,17 +170,18 @@ def register(app, data) -> None:
     controls = [Input("dl-indicators", "value"), Input("dl-areas", "value"),
                 Input("dl-population", "value"), Input("dl-group", "value"),
                 Input("dl-from", "value"), Input("dl-to", "value"), Input("dl-format", "value"),
-                Input("dl-all", "value")]
+                Input("dl-all", "value"), Input("dl-vintage", "value")]
 
     @app.callback(Output("dl-preview", "children"), Output("dl-api", "children"), url_output(),
                   *controls, State("url", "pathname"), prevent_initial_call="initial_duplicate")
-    def update(indicators, areas, population, group, start, end, fmt, whole, pathname):
+    def update(indicators, areas, population, group, start, end, fmt, whole, vintage,
+               pathname):
         view = _view(pathname, data, indicators, areas, population, group, start, end, fmt,
-                     whole)
+                     whole, vintage)
         query = export_query(view, data)
         table = query_table(data.url, query)
         fields = {k: getattr(view, k) for k in ("indicators", "areas", "all", "population",
-                                                "group", "start", "end", "format")}
+                                                "group", "start", "end", "format", "vintage")}
         return (preview(table, view.lang), api_example(view, query.areas),
                 search_of("downloads", view.lang, **fields))
 
@@ -179,9 +189,9 @@ def register(app, data) -> None:
                   *[State(c.component_id, c.component_property) for c in controls],
                   State("url", "pathname"), prevent_initial_call=True)
     def download(_clicks, indicators, areas, population, group, start, end, fmt, whole,
-                 pathname):
+                 vintage, pathname):
         view = _view(pathname, data, indicators, areas, population, group, start, end, fmt,
-                     whole)
+                     whole, vintage)
         query = export_query(view, data)
         table = query_table(data.url, query)
         return dcc.send_bytes(api.download_zip(table, query, fmt, data.disclosure_rule(),

@@ -182,6 +182,15 @@ def default_month(months: list[str]) -> str | None:
     return during[-1] if during else (months[-1] if months else None)
 
 
+def report_link(view: View) -> html.Div:
+    """The Report button: a plain link to the monthly review PDF of the area and month."""
+    href = f"/report/{view.lang}/{view.area}/{view.month}.pdf"
+    return html.Div(html.A(t(view.lang, "Report") + " (PDF)", href=href, id="ov-report",
+                           className="btn btn-outline-primary btn-sm", download="",
+                           title=t(view.lang, "Monthly review of this area and month")),
+                    className="mb-3")
+
+
 def build(view: View, data) -> list:
     lang, month = view.lang, view.month
     if not month:
@@ -207,7 +216,8 @@ def build(view: View, data) -> list:
                          a=fmt_month(TRIAL_START, lang), b=fmt_month(TRIAL_END, lang)),
                        color="info", className="py-2", id="ov-after-trials")
              ] if month > TRIAL_END else []
-    return [*after, *membership_lines(data, view.area, month, lang), dbc.Row(cols)]
+    return [*after, *membership_lines(data, view.area, month, lang), report_link(view),
+            dbc.Row(cols)]
 
 
 NO_MEMBER_LINE = ("municipality", "all_trials", "comparison", "country")

@@ -7,6 +7,7 @@ from dash import html
 
 from dashboard.i18n import N_, fmt_month, fmt_number, indicator_text, label, nt, t
 from dashboard.pages.area_sources import area_sources, loaded_systems
+from dashboard.pages.common import reason_text
 from dashboard.state import View
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
 
@@ -130,6 +131,7 @@ def status(view: View, data) -> html.Div:
     return html.Div([
         html.H1(t(lang, "Data status"), className="page-title"),
         html.P(summary, className="lead-text", id="status-summary"),
+        revisions_table(data, lang),
         html.P(t(lang, "All figures are synthetic demo data.") if synthetic else
                t(lang, "No synthetic data is loaded."), className="fw-semibold"),
         html.Div(html.Table([html.Caption(t(lang, "Loaded months")), html.Thead(head),
@@ -137,6 +139,41 @@ def status(view: View, data) -> html.Div:
                             id="status-table"), className="table-wrap", tabIndex="0"),
         loaded_systems(data, lang),
     ])
+
+
+def revisions_table(data, lang: str) -> html.Div:
+    """Every publication that changed published cells: when, why, the months it revised
+    and how many published cells changed (changed or removed) and were added."""
+    publications = data.publications()
+    title = html.H2(t(lang, "Publications and revisions"), className="h5")
+    if publications.is_empty():
+        return html.Div([title, html.P(t(lang, "No publication has been recorded yet."))])
+    months = data.publication_months()
+    head = html.Tr([html.Th(t(lang, h), scope="col", className="num" if h.startswith("Cells")
+                            else None)
+                    for h in ("Vintage", "Published", "Why", "Months revised",
+                              "Cells changed", "Cells added")])
+    rows = []
+    for p in publications.iter_rows(named=True):
+        mine = months.filter(pl.col("publication_id") == p["publication_id"])
+        revised = mine.filter((pl.col("cells_changed") + pl.col("cells_removed")) > 0)
+        listed = ", ".join(f"{fmt_month(m, lang, short=True)} ({fmt_number(c + r, 0, lang)})"
+                           for m, c, r in revised.select("month", "cells_changed",
+                                                         "cells_removed").sort("month")
+                           .iter_rows())
+        rows.append(html.Tr([
+            html.Th(str(p["publication_id"]), scope="row"), html.Td(_when(p["published_at"])),
+            html.Td(reason_text(p["reason"], lang)),
+            html.Td(listed or "–"),
+            html.Td(fmt_number(p["cells_changed"] + p["cells_removed"], 0, lang),
+                    className="num"),
+            html.Td(fmt_number(p["cells_added"], 0, lang), className="num"),
+        ]))
+    return html.Div([title, html.Div(html.Table(
+        [html.Caption(t(lang, "Every publication that changed published figures; "
+                              "older figures stay available “as published”.")),
+         html.Thead(head), html.Tbody(rows)], className="table table-sm data-table",
+        id="revisions-table"), className="table-wrap mb-4", tabIndex="0")])
 
 
 def _when(value) -> str:
