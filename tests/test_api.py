@@ -150,7 +150,7 @@ def test_openapi_document_lists_every_route_and_parameter(client):
     assert set(doc["paths"]) == app_routes
     names = {p["name"] for p in doc["paths"]["/api/v1/indicators"]["get"]["parameters"]}
     assert names == {"indicator", "area", "area_type", "population", "group", "from", "to",
-                     "lang", "format", "limit", "offset"}
+                     "lang", "format", "limit", "offset", "as_of", "vintage"}
 
 
 def test_bulk_file_is_a_plain_file_with_every_cell(client):
