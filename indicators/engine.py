@@ -106,11 +106,14 @@ def check_month(month: str) -> str:
 def months_to_recompute(changed: Iterable[str] | None, loaded: set[str]) -> list[str]:
     """The changed months plus what depends on them, as far as loaded.
 
-    M+1's flows read M (as t-1); M-1's interview cohort reads M (as t+1).
+    M+1's flows read M (as t-1); M-1's interview cohort reads M (as t+1). And M+2:
+    disclosure control protects a month's measures together, so the suppression
+    pattern of unemployed in M+1 (whose inflow reads M) may change, and
+    unemployed_previous_month of M+2 keeps that pattern.
     """
     if changed is None:
         return sorted(loaded)
-    wanted = {shift_month(check_month(m), d) for m in changed for d in (-1, 0, 1)}
+    wanted = {shift_month(check_month(m), d) for m in changed for d in (-1, 0, 1, 2)}
     return sorted(wanted & loaded)
 
 
@@ -464,9 +467,12 @@ class Writers:
 
 def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[str],
                   vintages: pl.DataFrame, members: pl.DataFrame, threshold: int,
-                  phases: Phases, writers: Writers) -> tuple[int, pl.DataFrame]:
+                  phases: Phases, writers: Writers,
+                  previous: pl.DataFrame | None = None) -> tuple[int, pl.DataFrame, pl.DataFrame]:
     """Compute one chunk of months and queue the write of its municipal measures;
-    returns (municipal rows, the chunk's published cells, not yet written)."""
+    returns (municipal rows, the chunk's published cells, not yet written, and the
+    protected 'unemployed' cells of its last month). ``previous``: those of the month
+    before the chunk (unemployed_previous_month keeps their suppression pattern)."""
     from indicators.disclosure import protect
     from indicators.measures import municipal_measures
 
@@ -483,11 +489,27 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
     chunk_members = members.filter(pl.col("month").is_in(chunk))
     cells = areas.roll_up(municipal, chunk_members)
     phases.mark("roll-up")
-    protected = protect(cells, areas.without_municipalities(chunk_members), threshold)
+    protected = protect(cells, areas.without_municipalities(chunk_members), threshold,
+                        previous=previous)
     phases.mark("protect")
     published = ratios.indicator_cells(protected, by_measure)
     phases.mark("indicator cells")
-    return municipal.height, published
+    last = protected.filter((pl.col("month") == chunk[-1]) & (pl.col("measure") == "unemployed"))
+    return municipal.height, published, last
+
+
+def published_unemployed(url: str, month: str) -> pl.DataFrame | None:
+    """The published 'unemployed' cells of ``month`` as protect's ``previous`` (None if
+    there are none): what a partial recompute must keep unemployed_previous_month to."""
+    sql = ("SELECT month, area_type, area_code, population, " + '"group"' + ", flag "
+           f"FROM {qualified(url, 'indicator_value', None)} "
+           f"WHERE indicator = 'unemployed' AND month = '{check_month(month)}'")
+    frame = read_frame(url, sql)
+    if not frame.height:
+        return None
+    return frame.select("month", "area_type", "area_code", "population", "group",
+                        pl.lit("unemployed").alias("measure"),
+                        (pl.col("flag") == "suppressed").fill_null(False).alias("suppressed"))
 
 
 class Publisher:
@@ -550,14 +572,20 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
     try:
         publisher = Publisher(url, vintages, full=targets == sorted(loaded), writers=writers)
         chunks = list(row_bounded_chunks(targets, row_counts))
+        previous = None
         with progress_bar(progress, "computing", length=len(targets)) as bar:
             for index, chunk in enumerate(chunks):
+                before = shift_month(chunk[0], -1)
+                if before in loaded and (previous is None
+                                         or previous["month"].max() != before):
+                    previous = published_unemployed(url, before)
                 rows = cache.rows(with_neighbours(chunk, loaded))
                 if index + 1 < len(chunks):
                     cache.prefetch(with_neighbours(chunks[index + 1], loaded))
                 phases.mark("read rows")
-                municipal_rows, cells = compute_chunk(url, chunk, rows, loaded, vintages, members,
-                                                      threshold, phases, writers)
+                municipal_rows, cells, previous = compute_chunk(
+                    url, chunk, rows, loaded, vintages, members, threshold, phases, writers,
+                    previous)
                 report.municipal_rows += municipal_rows
                 report.published_rows += cells.height
                 publisher.add(chunk, cells)
