@@ -966,7 +966,7 @@ class _Block:
     def _complement_targets(self, targets: dict[tuple[int, int], int]) -> None:
         """A complement from 1 to threshold - 1 must move: a target on one of its terms
         (the smallest positive child, else the parent) whose move changes it."""
-        small = ~self.rel_exact[:, None] & self.X_valid & (self.X >= 1) & (self.X < self.threshold)
+        small = ~self.rel_exact[:, None] & self.X_valid & (self.X >= 1) & (self.threshold > self.X)
         for r, a in np.argwhere(small):
             terms = self.rel_terms[r]
             options = sorted((c > 0, self.V[t, a], t) for t, c in terms.items()
@@ -1083,10 +1083,9 @@ class _UnitGrid:
             candidate.append(ok.all(axis=0) & ~hid.all(axis=0))
             cost.append(np.where(hid, 0, block.V[units][:, in_net] * sizes).sum(axis=0)
                         .astype(np.float64))
-        cat = (lambda xs, dt: np.concatenate(xs) if xs else np.zeros(0, dtype=dt))
-        self.fwd, self.bwd = cat(fwd, bool), cat(bwd, bool)
-        self.unknown, self.candidate = cat(unknown, bool), cat(candidate, bool)
-        self.cost = cat(cost, np.float64)
+        self.fwd, self.bwd = _concat(fwd, bool), _concat(bwd, bool)
+        self.unknown, self.candidate = _concat(unknown, bool), _concat(candidate, bool)
+        self.cost = _concat(cost, np.float64)
         net_index = {key: j for j, key in enumerate(self.nets)}
         rows = [net_index[move] * self.n_a + self.position[a]
                 for (move, a) in sorted(unit_targets) if a in self.position]
@@ -1126,6 +1125,10 @@ class _UnitGrid:
                 for u, _ in self.nets[int(self.net[row])][0]:
                     self.block._hide(u, int(self.area[row]))
             self.block.stranded += paths.stranded.size
+
+
+def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
 UPPER_PROTECTION = False

@@ -449,7 +449,7 @@ def linked_relations_for_attack(areas):
                                        (population, group, measure, code): -1}, False))
         for population in L_POPULATIONS:
             for group in L_GROUPS:
-                def key(measure):
+                def key(measure, population=population, group=group, code=code):
                     return (population, group, measure, code)
                 relations.append(({key("unemployed"): 1, key("laid_off"): -1}, False))
                 relations.append(({key("jobseekers"): 1, key("unemployed"): -1,
