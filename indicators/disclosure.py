@@ -840,15 +840,27 @@ class _Block:
         return bool(self.V[u, a] >= 1 and not self.F[u, a])
 
     def closure(self, u: int, a: int, need: int) -> dict[int, int] | None:
-        """The units rising with a rise of ``need`` in (u, a) (+1 each; a sibling that
-        gives way -1). A relation whose complement would fall below 0 takes in its
-        parent or, failing that, a sibling that can give ``need``. None if impossible.
+        """The units moving with a change of ``need`` in (u, a), as +1 / -1 of one move:
+        u rising (or falling, if that takes fewer units). A relation whose complement
+        would fall below 0 takes in its parent or, failing that, a sibling that can give
+        ``need``. None if impossible.
         """
         key = (u, a, need)
-        if key in self._closures:
-            return self._closures[key]
-        w = {u: 1}
-        k = {r: c for r, c in self.rel_coef[u]}
+        if key not in self._closures:
+            rise = self._closure(u, a, need, 1)
+            fall = (self._closure(u, a, need, -1)
+                    if self.free[u, a] or self.V[u, a] - 1 >= need else None)
+            options = [w for w in (rise, fall) if w is not None]
+            # the move hiding the least published value here (ties: fewer units, rise)
+            cost = [(sum(int(self.V[t, a]) for t in w if not self.H[t, a]), len(w), i)
+                    for i, w in enumerate(options)]
+            self._closures[key] = options[min(cost)[2]] if options else None
+        return self._closures[key]
+
+    def _closure(self, u: int, a: int, need: int, sign: int) -> dict[int, int] | None:
+        """The closure of u moving by ``sign`` (a fall is the rise of -u)."""
+        w = {u: sign}
+        k = {r: c * sign for r, c in self.rel_coef[u]}
         result = None
         for _ in range(64):
             blocked = None
@@ -870,7 +882,6 @@ class _Block:
             w[t] = sign
             for r, c in self.rel_coef[t]:
                 k[r] = k.get(r, 0) + c * sign
-        self._closures[key] = result
         return result
 
     def _fix(self, r: int, k: int, w: dict[int, int], a: int, need: int):
