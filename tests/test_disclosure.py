@@ -565,3 +565,51 @@ def test_linked_attacker_recovers_nothing(case):
     result = protect(cells, members, threshold=threshold)
     assert result.drop("suppressed").equals(cells)
     assert linked_attack(result, areas, threshold) == []
+
+
+def test_demo_month_linked_protection():
+    """The synthetic register (etl.demo, scale 0.02) through the real measures: no small
+    difference of published cells over populations, groups or measures in the whole
+    month, and the MILP attacker pins nothing in a few small municipalities."""
+    from etl.demo import generate_months
+    from etl.reference import load_reference
+    from indicators import areas as area_module
+    from indicators.measures import municipal_measures
+
+    rows = pl.concat(list(generate_months(0.02, "2023-02", "2023-04", 3)))
+    municipal = municipal_measures(rows.lazy(), ["2023-03"], set(rows["month"].unique()))
+    members = area_module.members_by_month(load_reference().members, ["2023-03"])
+    cells = area_module.roll_up(municipal, members)
+    result = protect(cells, area_module.without_municipalities(members))
+    published = result.filter(~pl.col("suppressed"))
+    keys = ["area_type", "area_code", "measure"]
+    for dimension, other, child in (("population", "group", "target_group"),
+                                    ("population", "group", "trial_customers"),
+                                    ("group", "population", "under_30"),
+                                    ("group", "population", "no_earnings_related")):
+        parent = published.filter(pl.col(dimension) == "all")
+        kid = published.filter(pl.col(dimension) == child).rename({"value": "child"})
+        pairs = parent.join(kid, on=[*keys, other])
+        assert pairs.height > 1000
+        assert pairs.filter((pl.col("value") - pl.col("child")).is_between(1, 4)).height == 0
+    # the attacker on four small municipalities of one region, as a region of their own
+    sizes = (municipal.filter((pl.col("measure") == "jobseekers") & (pl.col("population") == "all")
+                              & (pl.col("group") == "all"))
+             .join(members.filter(pl.col("area_type") == "region"), on="municipality_code")
+             .sort("area_code", "value", "municipality_code"))
+    region = sizes.row(0, named=True)["area_code"]
+    four = sizes.filter(pl.col("area_code") == region)["municipality_code"].head(4).to_list()
+    small_areas = {("region", "R"): four}
+    subset = municipal.filter(pl.col("municipality_code").is_in(four)
+                              & pl.col("population").is_in(L_POPULATIONS)
+                              & pl.col("group").is_in(L_GROUPS)
+                              & pl.col("measure").is_in(L_MEASURES))
+    small_members = pl.DataFrame([("2023-03", "region", "R", m) for m in four],
+                                 schema=["month", "area_type", "area_code", "municipality_code"],
+                                 orient="row")
+    small_cells = area_module.roll_up(subset, pl.concat([
+        small_members, small_members.with_columns(area_type=pl.lit("municipality"),
+                                                  area_code=pl.col("municipality_code"))]))
+    small = protect(small_cells, small_members)
+    assert small["suppressed"].any()
+    assert linked_attack(small, small_areas, 5) == []
