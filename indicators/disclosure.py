@@ -628,6 +628,10 @@ LINKED_MONTHS: dict[str, str] = {"unemployed_previous_month": "unemployed"}
 # unemployed_previous_month(t) fixed to that of unemployed(t-1).
 EXIT_FAMILY = frozenset({"unemployed_previous_month", "exit_open_market", "exit_services"})
 _MAX_ROUNDS = 40
+# Hiding a large area's total costs its value times this: a cycle avoids the country,
+# all trials and the comparison group whenever another way exists (their totals are
+# the dashboard's headline figures).
+AREA_COST_WEIGHT = {"country": 100.0, "all_trials": 10.0, "comparison": 10.0}
 _ESCALATE = 2
 
 Slice = tuple[str, str, str]  # (population, group, measure)
@@ -762,6 +766,7 @@ class _Block:
         self.H = np.zeros(shape, dtype=bool)
         self.F = np.zeros(shape, dtype=bool)
         self.rank = np.arange(len(self.area_keys))
+        self.weight = np.array([AREA_COST_WEIGHT.get(t, 1.0) for t, _ in self.area_keys])
         self.uncertified = 0
         self.stranded = 0
 
@@ -1093,7 +1098,7 @@ class _UnitGrid:
             unknown.append(hid.all(axis=0))
             candidate.append(ok.all(axis=0) & ~hid.all(axis=0))
             cost.append(np.where(hid, 0, block.V[units][:, in_net] * sizes).sum(axis=0)
-                        .astype(np.float64))
+                        * block.weight[in_net])
         self.fwd, self.bwd = _concat(fwd, bool), _concat(bwd, bool)
         self.unknown, self.candidate = _concat(unknown, bool), _concat(candidate, bool)
         self.cost = _concat(cost, np.float64)

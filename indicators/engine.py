@@ -106,14 +106,11 @@ def check_month(month: str) -> str:
 def months_to_recompute(changed: Iterable[str] | None, loaded: set[str]) -> list[str]:
     """The changed months plus what depends on them, as far as loaded.
 
-    M+1's flows read M (as t-1); M-1's interview cohort reads M (as t+1). And M+2:
-    disclosure control protects a month's measures together, so the suppression
-    pattern of unemployed in M+1 (whose inflow reads M) may change, and
-    unemployed_previous_month of M+2 keeps that pattern.
+    M+1's flows read M (as t-1); M-1's interview cohort reads M (as t+1).
     """
     if changed is None:
         return sorted(loaded)
-    wanted = {shift_month(check_month(m), d) for m in changed for d in (-1, 0, 1, 2)}
+    wanted = {shift_month(check_month(m), d) for m in changed for d in (-1, 0, 1)}
     return sorted(wanted & loaded)
 
 
@@ -509,7 +506,8 @@ def published_unemployed(url: str, month: str) -> pl.DataFrame | None:
         return None
     return frame.select("month", "area_type", "area_code", "population", "group",
                         pl.lit("unemployed").alias("measure"),
-                        (pl.col("flag") == "suppressed").fill_null(False).alias("suppressed"))
+                        (pl.col("flag").cast(pl.String) == "suppressed").fill_null(False)
+                        .alias("suppressed"))
 
 
 class Publisher:
