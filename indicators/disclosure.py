@@ -1,6 +1,23 @@
-"""Disclosure control (primary and secondary suppression) -- issue 3.
+"""Disclosure control (primary and secondary suppression) -- issues 3 and 12.
 
 Interface:
+
+* ``protect(cells, members, threshold=5, *, sums=None, linked=True, previous=None)``
+  -> ``cells`` plus ``suppressed``. ``linked`` (issue 12, the default) protects the
+  linked tables: nested populations, groups and measures, their identities and
+  unemployed_previous_month(t) = unemployed(t-1) (``previous``: protected cells of the
+  month before the input). ``linked=False``: the slice-wise method described below.
+* ``linked_relations(slices, sums)``: the cross-slice relations protected.
+
+Decisions (linked; docs/disclosure.md has the argument and the measurements): every
+suppressed count and every complement (a difference of published cells that counts
+persons) from 1 to threshold - 1 has at least two feasible values; each month is
+protected on its own, the exit family after the rest with unemployed_previous_month
+fixed to unemployed(t-1)'s pattern; a target moves (up or down, whichever hides less)
+with the parents its relations need, along a cheapest cycle of the area network; a
+target without one after two rounds moves with all its ancestors.
+
+Slice-wise method (``linked=False``):
 
 * ``protect(cells, members, threshold=5, *, sums=None) -> pl.DataFrame``
   ``cells``: [month, area_type, area_code, population, group, measure, value (Int64,
