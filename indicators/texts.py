@@ -211,3 +211,29 @@ AREA_TYPE_TEXTS: dict[str, dict[str, Text]] = {
                    "only the members a source confirms."),
     },
 }
+
+
+# Disclosure control in plain words, for the Definitions page and export metadata
+# (docs/disclosure.md has the full statement). {n} is the suppression threshold.
+DISCLOSURE_TEXT: dict[str, str] = {
+    "fi": ("Henkilöiden tietosuojan vuoksi alle {n} hengen lukuja (1–{m}) ei julkaista, eikä "
+           "prosenttia, jonka osoittaja tai nimittäjä on sellainen. Lisäksi piilotetaan muita "
+           "lukuja niin, ettei piilotettua lukua eikä pientä ryhmää (esimerkiksi kohderyhmän "
+           "ulkopuolisia) voi laskea julkaistuista luvuista vähentämällä – ei alueiden, "
+           "perusjoukkojen, ryhmien, mittareiden eikä peräkkäisten kuukausien välillä."),
+    "sv": ("För att skydda personuppgifter publiceras inte tal under {n} personer (1–{m}), "
+           "inte heller en procentandel vars täljare eller nämnare är ett sådant tal. Dessutom "
+           "döljs andra tal så att varken ett dolt tal eller en liten grupp (till exempel de "
+           "utanför målgruppen) kan räknas fram ur publicerade tal genom subtraktion – varken "
+           "mellan områden, populationer, grupper, mått eller på varandra följande månader."),
+    "en": ("To protect individuals, counts below {n} persons (1 to {m}) are not published, nor "
+           "is a percentage whose numerator or denominator is such a count. Further cells are "
+           "hidden so that neither a hidden count nor a small group (for example the people "
+           "outside the target group) can be worked out by subtracting published figures -- "
+           "across areas, populations, groups, measures or consecutive months."),
+}
+
+
+def disclosure_text(lang: str, threshold: int) -> str:
+    """The plain-language description of the protection (fi, sv or en)."""
+    return DISCLOSURE_TEXT[lang].format(n=threshold, m=threshold - 1)
