@@ -54,8 +54,9 @@ from scipy.sparse import csgraph
 
 # Stored with every computation (the `computation` table): change METHOD_VERSION
 # whenever a change here can change which cells are suppressed.
-METHOD = "primary threshold + secondary suppression (network cycles)"
-METHOD_VERSION = "1"
+METHOD = ("primary threshold + linked secondary suppression (areas, populations, groups, "
+          "measures, consecutive months)")
+METHOD_VERSION = "2-linked"
 
 SLICE_KEYS = ["month", "population", "group", "measure"]
 AREA_KEYS = ["month", "area_type", "area_code"]
