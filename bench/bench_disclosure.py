@@ -27,7 +27,7 @@ from etl.demo import generate_months
 from etl.reference import load_reference
 from indicators import areas
 from indicators.disclosure import protect
-from indicators.engine import shift_month
+from trialmon.months import shift_month
 from indicators.measures import municipal_measures
 
 KEYS = ["month", "area_type", "area_code", "population", "group", "measure"]
