@@ -27,8 +27,8 @@ from etl.demo import generate_months
 from etl.reference import load_reference
 from indicators import areas
 from indicators.disclosure import protect
-from trialmon.months import shift_month
 from indicators.measures import municipal_measures
+from trialmon.months import shift_month
 
 KEYS = ["month", "area_type", "area_code", "population", "group", "measure"]
 DIFFERENCES = [  # (dimension, parent, child)

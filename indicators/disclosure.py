@@ -54,8 +54,8 @@ from scipy.sparse import csgraph
 
 # Stored with every computation (the `computation` table): change METHOD_VERSION
 # whenever a change here can change which cells are suppressed.
-METHOD = ("primary threshold + linked secondary suppression (areas, populations, groups, "
-          "measures, consecutive months)")
+# (computation.method is VARCHAR(64); the relations are in DISCLOSURE_TEXT and the docs)
+METHOD = "primary threshold + linked secondary suppression"
 METHOD_VERSION = "2-linked"
 
 SLICE_KEYS = ["month", "population", "group", "measure"]

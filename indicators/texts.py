@@ -233,7 +233,7 @@ DISCLOSURE_TEXT: dict[str, str] = {
            "(zero is shown), nor is a percentage whose numerator or denominator is such a "
            "count. Further cells are hidden so that neither a hidden count nor a small group "
            "(for example the people outside the target group) can be worked out by "
-           "subtracting published figures -- across areas, populations, groups, measures or "
+           "subtracting published figures – across areas, populations, groups, measures or "
            "consecutive months."),
 }
 
