@@ -1,116 +1,100 @@
-"""Benchmark of indicators.disclosure.protect on national-scale synthetic cells.
+"""Benchmark of indicators.disclosure.protect: before (slice by slice) and after (linked).
 
-~310 municipalities (lognormal sizes) in 19 regions, 25 trial areas of 1-22 members,
-72 months x 12 population-group slices x 17 measures, counts drawn as Poisson around
-size x measure share x group share (many small counts in the small groups of small
-municipalities; trial customers only inside trial areas). Prints the time of one
-month, of all months, and how many cells are hidden by primary and secondary rules.
+Data: the project's synthetic register (etl.demo, the real reference geography: 308
+municipalities, regions, trial areas, ...) turned into cells by the real measures and
+roll-up, so that every relation the protection knows holds exactly (nested populations,
+groups and measures, target-group identities). Scale 1.0 is national (~650k register
+rows a month); the default demo is scale 0.02.
 
-Run: .venv/bin/python bench/bench_disclosure.py [months]
+Prints, for one national month and for the demo month: cells, share suppressed and
+time before and after, and the issue's differencing table (pairs of published cells of
+the same month, area, measure and group/population, and how many differ by 1..4).
+72 months are estimated as 72 x one month: months are protected one after another and
+independently (each carries only the previous month's unemployed pattern), so the time
+is linear in the number of months.
+
+Run: PYTHONPATH=. .venv/bin/python bench/bench_disclosure.py [--scale 1.0] [--month 2023-03]
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
-import numpy as np
 import polars as pl
 
-from indicators import registry
+from etl.demo import generate_months
+from etl.reference import load_reference
+from indicators import areas
 from indicators.disclosure import protect
+from indicators.measures import municipal_measures
+from trialmon.months import shift_month
 
-N_MUNIS, N_REGIONS, N_TRIALS = 310, 19, 25
-POPULATIONS = {"all": 1.0, "target_group": 0.45, "trial_customers": 0.25}
-GROUPS = {"all": 1.0, "under_30": 0.2, "foreign_language": 0.08, "no_earnings_related": 0.35}
-POPULATION_GROUPS = [(p, g) for p in POPULATIONS for g in GROUPS]  # 12 combinations
-# The registry's 17 measures with a rough share of jobseekers each;
-# unemployed_or_in_services is then made exactly unemployed + in_services.
-MEASURES = dict(zip(registry.MEASURES, [
-    1.0, 0.6, 0.05, 0.2, 0.25, 0.06, 0.05, 0.1, 0.85, 0.07, 0.6, 0.04, 0.05, 0.5, 0.45,
-    0.03, 0.02], strict=True))
-
-
-def geography(rng: np.random.Generator) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
-    """members [area_type, area_code, municipality_code]; jobseekers and trial flag."""
-    munis = [f"{i:03d}" for i in range(N_MUNIS)]
-    size = np.round(np.exp(rng.normal(5.5, 1.3, N_MUNIS))).astype(int) + 5
-    region = np.sort(rng.integers(0, N_REGIONS, N_MUNIS))
-    trial = np.full(N_MUNIS, -1)
-    order = rng.permutation(N_MUNIS)[:200]  # about 200 municipalities in trials
-    cuts = np.sort(rng.choice(np.arange(1, 200), N_TRIALS - 1, replace=False))
-    for t, part in enumerate(np.split(np.sort(order), cuts)):
-        trial[part] = t
-    rows = [("region", f"MK{r + 1:02d}", m) for m, r in zip(munis, region, strict=True)]
-    rows += [("trial_area", f"T{t:02d}", m) for m, t in zip(munis, trial, strict=True) if t >= 0]
-    rows += [("all_trials" if t >= 0 else "comparison", "TRIALS" if t >= 0 else "NONTRIAL", m)
-             for m, t in zip(munis, trial, strict=True)]
-    rows += [("country", "SSS", m) for m in munis]
-    members = pl.DataFrame(rows, schema=["area_type", "area_code", "municipality_code"],
-                           orient="row")
-    return members, size, trial >= 0
+KEYS = ["month", "area_type", "area_code", "population", "group", "measure"]
+DIFFERENCES = [  # (dimension, parent, child)
+    ("population", "all", "target_group"),
+    ("population", "all", "trial_customers"),
+    ("group", "all", "under_30"),
+    ("group", "all", "no_earnings_related"),
+]
 
 
-def cells_for(months: list[str], rng: np.random.Generator):
-    members, size, in_trial = geography(rng)
-    keys = [(p, g, m) for p, g in POPULATION_GROUPS for m in MEASURES]
-    share = np.array([POPULATIONS[p] * GROUPS[g] * MEASURES[m] for p, g, m in keys])
-    lam = size[None, None, :] * share[None, :, None] * rng.uniform(0.8, 1.2, (len(months), 1, 1))
-    trial_customer = np.array([p == "trial_customers" for p, _, _ in keys])
-    lam = np.where(trial_customer[None, :, None] & ~in_trial[None, None, :], 0.0, lam)
-    values = rng.poisson(lam)
-    for k, (p, g, m) in enumerate(keys):
-        if m == "unemployed_or_in_services":
-            values[:, k] = (values[:, keys.index((p, g, "unemployed"))]
-                            + values[:, keys.index((p, g, "in_services"))])
-    pops, groups, measures = zip(*keys, strict=True)
-    municipal = pl.DataFrame({
-        "month": np.repeat(months, len(keys) * N_MUNIS),
-        "population": np.tile(np.repeat(pops, N_MUNIS), len(months)),
-        "group": np.tile(np.repeat(groups, N_MUNIS), len(months)),
-        "measure": np.tile(np.repeat(measures, N_MUNIS), len(months)),
-        "municipality_code": np.tile([f"{i:03d}" for i in range(N_MUNIS)], len(months) * len(keys)),
-        "value": values.reshape(-1).astype(np.int64),
-    })
-    members = members.join(pl.DataFrame({"month": months}), how="cross")
-    areas = (municipal.join(members, on=["month", "municipality_code"])
-             .group_by("month", "area_type", "area_code", "population", "group", "measure")
-             .agg(pl.col("value").sum()))
-    cells = pl.concat([
-        municipal.rename({"municipality_code": "area_code"})
-        .with_columns(pl.lit("municipality").alias("area_type")),
-        areas,
-    ], how="diagonal").select("month", "area_type", "area_code", "population", "group",
-                              "measure", "value")
-    return cells, members.select("month", "area_type", "area_code", "municipality_code")
+def demo_cells(scale: float, month: str, seed: int = 1) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cells and area membership of ``month`` from the synthetic register."""
+    rows = pl.concat(list(generate_months(scale, shift_month(month, -1),
+                                          shift_month(month, 1), seed)))
+    loaded = set(rows["month"].unique())
+    municipal = municipal_measures(rows.lazy(), [month], loaded)
+    reference = load_reference().members
+    members = areas.members_by_month(reference, [month])
+    return areas.roll_up(municipal, members), areas.without_municipalities(members)
+
+
+def differencing(protected: pl.DataFrame, threshold: int = 5) -> pl.DataFrame:
+    """[difference, pairs, small]: published pairs and those differing by 1..threshold-1."""
+    published = protected.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
+    out = []
+    for dimension, parent, child in DIFFERENCES:
+        other = [k for k in KEYS if k != dimension]
+        pairs = (published.filter(pl.col(dimension) == parent).select(*other, "value")
+                 .join(published.filter(pl.col(dimension) == child)
+                       .select(*other, pl.col("value").alias("child")), on=other))
+        gap = pl.col("value") - pl.col("child")
+        out.append((f"{dimension} {parent} - {child}", pairs.height,
+                    pairs.filter(gap.is_between(1, threshold - 1)).height))
+    return pl.DataFrame(out, schema=["difference", "pairs", "small"], orient="row")
 
 
 def run(cells: pl.DataFrame, members: pl.DataFrame, label: str) -> None:
-    start = time.perf_counter()
-    out = protect(cells, members)
-    seconds = time.perf_counter() - start
-    primary = out.filter(pl.col("value").is_between(1, 4)).height
-    hidden = out.get_column("suppressed").sum()
-    positive = out.filter(pl.col("value") >= 1).height
-    print(f"{label}: {cells.height:,} cells in {seconds:.2f} s; primary {primary:,}, "
-          f"secondary {hidden - primary:,} ({(hidden - primary) / max(positive, 1):.1%} of "
-          f"positive cells), suppressed {hidden / cells.height:.1%} of all cells")
-    by_type = (out.group_by("area_type")
-               .agg(pl.len().alias("cells"),
-                    (pl.col("suppressed") & (pl.col("value") >= 5)).sum().alias("secondary"))
-               .sort("area_type"))
-    print("  secondary by area type: " + ", ".join(
-        f"{r['area_type']} {r['secondary']:,}/{r['cells']:,}"
-        for r in by_type.iter_rows(named=True)))
+    print(f"\n{label}: {cells.height:,} cells")
+    for name, linked in (("before (slice by slice)", False), ("after (linked)", True)):
+        start = time.perf_counter()
+        out = protect(cells, members, linked=linked)
+        seconds = time.perf_counter() - start
+        primary = out.filter(pl.col("value").is_between(1, 4)).height
+        hidden = int(out["suppressed"].sum())
+        print(f"  {name}: {seconds:.1f} s, suppressed {hidden:,} = "
+              f"{hidden / cells.height:.1%} of cells (primary {primary:,}); "
+              f"72 months ~ {72 * seconds / 60:.1f} min")
+        by_type = out.group_by("area_type").agg(pl.col("suppressed").mean()).sort("area_type")
+        print("    by area type: " + ", ".join(
+            f"{r['area_type']} {r['suppressed']:.0%}" for r in by_type.iter_rows(named=True)))
+        for r in differencing(out).iter_rows(named=True):
+            print(f"    {r['difference']:<38} pairs {r['pairs']:>7,}  differences 1-4: "
+                  f"{r['small']:>5,}")
 
 
 def main() -> None:
-    n_months = int(sys.argv[1]) if len(sys.argv) > 1 else 72
-    months = [f"{2020 + k // 12}-{k % 12 + 1:02d}" for k in range(n_months)]
-    cells, members = cells_for(months, np.random.default_rng(7))
-    run(cells.filter(pl.col("month") == months[0]), members.filter(pl.col("month") == months[0]),
-        "one month")
-    run(cells, members, f"{n_months} months")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--month", default="2023-03")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    cells, members = demo_cells(args.scale, args.month)
+    print(f"generated scale {args.scale} {args.month} in {time.perf_counter() - start:.0f} s")
+    run(cells, members, f"scale {args.scale} (national = 1.0), {args.month}")
+    cells, members = demo_cells(0.02, args.month)
+    run(cells, members, f"demo scale 0.02, {args.month}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,23 @@
-"""Disclosure control (primary and secondary suppression) -- issue 3.
+"""Disclosure control (primary and secondary suppression) -- issues 3 and 12.
 
 Interface:
+
+* ``protect(cells, members, threshold=5, *, sums=None, linked=True, previous=None)``
+  -> ``cells`` plus ``suppressed``. ``linked`` (issue 12, the default) protects the
+  linked tables: nested populations, groups and measures, their identities and
+  unemployed_previous_month(t) = unemployed(t-1) (``previous``: protected cells of the
+  month before the input). ``linked=False``: the slice-wise method described below.
+* ``linked_relations(slices, sums)``: the cross-slice relations protected.
+
+Decisions (linked; docs/disclosure.md has the argument and the measurements): every
+suppressed count and every complement (a difference of published cells that counts
+persons) from 1 to threshold - 1 has at least two feasible values; each month is
+protected on its own, the exit family after the rest with unemployed_previous_month
+fixed to unemployed(t-1)'s pattern; a target moves (up or down, whichever hides less)
+with the parents its relations need, along a cheapest cycle of the area network; a
+target without one after two rounds moves with all its ancestors.
+
+Slice-wise method (``linked=False``):
 
 * ``protect(cells, members, threshold=5, *, sums=None) -> pl.DataFrame``
   ``cells``: [month, area_type, area_code, population, group, measure, value (Int64,
@@ -37,8 +54,9 @@ from scipy.sparse import csgraph
 
 # Stored with every computation (the `computation` table): change METHOD_VERSION
 # whenever a change here can change which cells are suppressed.
-METHOD = "primary threshold + secondary suppression (network cycles)"
-METHOD_VERSION = "1"
+# (computation.method is VARCHAR(64); the relations are in DISCLOSURE_TEXT and the docs)
+METHOD = "primary threshold + linked secondary suppression"
+METHOD_VERSION = "2-linked"
 
 SLICE_KEYS = ["month", "population", "group", "measure"]
 AREA_KEYS = ["month", "area_type", "area_code"]
@@ -72,7 +90,8 @@ class DisclosureError(ValueError):
 
 
 def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5, *,
-            sums: dict[str, tuple[str, ...]] | None = None) -> pl.DataFrame:
+            sums: dict[str, tuple[str, ...]] | None = None, linked: bool = True,
+            previous: pl.DataFrame | None = None) -> pl.DataFrame:
     """Flag every cell that must not be published: primary and secondary suppression.
 
     Primary: ``1 <= value < threshold`` (zero is shown, null is left alone). Secondary:
@@ -84,6 +103,10 @@ def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5, *,
     identity from reopening a hidden part (docs/disclosure.md).
     """
     _check_input(cells, members, threshold)
+    if linked:
+        flags = _protect_linked(cells, members, threshold,
+                                SUM_IDENTITIES if sums is None else sums, previous)
+        return cells.with_columns(pl.Series("suppressed", flags, dtype=pl.Boolean))
     arcs, nodes_per_month = _network(members)
     flags = np.zeros(cells.height, dtype=bool)
     indexed = cells.select(*CELL_COLUMNS[:-1], pl.col("value").cast(pl.Int64))
@@ -359,14 +382,20 @@ class _Network:
     more unit; it can carry one less if its value is >= 2 (a free arc always can).
     """
 
-    def __init__(self, tail, head, value, free, suppressed):
+    def __init__(self, tail, head, value, free, suppressed, forward=None, backward=None):
         unknown = suppressed | free
         self.secret = suppressed[unknown]
         nodes, inverse = np.unique(np.concatenate([tail[unknown], head[unknown]]),
                                    return_inverse=True)
         self.n = nodes.size
         self.tail, self.head = np.split(inverse, 2)
-        self.two_way = free[unknown] | (value[unknown] >= 2)
+        # forward: the arc can grow by the required amount; backward: it can shrink.
+        # Default (slice-wise protection): always grow, shrink if the value is >= 2.
+        self.forward = (np.ones(int(unknown.sum()), dtype=bool) if forward is None
+                        else forward[unknown])
+        self.backward = (free[unknown] | (value[unknown] >= 2) if backward is None
+                         else backward[unknown])
+        self.two_way = self.forward & self.backward
         self.unknown = unknown
 
     def exposed(self) -> np.ndarray:
@@ -381,7 +410,8 @@ class _Network:
         if self.n == 0:
             return result
         component = self._components()
-        inside = component[self.tail] == component[self.head]
+        movable = self.forward | self.backward
+        inside = (component[self.tail] == component[self.head]) & movable
         bridge = np.zeros(inside.size, dtype=bool)
         bridge[inside] = _bridges(self.tail[inside], self.head[inside], self.n)
         pinned = ~inside | (self.two_way & bridge)
@@ -389,8 +419,8 @@ class _Network:
         return result
 
     def _components(self) -> np.ndarray:
-        src = np.concatenate([self.tail, self.head[self.two_way]])
-        dst = np.concatenate([self.head, self.tail[self.two_way]])
+        src = np.concatenate([self.tail[self.forward], self.head[self.backward]])
+        dst = np.concatenate([self.head[self.forward], self.tail[self.backward]])
         graph = sparse.csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)),
                                   shape=(self.n, self.n))
         return csgraph.connected_components(graph, directed=True, connection="strong")[1]
@@ -466,19 +496,29 @@ class _CyclePaths:
     Slices are disjoint, so one multi-source Dijkstra serves them all.
     """
 
-    def __init__(self, slice_id, tail, head, value, free, candidate, rank, suppressed):
+    def __init__(self, slice_id, tail, head, value, free, candidate, rank, suppressed,
+                 forward=None, backward=None, cost=None):
         self.slice_id, self.tail, self.head, self.candidate = slice_id, tail, head, candidate
-        walkable = np.flatnonzero(candidate | (free & (tail != head)))
-        two_way = free[walkable] | (value[walkable] >= 2)
-        src = np.concatenate([tail[walkable], head[walkable[two_way]]])
-        dst = np.concatenate([head[walkable], tail[walkable[two_way]]])
+        self.linked = cost is not None
+        if forward is None:  # slice-wise protection: grow always, shrink from 2
+            forward = np.ones(tail.size, dtype=bool)
+            backward = free | (value >= 2)
+        usable = (candidate | suppressed | free) & (tail != head)
+        if cost is None:
+            usable = candidate | (free & (tail != head))
+        walkable = np.flatnonzero(usable & (forward | backward))
+        ahead = forward[walkable]
+        two_way = backward[walkable]
+        src = np.concatenate([tail[walkable[ahead]], head[walkable[two_way]]])
+        dst = np.concatenate([head[walkable[ahead]], tail[walkable[two_way]]])
         self.n = int(max(tail.max(initial=0), head.max(initial=0))) + 1
         key = src.astype(np.int64) * self.n + dst
         order = np.argsort(key, kind="stable")
         key = key[order]
-        self.edge_arc = np.concatenate([walkable, walkable[two_way]])[order]
+        self.edge_arc = np.concatenate([walkable[ahead], walkable[two_way]])[order]
         unknown = suppressed[self.edge_arc] | free[self.edge_arc]
-        published_cost = value[self.edge_arc] + rank[self.edge_arc] * _TIE_BREAK
+        hidden_value = value if cost is None else cost
+        published_cost = hidden_value[self.edge_arc] + rank[self.edge_arc] * _TIE_BREAK
         self.edge_cost = np.where(unknown, _UNKNOWN_ARC_COST, published_cost)
         boundary = np.r_[True, key[1:] != key[:-1]] if key.size else np.zeros(0, bool)
         self.group_of_edge = np.cumsum(boundary) - 1
@@ -490,7 +530,7 @@ class _CyclePaths:
         self.graph = sparse.csr_matrix((group_cost, self.group_key % self.n, indptr),
                                        shape=(self.n, self.n))
         self.edges_of_arc = [np.full(tail.size, -1), np.full(tail.size, -1)]
-        is_forward = np.r_[np.ones(walkable.size, bool), np.zeros(int(two_way.sum()), bool)][order]
+        is_forward = np.r_[np.ones(int(ahead.sum()), bool), np.zeros(int(two_way.sum()), bool)][order]
         self.edges_of_arc[0][self.edge_arc[is_forward]] = np.flatnonzero(is_forward)
         self.edges_of_arc[1][self.edge_arc[~is_forward]] = np.flatnonzero(~is_forward)
         edge_slice = slice_id[self.edge_arc]
@@ -508,7 +548,8 @@ class _CyclePaths:
         self.graph.data[groups], self.group_arc[groups] = saved_cost, saved_arc
         chosen = on_path[self.candidate[on_path]]
         stranded = self.slice_id[targets[~reached]]
-        if stranded.size:  # impossible for consistent sums; then hide the whole slice
+        self.stranded = stranded
+        if stranded.size and not self.linked:  # impossible for consistent sums: hide the slice
             everything = self.edge_arc[_ranges(self.slice_start[stranded],
                                                self.slice_stop[stranded])]
             chosen = np.concatenate([chosen, everything[self.candidate[everything]]])
@@ -568,3 +609,569 @@ def _walk_back(goal, start, pred, keys, key_arc, n) -> np.ndarray:
         found.append(key_arc[np.searchsorted(keys, previous.astype(np.int64) * n + current)])
         current = previous[~np.isin(previous, start)]
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+# ===================================================================================
+# Linked tables (issue 12): populations, groups, measures and months protected together
+# ===================================================================================
+
+# Nested populations and groups: child -> parent. A parent cell is its published child
+# plus an unpublished complement (e.g. all - target_group: persons outside the target
+# group), a count the attacker can compute wherever both are published.
+POPULATION_NESTS: dict[str, str] = {"target_group": "all", "trial_customers": "all"}
+GROUP_NESTS: dict[str, str] = {"under_30": "all", "foreign_language": "all",
+                               "no_earnings_related": "all"}
+# Measures nested in another measure of the same cell (parent, children): parent =
+# children + an unpublished complement >= 0 (the children are disjoint). From the
+# definitions in indicators/stocks.py, flows.py, process.py and the input contract
+# (statuses are exclusive; service_type is set only when status is 'service').
+MEASURE_NESTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("unemployed", ("laid_off",)),
+    ("unemployed", ("long_term_unemployed",)),
+    ("unemployed", ("plan_up_to_date",)),
+    ("unemployed", ("review_3m",)),
+    ("unemployed", ("inflow_unemployed",)),
+    ("in_services", ("in_labour_training", "in_pay_subsidy")),
+    ("jobseekers", ("unemployed", "in_services", "employed_open")),
+    ("unemployed_previous_month", ("exit_open_market", "exit_services")),
+    ("interview_cohort", ("interview_5wd",)),
+)
+# Measures counting only unemployed, laid-off or in-service persons: every such person
+# who is foreign-language or without earnings-related benefit is in the target group
+# (measures._membership), as is every person under 30 for any measure. So these
+# population complements are structurally 0 (an identity the attacker knows).
+STATUS_MEASURES = frozenset({
+    "unemployed", "laid_off", "long_term_unemployed", "in_services", "in_labour_training",
+    "in_pay_subsidy", "unemployed_or_in_services", "inflow_unemployed", "plan_up_to_date",
+    "review_3m", "unemployed_previous_month", "exit_open_market", "exit_services",
+})
+# measure(t) is measure(t-1) cell by cell: unemployed_previous_month(t) = unemployed(t-1).
+LINKED_MONTHS: dict[str, str] = {"unemployed_previous_month": "unemployed"}
+# The exit family is protected after the month's other measures, with the pattern of
+# unemployed_previous_month(t) fixed to that of unemployed(t-1).
+EXIT_FAMILY = frozenset({"unemployed_previous_month", "exit_open_market", "exit_services"})
+_MAX_ROUNDS = 40
+# Hiding a large area's total costs its value times this: a cycle avoids the country,
+# all trials and the comparison group whenever another way exists (their totals are
+# the dashboard's headline figures).
+AREA_COST_WEIGHT = {"country": 100.0, "all_trials": 10.0, "comparison": 10.0}
+_ESCALATE = 2
+
+Slice = tuple[str, str, str]  # (population, group, measure)
+
+
+def structurally_equal(population: str, group: str, measure: str) -> bool:
+    """True where (all, group, measure) = (population, group, measure) by definition."""
+    return population == "target_group" and (
+        group == "under_30"
+        or (group in ("foreign_language", "no_earnings_related") and measure in STATUS_MEASURES))
+
+
+def linked_relations(slices: list[Slice], sums: dict[str, tuple[str, ...]]
+                     ) -> list[tuple[dict[Slice, int], bool]]:
+    """Every cross-slice relation among ``slices``: (coefficients, exact).
+
+    The complement ``sum(coefficient x value)`` is a count of persons, >= 0 in every
+    area; ``exact`` relations have complement 0 by definition (sums, structural nests).
+    """
+    present = set(slices)
+    out: list[tuple[dict[Slice, int], bool]] = []
+    for population, group, measure in sorted(present):
+        parent = POPULATION_NESTS.get(population)
+        if parent and (parent, group, measure) in present:
+            out.append(({(parent, group, measure): 1, (population, group, measure): -1},
+                        structurally_equal(population, group, measure)))
+        parent = GROUP_NESTS.get(group)
+        if parent and (population, parent, measure) in present:
+            out.append(({(population, parent, measure): 1, (population, group, measure): -1},
+                        False))
+    cells = sorted({(p, g) for p, g, _ in present})
+    nests = [(parent, children, False) for parent, children in MEASURE_NESTS]
+    nests += [(total, parts, True) for total, parts in sums.items()]
+    for population, group in cells:
+        for parent, children, exact in nests:
+            kids = [c for c in children if (population, group, c) in present]
+            if (population, group, parent) not in present or not kids:
+                continue
+            if exact and len(kids) < len(children):
+                continue
+            terms = {(population, group, parent): 1}
+            terms |= {(population, group, c): -1 for c in kids}
+            out.append((terms, exact))
+    return out
+
+
+def _protect_linked(cells: pl.DataFrame, members: pl.DataFrame, threshold: int,
+                    sums: dict[str, tuple[str, ...]], previous: pl.DataFrame | None) -> np.ndarray:
+    arcs, nodes_per_month = _network(members)
+    n_nodes = dict(zip(nodes_per_month["month"], nodes_per_month["n_nodes"], strict=True))
+    indexed = cells.select(*CELL_COLUMNS[:-1], pl.col("value").cast(pl.Int64)).with_row_index("_row")
+    flags = np.zeros(cells.height, dtype=bool)
+    carried = None if previous is None else _unemployed_pattern(previous)
+    for (month,), part in sorted(indexed.partition_by("month", as_dict=True).items()):
+        month_arcs = arcs.filter(pl.col("month") == month)
+        block = _Block(part, month_arcs, n_nodes.get(month, 1), threshold, sums)
+        block.protect(exclude=EXIT_FAMILY)
+        fixed = None
+        if carried is not None and carried[0] == _shift(month, -1):
+            fixed = carried[1]
+        block.protect(only=EXIT_FAMILY, fixed=fixed)
+        rows, hidden = block.flags()
+        flags[rows] = hidden
+        carried = (month, block.pattern("unemployed"))
+    return flags
+
+
+def _shift(month: str, offset: int) -> str:
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + offset
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _unemployed_pattern(previous: pl.DataFrame) -> tuple[str, dict]:
+    """(month, {(area_type, area_code, population, group): suppressed}) of the latest
+    month of ``previous`` (the protected cells of the month before the input)."""
+    month = previous.get_column("month").max()
+    rows = previous.filter((pl.col("month") == month) & (pl.col("measure") == "unemployed"))
+    keys = zip(rows["area_type"], rows["area_code"], rows["population"], rows["group"],
+               strict=True)
+    return month, dict(zip(keys, rows["suppressed"].fill_null(False), strict=True))
+
+
+class _Block:
+    """One month: every slice's cells on the month's area network, as dense arrays.
+
+    ``V[s, a]`` value of slice s in area a; ``present`` it has a value; ``free`` an area
+    total with members but no value (unknown, not a secret); ``H`` hidden; ``F`` fixed
+    (its pattern is given: unemployed_previous_month from the month before).
+    """
+
+    def __init__(self, part: pl.DataFrame, arcs: pl.DataFrame, n_nodes: int,
+                 threshold: int, sums: dict[str, tuple[str, ...]]):
+        self.threshold, self.sums, self.n_nodes = threshold, sums, n_nodes
+        computable = part.group_by("population", "group", "measure").agg(
+            pl.col("value").is_not_null().any().alias("_any"))
+        part = part.join(computable, on=["population", "group", "measure"]).filter("_any")
+        self.slices: list[Slice] = sorted(set(zip(part["population"], part["group"],
+                                                  part["measure"], strict=True)))
+        areas = pl.concat([
+            arcs.select("area_type", "area_code", "tail", "head"),
+            part.select("area_type", "area_code").unique()
+            .join(arcs.select("area_type", "area_code"), on=["area_type", "area_code"],
+                  how="anti")
+            .with_columns(tail=pl.lit(-1, pl.Int64), head=pl.lit(-1, pl.Int64)),
+        ], how="vertical_relaxed").sort("area_type", "area_code")
+        self.area_keys = list(zip(areas["area_type"], areas["area_code"], strict=True))
+        self.tail = areas["tail"].cast(pl.Int64).to_numpy()
+        self.head = areas["head"].cast(pl.Int64).to_numpy()
+        self.isolated = self.tail < 0
+        shape = (len(self.slices), len(self.area_keys))
+        slice_frame = pl.DataFrame(
+            {"population": [x[0] for x in self.slices], "group": [x[1] for x in self.slices],
+             "measure": [x[2] for x in self.slices]},
+            schema={"population": pl.String, "group": pl.String, "measure": pl.String},
+        ).with_row_index("_s")
+        area_frame = areas.select("area_type", "area_code").with_row_index("_a")
+        located = (part.join(slice_frame, on=["population", "group", "measure"])
+                   .join(area_frame, on=["area_type", "area_code"]))
+        s_idx = located["_s"].cast(pl.Int64).to_numpy()
+        a_idx = located["_a"].cast(pl.Int64).to_numpy()
+        self.V = np.zeros(shape, dtype=np.int64)
+        self.row = np.full(shape, -1, dtype=np.int64)
+        has_value = np.zeros(shape, dtype=bool)
+        self.row[s_idx, a_idx] = located["_row"].cast(pl.Int64).to_numpy()
+        self.V[s_idx, a_idx] = located["value"].fill_null(0).to_numpy()
+        has_value[s_idx, a_idx] = located["value"].is_not_null().to_numpy()
+        is_area = np.array([t != "municipality" for t, _ in self.area_keys], dtype=bool)
+        # an area total without a value is unknown; a municipality without one is a
+        # known nothing (the roll-up makes whole slices null, so only malformed input)
+        self.free = ~has_value & is_area[None, :] & ~self.isolated[None, :]
+        self.present = ~self.free
+        self.H = np.zeros(shape, dtype=bool)
+        self.F = np.zeros(shape, dtype=bool)
+        self.rank = np.arange(len(self.area_keys))
+        self.weight = np.array([AREA_COST_WEIGHT.get(t, 1.0) for t, _ in self.area_keys])
+        self.uncertified = 0
+        self.stranded = 0
+
+    # -- units, riders and relations ---------------------------------------------
+    def _structure(self, allowed: set[int]) -> None:
+        """Units (slices equal by definition move as one), riders (sum measures, hidden
+        where a part is) and the relations between units with their complements."""
+        index = {s: i for i, s in enumerate(self.slices)}
+        totals = set(self.sums)
+        self.riders = {i for i in allowed if self.slices[i][2] in totals}
+        parent = {i: i for i in allowed}
+
+        def find(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        rels = []
+        for terms, exact in linked_relations(self.slices, self.sums):
+            idx = {index[s]: c for s, c in terms.items()}
+            if not set(idx) <= allowed or set(idx) & self.riders:
+                continue
+            if exact and len(idx) == 2:
+                a, b = sorted(idx)
+                if (np.array_equal(self.V[a], self.V[b])
+                        and np.array_equal(self.present[a], self.present[b])):
+                    parent[find(b)] = find(a)
+                    continue
+                exact = False  # the data do not obey it: an ordinary nest here
+            rels.append((idx, exact))
+        self.unit_of = {i: find(i) for i in allowed if i not in self.riders}
+        self.units = sorted(set(self.unit_of.values()))
+        self.members = {u: [i for i in sorted(self.unit_of) if self.unit_of[i] == u]
+                        for u in self.units}
+        self.rel_terms, exact_flags = [], []
+        for idx, exact in rels:
+            terms: dict[int, int] = {}
+            for i, c in idx.items():
+                u = self.unit_of[i]
+                terms[u] = terms.get(u, 0) + c
+            terms = {u: c for u, c in terms.items() if c}
+            if len(terms) >= 2 or (terms and not exact):
+                self.rel_terms.append(terms)
+                exact_flags.append(exact)
+        self.rel_exact = np.array(exact_flags, dtype=bool)
+        n_areas = len(self.area_keys)
+        self.X = np.zeros((len(self.rel_terms), n_areas), dtype=np.int64)
+        self.X_valid = np.ones((len(self.rel_terms), n_areas), dtype=bool)
+        self.rel_coef: dict[int, list[tuple[int, int]]] = {u: [] for u in self.units}
+        for r, terms in enumerate(self.rel_terms):
+            for u, c in terms.items():
+                self.X[r] += c * self.V[u]
+                self.X_valid[r] &= self.present[u]
+                self.rel_coef[u].append((r, c))
+        bad = self.X_valid & (self.X < 0)
+        if bad.any():
+            r, a = np.argwhere(bad)[0]
+            names = {self.slices[u]: c for u, c in self.rel_terms[r].items()}
+            raise DisclosureError(
+                f"protect: cells break the relation {names} (complement "
+                f"{self.X[r, a]} < 0) in {self.area_keys[a]} of {self.slices[0]}")
+        self._closures: dict = {}
+        self._capacities: dict = {}
+
+    def _hide(self, u: int, a: int) -> None:
+        if not self.free[u, a]:
+            self.H[self.members[u], a] = True
+
+    # -- moves -------------------------------------------------------------------
+    def _movable(self, u: int, a: int) -> bool:
+        """Can (u, a) be part of a move: unknown already, or hideable (positive, not fixed).
+        (Independent of the hidden pattern: hidden cells are positive or fixed.)"""
+        if self.free[u, a] or self.H[u, a]:
+            return True
+        return bool(self.V[u, a] >= 1 and not self.F[u, a])
+
+    def closure(self, u: int, a: int, need: int) -> dict[int, int] | None:
+        """The units moving with a change of ``need`` in (u, a), as +1 / -1 of one move:
+        u rising (or falling, if that takes fewer units). A relation whose complement
+        would fall below 0 takes in its parent or, failing that, a sibling that can give
+        ``need``. None if impossible.
+        """
+        key = (u, a, need)
+        if key not in self._closures:
+            rise = self._closure(u, a, need, 1)
+            fall = (self._closure(u, a, need, -1)
+                    if self.free[u, a] or self.V[u, a] - 1 >= need else None)
+            options = [w for w in (rise, fall) if w is not None]
+            # the move hiding the least published value here (ties: fewer units, rise)
+            cost = [(sum(int(self.V[t, a]) for t in w if not self.H[t, a]), len(w), i)
+                    for i, w in enumerate(options)]
+            self._closures[key] = options[min(cost)[2]] if options else None
+        return self._closures[key]
+
+    def _closure(self, u: int, a: int, need: int, sign: int) -> dict[int, int] | None:
+        """The closure of u moving by ``sign`` (a fall is the rise of -u)."""
+        w = {u: sign}
+        k = {r: c * sign for r, c in self.rel_coef[u]}
+        result = None
+        for _ in range(64):
+            blocked = None
+            for r in sorted(k):
+                kr = k[r]
+                if kr == 0:
+                    continue
+                if self.rel_exact[r] or (kr < 0 and (not self.X_valid[r, a]
+                                                     or self.X[r, a] < need * -kr)):
+                    blocked = (r, kr)
+                    break
+            if blocked is None:
+                result = w
+                break
+            add = self._fix(blocked[0], blocked[1], w, a, need)
+            if add is None:
+                break
+            t, sign = add
+            w[t] = sign
+            for r, c in self.rel_coef[t]:
+                k[r] = k.get(r, 0) + c * sign
+        return result
+
+    def _fix(self, r: int, k: int, w: dict[int, int], a: int, need: int):
+        terms = self.rel_terms[r]
+        raise_sign = 1 if k < 0 else -1  # the coefficient whose rise moves k towards 0
+        grow = sorted((self.V[t, a], t) for t, c in terms.items()
+                      if t not in w and c * raise_sign > 0 and self._movable(t, a))
+        if grow:
+            return grow[0][1], 1
+        shrink = sorted((self.V[t, a], t) for t, c in terms.items()
+                        if t not in w and c * raise_sign < 0 and self._movable(t, a)
+                        and (self.free[t, a] or self.V[t, a] - 1 >= need))
+        if shrink:
+            return shrink[-1][1], -1
+        return None
+
+    def capacities(self, w: dict[int, int], need: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where the move w (units rising +1, giving way -1) can rise (forward) and fall
+        (backward) by ``need``: every hidden unit stays >= 1, every complement >= 0."""
+        key = (tuple(sorted(w.items())), need)
+        if key not in self._capacities:
+            up = np.ones(len(self.area_keys), dtype=bool)
+            down = up.copy()
+            for u, sign in w.items():
+                keeps = self.free[u] | (self.V[u] - 1 >= need)
+                if sign < 0:
+                    up &= keeps
+                else:
+                    down &= keeps
+            k: dict[int, int] = {}
+            for u, sign in w.items():
+                for r, c in self.rel_coef[u]:
+                    k[r] = k.get(r, 0) + c * sign
+            for r, kr in sorted(k.items()):
+                if kr == 0:
+                    continue
+                if self.rel_exact[r]:
+                    up[:] = False
+                    down[:] = False
+                    break
+                ok = self.X_valid[r] & (self.X[r] >= need * abs(kr))
+                if kr < 0:
+                    up &= ok
+                else:
+                    down &= ok
+            self._capacities[key] = (up, down)
+        return self._capacities[key]
+
+    # -- the protection of one pass ------------------------------------------------
+    def protect(self, *, exclude=frozenset(), only=None, fixed: dict | None = None) -> None:
+        chosen = {i for i, (_, _, m) in enumerate(self.slices)
+                  if (m in only if only is not None else m not in exclude)}
+        if not chosen:
+            return
+        if fixed is not None:
+            self._fix_pattern(chosen, fixed)
+        self._structure(chosen)
+        units = np.array(self.units, dtype=np.int64)
+        targets: dict[tuple[int, int], int] = {}
+        if units.size:
+            small = (self.present[units] & (self.V[units] >= 1)
+                     & (self.V[units] < self.threshold) & ~self.F[units])
+            for i, a in np.argwhere(small):
+                u = int(units[i])
+                self._hide(u, int(a))
+                targets[(u, int(a))] = _need(self.threshold, int(self.V[u, a]))
+            self._complement_targets(targets)
+            self._certify(targets)
+        self._ride(chosen)
+
+    def _ride(self, chosen: set[int]) -> None:
+        """A sum measure is hidden exactly where one of its parts is (after the parts)."""
+        index = {s: i for i, s in enumerate(self.slices)}
+        for i in sorted(self.riders):
+            population, group, measure = self.slices[i]
+            parts = [index.get((population, group, p)) for p in self.sums[measure]]
+            if any(p is None for p in parts):
+                continue
+            self.H[i] = np.logical_or.reduce([self.H[p] for p in parts]) & self.present[i]
+
+    def _fix_pattern(self, chosen: set[int], fixed: dict) -> None:
+        """unemployed_previous_month(t) keeps the pattern of unemployed(t-1)."""
+        for s in chosen:
+            population, group, measure = self.slices[s]
+            if measure not in LINKED_MONTHS:
+                continue
+            for a, (area_type, area_code) in enumerate(self.area_keys):
+                key = (area_type, area_code, population, group)
+                if key in fixed and self.present[s, a]:
+                    self.F[s, a] = True
+                    self.H[s, a] = bool(fixed[key]) and self.V[s, a] >= 1
+
+    def _complement_targets(self, targets: dict[tuple[int, int], int]) -> None:
+        """A complement from 1 to threshold - 1 must move: a target on one of its terms
+        (the smallest positive child, else the parent) whose move changes it."""
+        small = ~self.rel_exact[:, None] & self.X_valid & (self.X >= 1) & (self.threshold > self.X)
+        for r, a in np.argwhere(small):
+            terms = self.rel_terms[r]
+            options = sorted((c > 0, self.V[t, a], t) for t, c in terms.items()
+                             if self._movable(t, a) and (self.free[t, a] or self.V[t, a] >= 1))
+            for _, _, t in options:
+                w = self.closure(t, int(a), 1)
+                if w is not None and sum(terms.get(x, 0) * c for x, c in w.items()) != 0:
+                    targets[(t, int(a))] = max(targets.get((t, int(a)), 0), 1)
+                    break
+            else:
+                self.uncertified += 1
+
+    def ancestors(self, u: int) -> dict[int, int]:
+        """u and every unit containing it (parents in population, group and measure,
+        recursively), all rising: a move that shrinks no complement (one more person of
+        the least specific kind). Units with a fixed pattern are left out."""
+        w = {u: 1}
+        todo = [u]
+        while todo:
+            t = todo.pop()
+            for r, c in self.rel_coef[t]:
+                if c > 0:
+                    continue
+                for p, cp in self.rel_terms[r].items():
+                    if cp > 0 and p not in w and not self.F[p].any():
+                        w[p] = 1
+                        todo.append(p)
+        return w
+
+    def _certify(self, targets: dict[tuple[int, int], int]) -> None:
+        """Every target rises with its closure along a cycle of the closure's network;
+        a target still exposed after ``_ESCALATE`` rounds rises with all its ancestors
+        instead (a move that can always rise). Repeated until every target and every
+        hidden cell lies on a usable cycle."""
+        escalated: set[tuple[int, int]] = set()
+        for round_ in range(_MAX_ROUNDS):
+            unit_targets: dict[tuple, int] = {}
+            source: dict[tuple, list[tuple[int, int]]] = {}
+            for (u, a), need in sorted(targets.items()):
+                w = self.ancestors(u) if (u, a) in escalated else self.closure(u, a, need)
+                if w is None and need > 1:
+                    need, w = 1, self.closure(u, a, 1)
+                if w is None:
+                    need, w = 1, self.ancestors(u)
+                    escalated.add((u, a))
+                for t in w:
+                    self._hide(t, a)
+                move = (tuple(sorted(w.items())), need)
+                unit_targets[(move, a)] = need
+                source.setdefault((move, a), []).append((u, a))
+            grid = _UnitGrid(self, unit_targets)
+            exposed, uncovered = grid.audit()
+            if not exposed.size and not uncovered:
+                return
+            if round_ + 1 >= _ESCALATE:
+                for row in exposed:
+                    key = (grid.nets[int(grid.net[row])], int(grid.area[row]))
+                    escalated.update(source.get(key, []))
+            grid.repair(exposed)
+            for key in uncovered:
+                targets.setdefault(key, 1)
+        self.uncertified += 1
+
+    def flags(self) -> tuple[np.ndarray, np.ndarray]:
+        mask = self.row >= 0
+        return self.row[mask], self.H[mask]
+
+    def pattern(self, measure: str) -> dict:
+        out = {}
+        for s, (population, group, m) in enumerate(self.slices):
+            if m != measure:
+                continue
+            for a, (area_type, area_code) in enumerate(self.area_keys):
+                if self.row[s, a] >= 0:
+                    out[(area_type, area_code, population, group)] = bool(self.H[s, a])
+        return out
+
+
+class _UnitGrid:
+    """The networks of some moves side by side, one arc per area.
+
+    A move is a set of units rising (+1) or giving way (-1) together by its need. Its
+    arc in area a is unknown when every unit of the move is hidden (or free) there; it
+    can be walked forward or backward where the move can rise or fall
+    (``_Block.capacities``); hiding it costs the published values it would hide.
+    """
+
+    def __init__(self, block: _Block, unit_targets: dict[tuple, int]):
+        self.block = block
+        moves = {move for move, _ in unit_targets}
+        covered_units = {u for w, _ in moves for u, _ in w}
+        moves |= {(((u, 1),), 1) for u in block.units
+                  if u not in covered_units and block.H[u][~block.isolated].any()}
+        self.nets = sorted(moves)
+        in_net = np.flatnonzero(~block.isolated)
+        self.areas, self.n_a = in_net, in_net.size
+        self.position = {int(a): i for i, a in enumerate(in_net)}
+        m = len(self.nets)
+        self.net = np.repeat(np.arange(m), self.n_a)
+        self.area = np.tile(in_net, m)
+        offset = self.net * block.n_nodes
+        self.tail = block.tail[self.area] + offset
+        self.head = block.head[self.area] + offset
+        fwd, bwd, unknown, candidate, cost = [], [], [], [], []
+        for w, need in self.nets:
+            units = [u for u, _ in w]
+            up, down = block.capacities(dict(w), need)
+            hid = block.H[units][:, in_net] | block.free[units][:, in_net]
+            ok = hid | ((block.V[units][:, in_net] >= 1) & ~block.F[units][:, in_net])
+            sizes = np.array([len(block.members[u]) for u in units])[:, None]
+            fwd.append(up[in_net])
+            bwd.append(down[in_net])
+            unknown.append(hid.all(axis=0))
+            candidate.append(ok.all(axis=0) & ~hid.all(axis=0))
+            cost.append(np.where(hid, 0, block.V[units][:, in_net] * sizes).sum(axis=0)
+                        * block.weight[in_net])
+        self.fwd, self.bwd = _concat(fwd, bool), _concat(bwd, bool)
+        self.unknown, self.candidate = _concat(unknown, bool), _concat(candidate, bool)
+        self.cost = _concat(cost, np.float64)
+        net_index = {key: j for j, key in enumerate(self.nets)}
+        rows = [net_index[move] * self.n_a + self.position[a]
+                for (move, a) in sorted(unit_targets) if a in self.position]
+        self.targets = np.array(sorted(set(rows)), dtype=np.int64)
+
+    def audit(self) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """(exposed target rows, hidden unit cells that no certified move moves)."""
+        b = self.block
+        if not self.tail.size:
+            return self.targets, []
+        value = np.zeros(self.tail.size, dtype=np.int64)
+        free = np.zeros(self.tail.size, dtype=bool)
+        exposed = _Network(self.tail, self.head, value, free, self.unknown,
+                           forward=self.fwd, backward=self.bwd).exposed()
+        exposed_targets = self.targets[exposed[self.targets]]
+        covered = np.zeros_like(b.H)
+        ok = self.unknown & ~exposed
+        for j, (w, _) in enumerate(self.nets):
+            for u, _ in w:
+                covered[u, self.areas] |= ok[j * self.n_a:(j + 1) * self.n_a]
+        covered[:, b.isolated] = True  # an isolated cell moves alone (no area relation)
+        loose = np.zeros_like(b.H)
+        units = np.array(b.units, dtype=np.int64)
+        if units.size:
+            loose[units] = b.H[units] & ~covered[units] & ~b.F[units] & ~b.free[units]
+        return exposed_targets, [(int(u), int(a)) for u, a in np.argwhere(loose)]
+
+    def repair(self, exposed: np.ndarray) -> None:
+        if not exposed.size:
+            return
+        rank = np.tile(self.block.rank[self.areas], len(self.nets))
+        paths = _CyclePaths(self.net, self.tail, self.head, np.zeros(self.tail.size, np.int64),
+                            np.zeros(self.tail.size, bool), self.candidate, rank, self.unknown,
+                            forward=self.fwd, backward=self.bwd, cost=self.cost)
+        for layer in _one_per_slice(exposed, self.net):
+            for row in paths.close(layer):
+                for u, _ in self.nets[int(self.net[row])][0]:
+                    self.block._hide(u, int(self.area[row]))
+            self.block.stranded += paths.stranded.size
+
+
+def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+UPPER_PROTECTION = False
+
+
+def _need(threshold: int, value: int) -> int:
+    return threshold - value if UPPER_PROTECTION else 1

@@ -495,9 +495,12 @@ class Writers:
 
 def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[str],
                   vintages: pl.DataFrame, members: pl.DataFrame, threshold: int,
-                  phases: Phases, writers: Writers) -> tuple[int, pl.DataFrame]:
+                  phases: Phases, writers: Writers,
+                  previous: pl.DataFrame | None = None) -> tuple[int, pl.DataFrame, pl.DataFrame]:
     """Compute one chunk of months and queue the write of its municipal measures;
-    returns (municipal rows, the chunk's published cells, not yet written)."""
+    returns (municipal rows, the chunk's published cells, not yet written, and the
+    protected 'unemployed' cells of its last month). ``previous``: those of the month
+    before the chunk (unemployed_previous_month keeps their suppression pattern)."""
     loaded_at = dict(zip(vintages["month"], vintages["loaded_at"], strict=True))
     by_measure = measure_vintages(chunk, loaded_at)
     municipal = municipal_measures(rows.lazy(), chunk, loaded).with_columns(
@@ -511,20 +514,40 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
     chunk_members = members.filter(pl.col("month").is_in(chunk))
     cells = areas.roll_up(municipal, chunk_members)
     phases.mark("roll-up")
-    protected = protect_all(cells, chunk_members, threshold, protect)
+    protected = protect_all(cells, chunk_members, threshold, protect, previous=previous)
     phases.mark("protect")
     published = ratios.indicator_cells(protected, by_measure)
     published = overlay.with_system_vintages(published, system_vintages(url))
     phases.mark("indicator cells")
-    return municipal.height, published
+    last = protected.filter((pl.col("month") == chunk[-1]) & (pl.col("measure") == "unemployed"))
+    return municipal.height, published, last
+
+
+def published_unemployed(url: str, month: str) -> pl.DataFrame | None:
+    """The published 'unemployed' cells of ``month`` as protect's ``previous`` (None if
+    there are none): what a partial recompute must keep unemployed_previous_month to."""
+    sql = ("SELECT month, area_type, area_code, population, " + '"group"' + ", flag "
+           f"FROM {qualified(url, 'indicator_value', None)} "
+           f"WHERE indicator = 'unemployed' AND month = '{check_month(month)}'")
+    frame = read_frame(url, sql)
+    if not frame.height:
+        return None
+    return frame.select("month", "area_type", "area_code", "population", "group",
+                        pl.lit("unemployed").alias("measure"),
+                        (pl.col("flag").cast(pl.String) == "suppressed").fill_null(False)
+                        .alias("suppressed"))
 
 
 def protect_all(cells: pl.DataFrame, members: pl.DataFrame, threshold: int,
-                protect: Callable) -> pl.DataFrame:
-    """The network's areas through ``protect``, every other area system as an overlay."""
+                protect: Callable, previous: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The network's areas through ``protect`` (linked to ``previous``, the month before's
+    protected 'unemployed' cells), every other area system as an overlay."""
     in_network = overlay.is_network()
+    if previous is not None:
+        previous = previous.filter(in_network)
     network = protect(cells.filter(in_network),
-                      areas.without_municipalities(members.filter(in_network)), threshold)
+                      areas.without_municipalities(members.filter(in_network)), threshold,
+                      previous=previous)
     outside = cells.filter(~in_network)
     if outside.is_empty():
         return network
@@ -647,14 +670,20 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
         publisher = Publisher(url, vintages, full=targets == sorted(loaded), writers=writers,
                               rule=rule)
         chunks = list(row_bounded_chunks(targets, row_counts))
+        previous = None
         with progress_bar(progress, "computing", length=len(targets)) as bar:
             for index, chunk in enumerate(chunks):
+                before = shift_month(chunk[0], -1)
+                if before in loaded and (previous is None
+                                         or previous["month"].max() != before):
+                    previous = published_unemployed(url, before)
                 rows = cache.rows(with_neighbours(chunk, loaded))
                 if index + 1 < len(chunks):
                     cache.prefetch(with_neighbours(chunks[index + 1], loaded))
                 phases.mark("read rows")
-                municipal_rows, cells = compute_chunk(url, chunk, rows, loaded, vintages, members,
-                                                      threshold, phases, writers)
+                municipal_rows, cells, previous = compute_chunk(
+                    url, chunk, rows, loaded, vintages, members, threshold, phases, writers,
+                    previous)
                 report.municipal_rows += municipal_rows
                 report.published_rows += cells.height
                 publisher.add(chunk, cells)

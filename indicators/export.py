@@ -70,7 +70,7 @@ from indicators.registry import (
     POPULATIONS,
     REGISTER_INDICATORS,
 )
-from indicators.texts import SOURCE
+from indicators.texts import SOURCE, disclosure_text
 from trialmon.db import adbc_table, get_published_engine, read_frame
 from trialmon.errors import BadParameter, TrialmonError
 from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
@@ -579,18 +579,6 @@ FLAG_MEANINGS = {
            "suppressed": "suppressed by disclosure control (value empty)",
            "incomplete": "incomplete: a member municipality's value is missing at source"},
 }
-RULES = {
-    "fi": "lukumäärä 1–{k} suojataan (nolla näytetään); osuus suojataan, kun sen osoittaja tai "
-          "nimittäjä on 1–{k}; toissijainen suojaus estää suojattujen kuntalukujen "
-          "laskemisen aluesummista; suojatun solun arvo on tyhjä ja merkintä 'suppressed'",
-    "sv": "ett antal på 1–{k} skyddas (noll visas); en andel skyddas när dess täljare eller "
-          "nämnare är 1–{k}; sekundär röjandekontroll hindrar att skyddade kommunsiffror räknas "
-          "fram ur områdessummor; en skyddad cell har tomt värde och flaggan 'suppressed'",
-    "en": "a count from 1 to {k} is suppressed (zero is shown); a percentage is suppressed when "
-          "its numerator or denominator is from 1 to {k}; secondary suppression keeps "
-          "suppressed municipal counts from being recovered from area totals; suppressed cells "
-          "have an empty value and the flag 'suppressed'",
-}
 LICENCE_TEXT = {
     "fi": {"outputs": "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)",
            "register": "rekisteriotetta käytetään tietoluvan ehdoin; vain suojatut "
@@ -704,7 +692,7 @@ def metadata_of(query: ExportQuery, rule: DisclosureRule | None, *, indicator_id
     licence = LICENCE_TEXT[lang]
     statement = rule_statement(rule)
     if statement["threshold"]:
-        statement["rule"] = RULES[lang].format(k=statement["threshold"] - 1)
+        statement["rule"] = disclosure_text(lang, statement["threshold"], "export")
     return {
         "title": title,
         "language": lang,

@@ -35,6 +35,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from indicators.disclosure import METHOD, METHOD_VERSION
+from indicators.texts import disclosure_text
 from trialmon.db import get_published_engine
 from trialmon.schema import computation, month_status
 from trialmon.settings import get_settings
@@ -99,16 +100,11 @@ def rule_statement(rule: DisclosureRule | None) -> dict:
                 "computation_id": None,
                 "rule": "not recorded: the published months were computed before the "
                         "disclosure rule was stored; run `trialmon compute`"}
-    k = rule.threshold - 1
     return {
         "threshold": rule.threshold, "method": rule.method,
         "method_version": rule.method_version, "computation_id": rule.computation_id,
         "computed_at": (rule.computed_at.isoformat() if rule.computed_at else None),
-        "rule": (f"a count from 1 to {k} is suppressed (zero is shown); a percentage is "
-                 f"suppressed when its numerator or denominator is from 1 to {k}; "
-                 "secondary suppression keeps suppressed municipal counts from being "
-                 "recovered from area totals; suppressed cells have an empty value and the "
-                 "flag 'suppressed'"),
+        "rule": disclosure_text("en", rule.threshold, "export"),
     }
 
 

@@ -211,3 +211,50 @@ AREA_TYPE_TEXTS: dict[str, dict[str, Text]] = {
                    "only the members a source confirms."),
     },
 }
+
+
+# Disclosure control in plain words: the one statement of the rule, used by the Definitions
+# page, the export and API metadata and the bulk files (docs/disclosure.md has the full
+# statement). {n} is the suppression threshold, {m} = {n} - 1.
+DISCLOSURE_TEXT: dict[str, str] = {
+    "fi": ("Henkilöiden tietosuojan vuoksi lukua 1–{m} (alle {n} henkeä) ei julkaista (nolla "
+           "näytetään), eikä prosenttia, jonka osoittaja tai nimittäjä on sellainen. Lisäksi "
+           "piilotetaan muita lukuja niin, ettei piilotettua lukua eikä pientä ryhmää "
+           "(esimerkiksi kohderyhmän ulkopuolisia) voi laskea julkaistuista luvuista "
+           "vähentämällä – ei alueiden, perusjoukkojen, ryhmien, mittareiden eikä peräkkäisten "
+           "kuukausien välillä."),
+    "sv": ("För att skydda personuppgifter publiceras inte ett antal på 1–{m} (under {n} "
+           "personer; noll visas), inte heller en procentandel vars täljare eller nämnare är "
+           "ett sådant tal. Dessutom döljs andra tal så att varken ett dolt tal eller en liten "
+           "grupp (till exempel de utanför målgruppen) kan räknas fram ur publicerade tal "
+           "genom subtraktion – varken mellan områden, populationer, grupper, mått eller på "
+           "varandra följande månader."),
+    "en": ("To protect individuals, a count from 1 to {m} persons (below {n}) is not published "
+           "(zero is shown), nor is a percentage whose numerator or denominator is such a "
+           "count. Further cells are hidden so that neither a hidden count nor a small group "
+           "(for example the people outside the target group) can be worked out by "
+           "subtracting published figures – across areas, populations, groups, measures or "
+           "consecutive months."),
+}
+
+# How a hidden cell looks, per output (appended to DISCLOSURE_TEXT).
+HIDDEN_CELL_TEXT: dict[str, dict[str, str]] = {
+    "dashboard": {
+        "fi": "Piilotetut luvut näkyvät taulukoissa merkkinä ·· ja kaavioissa aukkoina, "
+              "ei koskaan nollina.",
+        "sv": "Dolda tal visas som ·· i tabeller och som luckor i diagram, aldrig som nollor.",
+        "en": "Hidden cells are marked ·· in tables and are gaps in charts, never zeros.",
+    },
+    "export": {
+        "fi": "Piilotetun solun arvo on tyhjä ja merkintä 'suppressed'.",
+        "sv": "En dold cell har tomt värde och flaggan 'suppressed'.",
+        "en": "A hidden cell has an empty value and the flag 'suppressed'.",
+    },
+}
+
+
+def disclosure_text(lang: str, threshold: int, output: str | None = None) -> str:
+    """The plain-language statement of the protection (fi, sv or en); with ``output``
+    ('dashboard' or 'export') followed by how a hidden cell looks there."""
+    text = DISCLOSURE_TEXT[lang].format(n=threshold, m=threshold - 1)
+    return text if output is None else f"{text} {HIDDEN_CELL_TEXT[output][lang]}"

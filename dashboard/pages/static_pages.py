@@ -10,6 +10,7 @@ from dashboard.pages.area_sources import area_sources, loaded_systems
 from dashboard.pages.common import reason_text
 from dashboard.state import View
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
+from indicators.texts import disclosure_text
 
 FAMILIES = ("stocks", "ratios", "flows", "process", "public_statistics")
 FAMILY_TITLES = {"stocks": N_("Stocks"), "ratios": N_("Shares and rates"), "flows": N_("Flows"),
@@ -73,12 +74,7 @@ def definitions(view: View, data) -> html.Div:
         contents,
         html.Section([
             html.H2(t(lang, "Disclosure control"), className="h4", id="disclosure"),
-            html.P(t(lang, "A count from 1 to {k} persons is not published (zero is shown). "
-                           "A percentage is not published when its numerator or denominator "
-                           "is from 1 to {k}. Further cells are hidden where a hidden count "
-                           "could be worked out from an area total (secondary suppression). "
-                           "Hidden cells are marked ·· in tables and are gaps in charts, "
-                           "never zeros.", k=threshold - 1) if threshold else "",
+            html.P(disclosure_text(lang, threshold, "dashboard") if threshold else "",
                    id="disclosure-rule"),
             _method_note(data.disclosure_rule()),
             html.H2(t(lang, "Populations and groups"), className="h4", id="populations"),
