@@ -32,6 +32,7 @@ from trialmon.schema import (
     area,
     area_member,
     area_system,
+    effect_estimate,
     indicator_value,
     month_status,
     publication,
@@ -74,9 +75,11 @@ class Data:
             stmt = sa.select(sa.func.count(), sa.func.max(month_status.c.vintage),
                              sa.func.max(month_status.c.computed_at))
             systems = sa.select(sa.func.count(), sa.func.max(area_system.c.loaded_at))
+            effects = sa.select(sa.func.count(), sa.func.max(effect_estimate.c.computed_at))
             with self.engine.connect() as conn:
                 row = (*conn.execute(stmt).one(), *conn.execute(systems).one(), conn.execute(
-                    sa.select(sa.func.max(publication.c.publication_id))).scalar())
+                    sa.select(sa.func.max(publication.c.publication_id))).scalar(),
+                    *conn.execute(effects).one())
             with self._lock:
                 self._version = tuple(str(v) for v in row)
                 self._version_checked = now

@@ -178,7 +178,8 @@ def _rules(p: _Parser, latest: str | None, page: str | None = None,
         "areas": lambda: p.many("areas", p.area_codes, _existing(DEFAULT_AREAS, p.area_codes),
                                 limit=MAX_AREAS if page == "explorer" else None),
         "all": lambda: p.many("all", SCOPES, ()),
-        "area": lambda: p.one("area", p.area_codes, default_area),
+        # "": no area highlighted (Compare, when the address named an unknown one)
+        "area": lambda: p.one("area", p.area_codes | {""}, default_area),
         "population": lambda: p.one("population", POPULATIONS, "all"),
         "group": lambda: p.one("group", GROUPS, "all"),
         "mode": lambda: p.one("mode", MODES, "level"),
@@ -273,7 +274,7 @@ def _raw_values(name: str, value) -> list[str]:
         if not all(isinstance(v, str) and v and "," not in v for v in value):
             raise InvalidInput(name, value)
         return [",".join(value)]
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or (not value and name != "area"):
         raise InvalidInput(name, value)
     return [value]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from dashboard.page_registry import PAGES as REGISTERED_PAGES
 from tests.conftest import SHARED_DATA
 from tests.test_dashboard_fixture import (
     MONTHS,
@@ -302,7 +303,7 @@ def test_download_a_zip_and_read_it_back(server, browser, downloads_dir):
     wait(browser, lambda d: bulk.exists(), 30)
     wait(browser, lambda d: not list(downloads_dir.glob("*.crdownload")), 30)
     table = pl.read_csv(gzip.decompress(bulk.read_bytes()),
-                        schema_overrides={"area_code": pl.String})
+                        schema_overrides={"area_code": pl.String, "value": pl.Float64})
     assert table.height == len(rows())  # every published cell of the fixture
 
 
@@ -414,7 +415,7 @@ def test_every_page_is_reachable_by_keyboard_alone(server, browser, lang):
         time.sleep(0.5)
         stops = tab_walk(browser)
         if page == "definitions":  # no controls: the navigation and language links
-            assert len([s for s in stops if s.startswith("A:nav-link")]) == 7
+            assert len([s for s in stops if s.startswith("A:nav-link")]) == len(REGISTERED_PAGES)
         else:
             missing = [e for e in expected if e not in stops]
             assert missing == [], f"{lang}/{page}: Tab never reached {missing}: {stops}"

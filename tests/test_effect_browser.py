@@ -45,9 +45,27 @@ def published(tmp_path_factory):
                                       first="2020-01", months=60)
     _store_measures(url, rows)
     effects.publish_default_effects(url)
+    _mark_months_published(url, rows["month"].unique().to_list())
     fit = library_did(independent_table(rows.filter(pl.col("month") <= "2024-12"), treated))
     low, high = fit.confint(alpha=0.05).loc["treat_post"]
     return url, float(fit.coef()["treat_post"]), float(low), float(high)
+
+
+def _mark_months_published(url: str, months: list[str]) -> None:
+    """The server serves pages only when published months exist (/readyz); this fixture
+    publishes estimates from stored measures alone, so it records its months as such."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from trialmon.db import get_engine
+    from trialmon.schema import month_status
+
+    now = dt.datetime.now(dt.UTC)
+    with get_engine(url).begin() as conn:
+        conn.execute(sa.insert(month_status), [
+            {"month": m, "source": "register", "vintage": now, "revision": 0, "row_count": 0,
+             "rows_changed": 0, "synthetic": True, "computed_at": now} for m in months])
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,7 @@ def layout(view: View, data) -> html.Div:
                   select("ef-group", group_options(lang), view.group), 4),
         ]),
         html.Div(id="ef-result"),
-        dcc.Graph(id="ef-graph", config=charts.CONFIG, className="chart"),
+        dcc.Graph(id="ef-graph", config=charts.chart_config(lang), className="chart"),
         html.Div(id="ef-chart-note"),
         caveats(lang),
     ])
