@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from dashboard.app import create_app, footer
 from dashboard.data import Data
+from indicators import provenance
 from indicators.bulk import bulk_files
 from indicators.export import ExportQuery, export_table
 from indicators.registry import INDICATORS
@@ -60,6 +61,8 @@ def test_the_stored_threshold_is_stated_whatever_the_serving_setting(db, tmp_pat
     assert laid_off["flag"].to_list() == ["suppressed"]  # 3 < 5
 
     caplog.set_level(logging.WARNING, logger="trialmon.provenance")
+    # the warning comes once per process and pair of thresholds: forget earlier warnings
+    monkeypatch.setattr(provenance, "_warned", set())
     data = Data(db)
     assert "1 to 4" in str(footer("en", data))
     data.disclosure_rule()
