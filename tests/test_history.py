@@ -51,8 +51,9 @@ def changed_keys(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
 
 def figures(table: pl.DataFrame) -> pl.DataFrame:
     """The key and figures of an export table, typed as the snapshot."""
+    # the export names a 0/0 cell's empty flag "no_value"; the table stores it empty
     return table.select(*KEY, pl.col("value", "numerator", "denominator").cast(pl.Float64),
-                        pl.col("flag").fill_null("")).sort(KEY)
+                        pl.col("flag").fill_null("").replace("no_value", "")).sort(KEY)
 
 
 def history_rows(url: str) -> pl.DataFrame:
