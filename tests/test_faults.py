@@ -235,7 +235,9 @@ def test_a_load_killed_at_random_points_leaves_the_database_exactly_as_before(
     for _ in range(KILLS):
         load, upcoming = upcoming, ready_load(url, extracts["next"])
         started = go(load)
-        time.sleep(max(0.0, started + rng.uniform(0.0, 0.9) * whole - time.monotonic()))
+        # within the first 60 % of the calibrated time: a warm load can be faster than the
+        # (cold) calibration, and a kill after the commit tests nothing
+        time.sleep(max(0.0, started + rng.uniform(0.0, 0.6) * whole - time.monotonic()))
         load.kill()  # SIGKILL: no handler, no rollback, no cleanup
         output = load.communicate()[0]
         assert "committed" not in output, "the kill came after the commit: narrow the window"
