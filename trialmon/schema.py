@@ -136,18 +136,26 @@ area_system = sa.Table(
 The start-up sync of the shipped reference leaves these area types alone; their
 indicator cells carry ``loaded_at`` as vintage when it is newer than the data's."""
 
+def _published_cell_columns() -> list[sa.Column]:
+    """The key and figures of a published cell: one definition for the current cells and
+    their history (a Column belongs to one table, so each table gets fresh ones)."""
+    return [
+        sa.Column("indicator", sa.String(40), nullable=False),
+        sa.Column("population", sa.String(16), nullable=False),
+        sa.Column("group", sa.String(24), nullable=False),
+        sa.Column("area_type", sa.String(16), nullable=False),
+        sa.Column("area_code", sa.String(16), nullable=False),
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("value", sa.Float),
+        sa.Column("numerator", sa.Float),
+        sa.Column("denominator", sa.Float),
+    ]
+
+
 indicator_value = sa.Table(
     "indicator_value",
     metadata,
-    sa.Column("indicator", sa.String(40), nullable=False),
-    sa.Column("population", sa.String(16), nullable=False),
-    sa.Column("group", sa.String(24), nullable=False),
-    sa.Column("area_type", sa.String(16), nullable=False),
-    sa.Column("area_code", sa.String(16), nullable=False),
-    sa.Column("month", sa.String(7), nullable=False),
-    sa.Column("value", sa.Float),
-    sa.Column("numerator", sa.Float),
-    sa.Column("denominator", sa.Float),
+    *_published_cell_columns(),
     sa.Column("flag", sa.String(12)),  # null, 'suppressed' or 'incomplete'
     sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
     # the publication that published this value (null: before history was kept = 0)
@@ -191,15 +199,7 @@ publication_month = sa.Table(
 indicator_value_history = sa.Table(
     "indicator_value_history",
     metadata,
-    sa.Column("indicator", sa.String(40), nullable=False),
-    sa.Column("population", sa.String(16), nullable=False),
-    sa.Column("group", sa.String(24), nullable=False),
-    sa.Column("area_type", sa.String(16), nullable=False),
-    sa.Column("area_code", sa.String(16), nullable=False),
-    sa.Column("month", sa.String(7), nullable=False),
-    sa.Column("value", sa.Float),
-    sa.Column("numerator", sa.Float),
-    sa.Column("denominator", sa.Float),
+    *_published_cell_columns(),
     sa.Column("flag", sa.String(12)),
     sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
     sa.Column("published_in", sa.Integer, nullable=False),  # 0: before history was kept
