@@ -57,7 +57,8 @@ first_start() {  # first_start VENV NAME
   SERVER_PID=$!
   local answer="" i
   for i in $(seq 1 120); do
-    if answer=$("$venv/bin/python" - "$port" <<'PY'
+    # stderr goes to the log (a refused connection while the server starts is normal)
+    if answer=$("$venv/bin/python" - "$port" 2>>"$WORK/$name-probe.log" <<'PY'
 import json, sys, urllib.request
 url = f"http://127.0.0.1:{sys.argv[1]}/api/v1/indicators?indicator=unemployed&area=SSS&format=json"
 with urllib.request.urlopen(url, timeout=10) as r:
@@ -66,11 +67,11 @@ assert r.status == 200 and body["data"], body
 assert body["metadata"]["disclosure_control"]["threshold"] == 5
 print(f"{len(body['data'])} rows, e.g. {body['data'][0]['month']} {body['data'][0]['value']}")
 PY
-    2>/dev/null); then break; fi
+    ); then break; fi
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/$name-serve.log"; exit 1; }
     sleep 1
   done
-  [ -n "$answer" ] || { echo "[$name] no API answer"; cat "$WORK/$name-serve.log"; exit 1; }
+  [ -n "$answer" ] || { echo "[$name] no API answer"; tail -5 "$WORK/$name-probe.log"; cat "$WORK/$name-serve.log"; exit 1; }
   echo "[$name] API answered: $answer"
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 }
