@@ -38,9 +38,10 @@ import sqlalchemy as sa  # noqa: E402
 from etl.area_systems import load_area_system  # noqa: E402
 from etl.demo import build_demo  # noqa: E402
 from etl.reference import REFERENCE_DIR  # noqa: E402
-from indicators.engine import compute, shift_month  # noqa: E402
+from indicators.engine import compute  # noqa: E402
 from shell.pipeline import prepare_database  # noqa: E402
 from trialmon.db import get_engine  # noqa: E402
+from trialmon.months import shift_month  # noqa: E402
 from trialmon.schema import indicator_value  # noqa: E402
 
 

@@ -47,7 +47,7 @@ def build_published(url: str) -> int:
     from etl.reference import load_reference
     from indicators.registry import GROUPS, INDICATORS, POPULATIONS
     from shell.pipeline import prepare_database as upgrade
-    from trialmon.db import adbc_connect, get_engine
+    from trialmon.db import database, get_engine
     from trialmon.schema import month_status
 
     upgrade(url)
@@ -71,7 +71,7 @@ def build_published(url: str) -> int:
         pl.lit(None, pl.Float64).alias("denominator"),
         pl.when(pl.Series(suppressed)).then(pl.lit("suppressed")).otherwise(None).alias("flag"),
         pl.lit(vintage).alias("vintage"))
-    with adbc_connect(url) as conn:
+    with database(url).connect() as conn:
         cells.write_database("indicator_value", conn, if_table_exists="append", engine="adbc")
         conn.commit()
     with get_engine(url).begin() as conn:

@@ -46,10 +46,10 @@ import polars as pl
 from dashboard.data import Data
 from dashboard.i18n import fmt_change, fmt_month, fmt_number, fmt_value, indicator_text, label
 from indicators import history
-from indicators.engine import check_month, shift_month
 from indicators.registry import INDICATORS, LANGUAGES, TRIAL_END, TRIAL_START
 from trialmon.db import get_published_engine
 from trialmon.errors import TrialmonError
+from trialmon.months import check_month, shift_month
 from trialmon.settings import get_settings
 
 SUPPRESSED = "··"

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from etl.area_file import FAR_FUTURE, RESERVED_TYPES, AreaSystem, read_area_file
 from etl.reference import AREA_SCHEMA, MEMBER_SCHEMA, municipality_validity
-from trialmon.db import get_engine
+from trialmon.db import get_engine, lock_for_writing
 from trialmon.schema import area, area_member, area_system, statfin_value, vintage
 
 MEMBER_KEY = ["area_code", "municipality_code", "valid_from", "valid_to"]
@@ -123,8 +123,7 @@ def load_area_system(url: str, path: Path | str) -> AreaLoadReport:
     system = read_area_file(path, municipality_validity(url), taken_codes=taken)
     digest = content_hash(system)
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("LOCK TABLE area IN SHARE ROW EXCLUSIVE MODE")
+        lock_for_writing(conn, area)
         old = _stored_system(conn, system.area_type)
         report = AreaLoadReport(system.area_type, system.areas.height, system.members.height,
                                 changed=content_hash(old) != digest)

@@ -8,7 +8,7 @@ Interface used by the rest of the project:
   and ``area_member`` tables (trialmon/schema.py), every area type included
   (member rows for municipality areas list the municipality itself).
 * ``sync_reference(engine)``: write them into the ``area`` and ``area_member``
-  tables (idempotent; called by ``trialmon.db.upgrade``).
+  tables (idempotent; called by ``shell.pipeline.prepare_database``).
 * ``area_reference_table(url) -> pl.DataFrame``: for ``trialmon areas``.
 * ``municipality_validity(url) -> pl.DataFrame``: code, valid_from, valid_to.
 
@@ -41,7 +41,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from etl.area_file import parse_area_frame
-from trialmon.db import get_engine
+from trialmon.db import get_engine, lock_for_writing
 from trialmon.errors import InputRejected, Problem
 from trialmon.schema import area, area_member, area_system
 
@@ -325,7 +325,7 @@ def _is_current(conn: sa.Connection, reference: Reference) -> bool:
 def sync_reference(engine: sa.Engine) -> None:
     """Make ``area`` and ``area_member`` equal the shipped reference, in one transaction.
 
-    Called on every start (``trialmon.db.upgrade``), so it first compares the stored
+    Called on every start (``shell.pipeline.prepare_database``), so it first compares the stored
     content (a few hundred rows) and writes nothing when it already matches.
     """
     reference = load_reference()
@@ -343,25 +343,12 @@ def sync_reference(engine: sa.Engine) -> None:
 SYNC_ATTEMPTS = 3
 
 
-def _lock_for_writing(conn: sa.Connection) -> None:
-    """Take the write lock before reading, so concurrent syncs queue instead of failing.
-
-    PostgreSQL: a self-conflicting table lock. SQLite: a write statement that changes
-    nothing makes the (deferred) transaction a writer now, waiting on busy_timeout;
-    upgrading later, after a read, would fail at once with "database is locked".
-    """
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("LOCK TABLE area IN SHARE ROW EXCLUSIVE MODE")
-    else:
-        conn.execute(sa.delete(area).where(sa.false()))
-
-
 def _write_if_changed(engine: sa.Engine, reference: Reference) -> None:
     with engine.connect() as conn:  # the usual case: a lock-free look, nothing to do
         if _is_current(conn, reference):
             return
     with engine.begin() as conn:
-        _lock_for_writing(conn)
+        lock_for_writing(conn, area)
         if _is_current(conn, reference):  # another process did it meanwhile
             return
         loaded = loaded_area_types(conn)

@@ -48,7 +48,7 @@ from etl.contract import (
     raw_text,
 )
 from etl.reference import municipality_validity
-from trialmon.db import adbc_connect, get_engine, ingest_schema, is_sqlite
+from trialmon.db import database, get_engine
 from trialmon.errors import InputRejected, Problem
 from trialmon.months import as_naive_utc
 from trialmon.progress import progress_bar
@@ -503,21 +503,15 @@ class _Writer:
     """
 
     def __init__(self, url: str, *, synthetic: bool):
-        self.url = url
-        self.sqlite = is_sqlite(url)
+        self.db = database(url)
         self.synthetic = synthetic
         self.loaded_at = datetime.now(UTC)
         self.index_dropped = False
 
     def __enter__(self) -> _Writer:
-        self.conn = adbc_connect(self.url, MICRODATA)
+        self.conn = self.db.connect(MICRODATA, bulk_write=True)
         self.cursor = self.conn.cursor()
-        if self.sqlite:
-            self.cursor.adbc_statement.set_options(
-                **{"adbc.sqlite.query.batch_rows": str(1 << 30)})  # infer types from all rows
-            # a bigger page cache, and helper threads for sorting when the index is rebuilt
-            for pragma in ("cache_size=-262144", "temp_store=MEMORY", "threads=2"):
-                self.cursor.execute(f"PRAGMA {pragma}")
+        self.db.set_batch_rows(self.cursor, 1 << 30)  # infer types from all rows
         return self
 
     def __exit__(self, *exc) -> None:
@@ -535,21 +529,14 @@ class _Writer:
     # ----------------------------------------------------------------- statements
 
     def _table(self, name: str) -> str:
-        return name if self.sqlite else f"{MICRODATA}.{name}"
+        return self.db.table_name(name, MICRODATA)
 
     def _execute(self, sql: str, *params) -> None:
-        self.cursor.execute(self._placeholders(sql), parameters=params or None)
+        self.cursor.execute(self.db.placeholders(sql), parameters=params or None)
 
     def _query(self, sql: str, *params) -> pl.DataFrame:
-        self.cursor.execute(self._placeholders(sql), parameters=params or None)
+        self.cursor.execute(self.db.placeholders(sql), parameters=params or None)
         return pl.from_arrow(self.cursor.fetch_arrow_table())
-
-    def _placeholders(self, sql: str) -> str:
-        """`?` placeholders as the backend wants them ($1, $2 ... on PostgreSQL)."""
-        if self.sqlite:
-            return sql
-        parts = sql.split("?")
-        return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
 
     # ----------------------------------------------------------------- one month
 
@@ -596,17 +583,13 @@ class _Writer:
                           "WHERE month = ? AND is_current", month)
         vintage_id = self._insert_vintage(month, source, digest, rows.height, revision, stats)
         rows = rows.with_columns(pl.lit(vintage_id, pl.Int32).alias("vintage_id"))
-        # Arrow string views as Polars holds them: no conversion to plain strings.
-        arrow = rows.to_arrow(compat_level=pl.CompatLevel.newest())
-        self.cursor.adbc_ingest("register_row", arrow, mode="append",
-                                db_schema_name=ingest_schema(self.url, MICRODATA))
+        # the contract's types are the stored ones; SQLite: Arrow string views as Polars
+        # holds them, no conversion to plain strings
+        self.db.ingest(self.cursor, "register_row", rows, MICRODATA, as_stored=True)
 
     def _insert_vintage(self, month: str, source: str, digest: str, row_count: int,
                         revision: int, stats: tuple[int, int, int]) -> int:
-        if self.sqlite:  # SQLAlchemy's SQLite DateTime text format
-            loaded_at, cast = self.loaded_at.strftime("%Y-%m-%d %H:%M:%S.%f"), "?"
-        else:
-            loaded_at, cast = self.loaded_at.isoformat(), "CAST(? AS TIMESTAMPTZ)"
+        loaded_at, cast = self.db.timestamp_parameter(self.loaded_at)
         synthetic = "TRUE" if self.synthetic else "FALSE"
         inserted = self._query(
             f"INSERT INTO {self._table('vintage')} (month, loaded_at, source_file, content_hash, "

@@ -56,14 +56,7 @@ from indicators.disclosure import protect
 from indicators.measures import municipal_measures, sorted_by_codes
 from indicators.provenance import DisclosureRule, computation_frame, new_computation
 from indicators.registry import MEASURES, REGISTER_INDICATORS
-from trialmon.db import (
-    adbc_connect,
-    adbc_table,  # noqa: F401 (moved to trialmon.db; kept for callers)
-    get_engine,
-    ingest_schema,
-    is_sqlite,
-    read_frame,
-)
+from trialmon.db import Writers, database, get_engine, sql_list
 from trialmon.months import as_utc, check_month, shift_month, to_utc_datetime
 from trialmon.progress import progress_bar
 from trialmon.schema import MICRODATA, area_system, computation, month_status, vintage
@@ -148,19 +141,6 @@ def row_bounded_chunks(months: list[str], row_counts: dict[str, int],
 # --------------------------------------------------------------------------- database I/O
 
 
-def sql_list(values: Iterable[str]) -> str:
-    """A SQL IN-list of validated codes (months, indicator ids: no quotes inside)."""
-    items = list(values)
-    if any("'" in v for v in items):
-        raise ValueError("quote in a code")
-    return ", ".join(f"'{v}'" for v in items)
-
-
-def qualified(url: str, table: str, schema: str | None) -> str:
-    """Table name as seen by an ADBC connection opened for `schema`."""
-    return table if is_sqlite(url) or schema is None else f"{schema}.{table}"
-
-
 def read_register_rows(url: str, months: list[str]) -> pl.DataFrame:
     """The current register rows of `months`, typed as in the input contract.
 
@@ -168,15 +148,12 @@ def read_register_rows(url: str, months: list[str]) -> pl.DataFrame:
     text/date columns are read as '' for null (a stable text type) and converted
     back here; its dates are ISO text and its booleans integers.
     """
-    if is_sqlite(url):
-        columns = ", ".join(
-            f"ifnull({c}, '') AS {c}" if c in NULLABLE_TEXT else c for c in REGISTER_COLUMNS
-        )
-    else:
-        columns = ", ".join(REGISTER_COLUMNS)
-    table = qualified(url, "register_row", MICRODATA)
-    frame = read_frame(url, f"SELECT {columns} FROM {table} WHERE month IN ({sql_list(months)})",
-                       MICRODATA, batch_rows=READ_BATCH_ROWS)
+    db = database(url)
+    columns = ", ".join(db.text_or_empty(c) if c in NULLABLE_TEXT else c
+                        for c in REGISTER_COLUMNS)
+    table = db.table_name("register_row", MICRODATA)
+    frame = db.read_frame(f"SELECT {columns} FROM {table} WHERE month IN ({sql_list(months)})",
+                          MICRODATA, batch_rows=READ_BATCH_ROWS)
     return frame.with_columns(_typed(frame, name, dtype) for name, dtype in REGISTER_COLUMNS.items())
 
 
@@ -209,47 +186,12 @@ def current_vintages(url: str) -> pl.DataFrame:
 
 
 
-def storable(url: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Timestamps as SQLAlchemy stores them on SQLite (text); on PostgreSQL the integer
-    columns as int4 (the tables' Integer: binary COPY needs the exact type)."""
-    if not is_sqlite(url):
-        return frame.with_columns(pl.col(pl.Int64).cast(pl.Int32))
-    return frame.with_columns(
-        pl.col(name).dt.convert_time_zone(UTC).dt.replace_time_zone(None)
-        .dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
-        for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)
-    )
-
-
-def replace_rows(url: str, schema: str | None, table: str, delete_where: str,
-                 frame: pl.DataFrame, cursor) -> None:
-    """Delete the rows `delete_where` selects and bulk-insert `frame`, on an open cursor."""
-    cursor.execute(f"DELETE FROM {qualified(url, table, schema)} WHERE {delete_where}")
-    if frame.height:
-        # SQLite: Arrow string views, no copy of the strings into large_string buffers
-        arrow = (storable(url, frame).to_arrow(compat_level=pl.CompatLevel.newest())
-                 if is_sqlite(url) else storable(url, frame).to_arrow())
-        cursor.adbc_ingest(table, arrow, mode="append", db_schema_name=ingest_schema(url, schema))
-
-
-def _tuned(url: str, schema: str | None):
-    conn = adbc_connect(url, schema)
-    if is_sqlite(url):
-        with conn.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size=-262144")  # 256 MB: index pages of big inserts
-    return conn
-
-
 def write_municipal(url: str, months: list[str], municipal: pl.DataFrame) -> None:
     """Replace the months' unprotected municipal measures (microdata)."""
-    conn = _tuned(url, MICRODATA)
-    try:
-        with conn.cursor() as cursor:
-            replace_rows(url, MICRODATA, "municipal_measure", f"month IN ({sql_list(months)})",
-                         municipal, cursor)
-        conn.commit()
-    finally:
-        conn.close()
+    db = database(url)
+    with db.transaction(MICRODATA) as cursor:
+        db.replace_rows(cursor, "municipal_measure", f"month IN ({sql_list(months)})",
+                        municipal, MICRODATA)
 
 
 MONTH_INDEX = "ix_indicator_value_month"
@@ -267,27 +209,22 @@ def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFra
     state is recorded only for what was published.
     """
     in_months = f"month IN ({sql_list(months)})"
-    rebuild_index = rebuild_index and is_sqlite(url)
-    conn = _tuned(url, None)
-    try:
-        with conn.cursor() as cursor:
-            cells = keep_published_history(url, cursor, months, cells, status)
-            if rebuild_index:
-                cursor.execute(f"DROP INDEX IF EXISTS {MONTH_INDEX}")
-            replace_rows(url, None, "indicator_value",
-                         f"{in_months} AND indicator IN ({sql_list(REGISTER_INDICATOR_IDS)})",
-                         cells, cursor)
-            if rebuild_index:
-                cursor.execute(f"CREATE INDEX {MONTH_INDEX} ON indicator_value (month)")
-            if rule is not None:
-                replace_rows(url, None, "computation",
-                             f"computation_id = {sql_list([rule.computation_id])}",
-                             computation_frame(rule), cursor)
-            replace_rows(url, None, "month_status", f"{in_months} AND source = 'register'",
-                         status, cursor)
-        conn.commit()
-    finally:
-        conn.close()
+    db = database(url)
+    rebuild_index = rebuild_index and db.sqlite
+    with db.transaction() as cursor:
+        cells = keep_published_history(url, cursor, months, cells, status)
+        if rebuild_index:
+            cursor.execute(f"DROP INDEX IF EXISTS {MONTH_INDEX}")
+        db.replace_rows(cursor, "indicator_value",
+                        f"{in_months} AND indicator IN ({sql_list(REGISTER_INDICATOR_IDS)})",
+                        cells)
+        if rebuild_index:
+            cursor.execute(f"CREATE INDEX {MONTH_INDEX} ON indicator_value (month)")
+        if rule is not None:
+            db.replace_rows(cursor, "computation",
+                            f"computation_id = {sql_list([rule.computation_id])}",
+                            computation_frame(rule))
+        db.replace_rows(cursor, "month_status", f"{in_months} AND source = 'register'", status)
 
 
 # --------------------------------------------------------------------------- figures as published
@@ -332,9 +269,7 @@ def _last_publication(cursor, source: str) -> dict | None:
 
 
 def _append(url: str, cursor, table: str, frame: pl.DataFrame) -> None:
-    if frame.height:
-        cursor.adbc_ingest(table, storable(url, frame).to_arrow(), mode="append",
-                           db_schema_name=ingest_schema(url, None))
+    database(url).ingest(cursor, table, frame)
 
 
 def keep_published_history(url: str, cursor, months: list[str], cells: pl.DataFrame,
@@ -463,36 +398,6 @@ class Phases:
         self._last = now
 
 
-class Writers:
-    """One background thread per database file, so that bulk inserts (SQLite spends
-    its time in C, without the GIL) overlap the computation of the next step.
-
-    Writes to one file run in submission order. Only ADBC connections are opened
-    while writers run (see trialmon.db: no SQLAlchemy SQLite connection may be open
-    beside them); ``wait`` re-raises the first failure.
-    """
-
-    def __init__(self):
-        self.threads = {name: ThreadPoolExecutor(1, thread_name_prefix=f"write-{name}")
-                        for name in ("microdata", "published")}
-        self.pending: list[Future] = []
-
-    def submit(self, file: str, write: Callable[[], None]) -> None:
-        self.pending.append(self.threads[file].submit(write))
-        self.pending = [f for f in self.pending if not f.done() or f.exception()]
-        for future in self.pending:
-            if future.done():
-                future.result()
-
-    def wait(self) -> None:
-        try:
-            for future in self.pending:
-                future.result()
-        finally:
-            for thread in self.threads.values():
-                thread.shutdown(wait=True, cancel_futures=True)
-
-
 def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[str],
                   vintages: pl.DataFrame, members: pl.DataFrame, threshold: int,
                   phases: Phases, writers: Writers,
@@ -527,9 +432,9 @@ def published_unemployed(url: str, month: str) -> pl.DataFrame | None:
     """The published 'unemployed' cells of ``month`` as protect's ``previous`` (None if
     there are none): what a partial recompute must keep unemployed_previous_month to."""
     sql = ("SELECT month, area_type, area_code, population, " + '"group"' + ", flag "
-           f"FROM {qualified(url, 'indicator_value', None)} "
+           "FROM indicator_value "
            f"WHERE indicator = 'unemployed' AND month = '{check_month(month)}'")
-    frame = read_frame(url, sql)
+    frame = database(url).read_frame(sql)
     if not frame.height:
         return None
     return frame.select("month", "area_type", "area_code", "population", "group",
@@ -665,7 +570,7 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
     row_counts = dict(zip(vintages["month"], vintages["row_count"], strict=True))
     cache = RowCache(url)
     phases = Phases()
-    writers = Writers()
+    writers = database(url).writers()
     try:
         publisher = Publisher(url, vintages, full=targets == sorted(loaded), writers=writers,
                               rule=rule)

@@ -71,7 +71,7 @@ from indicators.registry import (
     REGISTER_INDICATORS,
 )
 from indicators.texts import SOURCE, disclosure_text
-from trialmon.db import adbc_table, get_published_engine, read_frame
+from trialmon.db import database, get_published_engine
 from trialmon.errors import BadParameter, TrialmonError
 from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
 from trialmon.schema import (
@@ -240,12 +240,6 @@ def _where(columns, query: ExportQuery, *, with_indicator: bool = True) -> list:
     return conditions
 
 
-def _sql(url: str, statement) -> str:
-    """A SELECT as SQL text for ADBC (values are validated codes, bound as literals)."""
-    return str(statement.compile(dialect=get_published_engine(url).dialect,
-                                 compile_kwargs={"literal_binds": True}))
-
-
 def _nullable(column, fill):
     """A nullable numeric column as (filled value, is-null marker): SQLite's ADBC driver
     infers a column's type from its first values, so nulls must not come first."""
@@ -285,7 +279,8 @@ def published_cells(url: str, query: ExportQuery, page: Page | None = None,
     if page is not None:
         statement = (statement.order_by(*(sa.column(k) for k in PAGE_ORDER))
                      .limit(page.limit).offset(page.offset))
-    frame = read_frame(url, _sql(url, statement), batch_rows=65_536)
+    db = database(url)
+    frame = db.read_frame(db.sql_text(statement), batch_rows=65_536)
     if frame.is_empty():
         return _empty_cells()
     frame = _restore_nulls(frame, ["value", "numerator", "denominator"])
@@ -301,12 +296,13 @@ def _empty_cells() -> pl.DataFrame:
 
 def unprotected_cells(url: str, query: ExportQuery) -> pl.DataFrame:
     """Register-indicator cells rebuilt from the unprotected municipal measures."""
-    mm = adbc_table(url, municipal_measure).c
+    db = database(url)
+    mm = db.adbc_table(municipal_measure).c
     statement = sa.select(
         mm.month, mm.municipality_code, mm.population, mm.group, mm.measure,
         *_nullable(mm.value, 0), mm.vintage,
     ).where(*_where(mm, query, with_indicator=False))
-    municipal = read_frame(url, _sql(url, statement), MICRODATA)
+    municipal = db.read_frame(db.sql_text(statement), MICRODATA)
     if municipal.is_empty():
         return _empty_cells()
     municipal = _restore_nulls(municipal, ["value"]).with_columns(

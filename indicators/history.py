@@ -51,6 +51,7 @@ from dataclasses import dataclass
 import polars as pl
 import sqlalchemy as sa
 
+from trialmon.db import timestamp_for
 from trialmon.errors import BadParameter
 from trialmon.schema import (
     indicator_value,
@@ -275,7 +276,7 @@ def resolve_publication(conn, as_of: str | None = None, vintage: str | int | Non
     if not as_of:
         return None
     moment = parse_as_of(as_of)
-    stamp = moment if conn.dialect.name != "sqlite" else moment.replace(tzinfo=None)
+    stamp = timestamp_for(conn, moment)
     found = conn.execute(sa.select(sa.func.max(publication.c.publication_id)).where(
         publication.c.published_at <= stamp)).scalar()
     return int(found or 0)

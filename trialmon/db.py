@@ -8,7 +8,16 @@ Interface:
 * ``get_engine(url)``: the full engine, for loaders, the computation and migrations.
 * ``get_published_engine(url)``: the serving engine (dashboard, API, exports of the
   protected table): it can reach the published tables only.
-* ``migrate(url)``, ``is_at_head(url)``, ``adbc_connect(url, schema)``.
+* ``migrate(url)``, ``is_at_head(url)``.
+* ``database(url) -> Database`` (one per URL and process): the bulk (ADBC, Arrow) side
+  of a database -- connections per schema, reads into Polars, bulk inserts and
+  replaces, table names and SQL text as each backend wants them, and `writers()`:
+  background write threads, one per database file. Loaders, the computation and the
+  exports use it; no other module asks which backend it is on (but for the
+  SQLAlchemy helpers below).
+* ``lock_for_writing(conn, table)``, ``timestamp_for(conn, moment)``: the backend
+  differences of SQLAlchemy statements.
+* ``sql_list(codes)``: a SQL IN-list of validated codes.
 
 Decisions:
 
@@ -28,6 +37,10 @@ Decisions:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -138,62 +151,226 @@ def is_at_head(url: str) -> bool:
     return current == heads
 
 
-def adbc_connect(url: str, schema: str | None = None):
-    """A DB-API connection of the ADBC driver, for bulk reads and writes (Arrow).
-
-    For SQLite the connection opens the file that holds `schema` (the microdata file
-    for ``microdata``); for PostgreSQL the ingest target schema is passed by the caller
-    as ``db_schema_name``. Autocommit is off: callers commit once, so a load is atomic.
-    """
-    if is_sqlite(url):
-        published, microdata = sqlite_paths(url)
-        import adbc_driver_sqlite.dbapi as adbc_sqlite  # start-up: only bulk paths need ADBC
-
-        path = microdata if schema == MICRODATA else published
-        conn = adbc_sqlite.connect(path.as_posix())
-        with conn.cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout=60000")
-        return conn
-    import adbc_driver_postgresql.dbapi as adbc_pg  # start-up: only bulk paths need ADBC
-
-    return adbc_pg.connect(libpq_uri(url))
-
-
 def libpq_uri(url: str) -> str:
     """`postgresql+psycopg://...` as a plain libpq URI."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def ingest_schema(url: str, schema: str | None) -> str | None:
-    """The db_schema_name an ADBC ingest into `schema` takes on this backend."""
-    if is_sqlite(url):
-        return None  # the connection already opened the right file
-    return schema
+def lock_for_writing(conn: sa.Connection, table: sa.Table) -> None:
+    """Take the write lock before reading `table`, so concurrent writers queue instead of
+    failing. PostgreSQL: a self-conflicting table lock. SQLite: a write statement that
+    changes nothing makes the (deferred) transaction a writer now, waiting on
+    busy_timeout; upgrading later, after a read, would fail at once with "database is
+    locked"."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        conn.execute(sa.delete(table).where(sa.false()))
 
 
-# --------------------------------------------------------------------------- Arrow reads
+def timestamp_for(conn: sa.Connection, moment: datetime) -> datetime:
+    """An aware timestamp as a SQLAlchemy comparison with a stored one needs it (SQLite
+    stores UTC without an offset)."""
+    return moment.replace(tzinfo=None) if conn.dialect.name == "sqlite" else moment
 
-def read_frame(url: str, sql: str, schema: str | None = None,
-               batch_rows: int | None = None) -> pl.DataFrame:
-    """Run one SELECT through ADBC and return the Arrow result as a Polars frame.
 
-    `batch_rows` (SQLite): rows per Arrow batch; bigger batches read millions of rows
-    ~25% faster than the driver's default 1,024 (only for columns typed consistently
-    from their first values, as the register columns are).
+def sql_list(values: Iterable[str]) -> str:
+    """A SQL IN-list of validated codes (months, indicator ids: no quotes inside)."""
+    items = list(values)
+    if any("'" in v for v in items):
+        raise ValueError("quote in a code")
+    return ", ".join(f"'{v}'" for v in items)
+
+
+@functools.cache
+def database(url: str) -> Database:
+    """The one `Database` of `url` in this process."""
+    return Database(url)
+
+
+class Database:
+    """The bulk side of one database: ADBC connections, Arrow reads and writes, SQL text.
+
+    Why a class: the SQLite/PostgreSQL differences of the fast path (which file a schema
+    lives in, schema-qualified names, placeholders, how timestamps and integers are
+    stored, the driver's type inference, PRAGMAs for big inserts) are answered here,
+    once, instead of by `if sqlite` branches in each loader.
     """
-    conn = adbc_connect(url, schema)
-    try:
-        with conn.cursor() as cursor:
-            if batch_rows and is_sqlite(url):
-                cursor.adbc_statement.set_options(
-                    **{"adbc.sqlite.query.batch_rows": str(batch_rows)})
-            cursor.execute(sql)
-            table = cursor.fetch_arrow_table()
-    finally:
-        conn.close()
-    return pl.from_arrow(table)
+
+    def __init__(self, url: str):
+        self.url = url
+        self.sqlite = is_sqlite(url)
+
+    @property
+    def engine(self) -> Engine:
+        return get_engine(self.url)
+
+    @property
+    def published_engine(self) -> Engine:
+        return get_published_engine(self.url)
+
+    # ------------------------------------------------------------------ SQL text
+
+    def table_name(self, table: str, schema: str | None = None) -> str:
+        """`table` as a bulk connection opened for `schema` names it."""
+        return table if self.sqlite or schema is None else f"{schema}.{table}"
+
+    def adbc_table(self, table: sa.Table) -> sa.Table:
+        """`table` as a bulk connection opened for its schema sees it (SQLite: no schema)."""
+        return table.to_metadata(sa.MetaData(), schema=None) if self.sqlite else table
+
+    def sql_text(self, statement) -> str:
+        """A SQLAlchemy SELECT as SQL text for ADBC (values are validated codes, bound as
+        literals)."""
+        return str(statement.compile(dialect=self.published_engine.dialect,
+                                     compile_kwargs={"literal_binds": True}))
+
+    def placeholders(self, sql: str) -> str:
+        """`?` placeholders as the backend wants them ($1, $2 ... on PostgreSQL)."""
+        if self.sqlite:
+            return sql
+        parts = sql.split("?")
+        return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+
+    def timestamp_parameter(self, moment: datetime) -> tuple[str, str]:
+        """(value, placeholder) binding an aware timestamp as the tables store it."""
+        if self.sqlite:  # SQLAlchemy's SQLite DateTime text format
+            return moment.strftime("%Y-%m-%d %H:%M:%S.%f"), "?"
+        return moment.isoformat(), "CAST(? AS TIMESTAMPTZ)"
+
+    def text_or_empty(self, column: str) -> str:
+        """A nullable text column for an Arrow read: SQLite's driver infers a column's
+        type from its first values, so null is read as '' (a stable text type)."""
+        return f"ifnull({column}, '') AS {column}" if self.sqlite else column
+
+    # ------------------------------------------------------------------ connections
+
+    def connect(self, schema: str | None = None, *, bulk_write: bool = False):
+        """A DB-API connection of the ADBC driver (autocommit off: callers commit once,
+        so a load is atomic). SQLite: the connection opens the file that holds `schema`
+        (the microdata file for ``microdata``). `bulk_write`: a big page cache (index
+        pages of big inserts) and helper threads for sorting."""
+        if self.sqlite:
+            import adbc_driver_sqlite.dbapi as adbc_sqlite  # start-up: only bulk paths
+
+            published, microdata = sqlite_paths(self.url)
+            path = microdata if schema == MICRODATA else published
+            conn = adbc_sqlite.connect(path.as_posix())
+            pragmas = ["busy_timeout=60000"]
+            if bulk_write:
+                pragmas += ["cache_size=-262144", "temp_store=MEMORY", "threads=2"]
+            with conn.cursor() as cursor:
+                for pragma in pragmas:
+                    cursor.execute(f"PRAGMA {pragma}")
+            return conn
+        import adbc_driver_postgresql.dbapi as adbc_pg  # start-up: only bulk paths
+
+        return adbc_pg.connect(libpq_uri(self.url))
+
+    @contextmanager
+    def transaction(self, schema: str | None = None) -> Iterator:
+        """A cursor of one bulk-write transaction: committed when the block ends, rolled
+        back (the database as it was) when it raises."""
+        conn = self.connect(schema, bulk_write=True)
+        try:
+            with conn.cursor() as cursor:
+                yield cursor
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    # ------------------------------------------------------------------ reads
+
+    def read_frame(self, sql: str, schema: str | None = None,
+                   batch_rows: int | None = None) -> pl.DataFrame:
+        """Run one SELECT through ADBC and return the Arrow result as a Polars frame.
+
+        `batch_rows` (SQLite): rows per Arrow batch; bigger batches read millions of rows
+        ~25% faster than the driver's default 1,024 (only for columns typed consistently
+        from their first values, as the register columns are).
+        """
+        conn = self.connect(schema)
+        try:
+            with conn.cursor() as cursor:
+                if batch_rows and self.sqlite:
+                    self.set_batch_rows(cursor, batch_rows)
+                cursor.execute(sql)
+                table = cursor.fetch_arrow_table()
+        finally:
+            conn.close()
+        return pl.from_arrow(table)
+
+    def set_batch_rows(self, cursor, rows: int) -> None:
+        """SQLite: rows per Arrow batch, i.e. how many rows the driver's type inference
+        sees (no-op on PostgreSQL, whose columns are typed)."""
+        if self.sqlite:
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(rows)})
+
+    # ------------------------------------------------------------------ writes
+
+    def storable(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Timestamps as SQLAlchemy stores them on SQLite (text); on PostgreSQL the integer
+        columns as int4 (the tables' Integer: binary COPY needs the exact type)."""
+        if not self.sqlite:
+            return frame.with_columns(pl.col(pl.Int64).cast(pl.Int32))
+        return frame.with_columns(
+            pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            .dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+            for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)
+        )
+
+    def ingest(self, cursor, table: str, frame: pl.DataFrame, schema: str | None = None,
+               *, as_stored: bool = False) -> None:
+        """Append `frame` to `table` in one bulk insert (COPY on PostgreSQL). `as_stored`:
+        the frame already has the stored types (no `storable` conversion)."""
+        if not frame.height:
+            return
+        frame = frame if as_stored else self.storable(frame)
+        # SQLite: Arrow string views, no copy of the strings into large_string buffers
+        arrow = (frame.to_arrow(compat_level=pl.CompatLevel.newest()) if self.sqlite
+                 else frame.to_arrow())
+        cursor.adbc_ingest(table, arrow, mode="append",
+                           db_schema_name=None if self.sqlite else schema)
+
+    def writers(self) -> Writers:
+        """Background writers for this database, one thread per file (see `Writers`)."""
+        return Writers()
+
+    def replace_rows(self, cursor, table: str, delete_where: str, frame: pl.DataFrame,
+                     schema: str | None = None) -> None:
+        """Delete the rows `delete_where` selects and bulk-insert `frame`, on an open cursor."""
+        cursor.execute(f"DELETE FROM {self.table_name(table, schema)} WHERE {delete_where}")
+        self.ingest(cursor, table, frame, schema)
 
 
-def adbc_table(url: str, table: sa.Table) -> sa.Table:
-    """`table` as an ADBC connection opened for its schema sees it (SQLite: no schema)."""
-    return table.to_metadata(sa.MetaData(), schema=None) if is_sqlite(url) else table
+class Writers:
+    """One background thread per database file, so that bulk inserts (SQLite spends
+    its time in C, without the GIL) overlap the computation of the next step.
+
+    Writes to one file run in submission order. Only ADBC connections are opened
+    while writers run (no SQLAlchemy SQLite connection may be open beside them: see
+    `_sqlite_engine`); ``wait`` re-raises the first failure.
+    """
+
+    def __init__(self):
+        self.threads = {name: ThreadPoolExecutor(1, thread_name_prefix=f"write-{name}")
+                        for name in ("microdata", "published")}
+        self.pending: list[Future] = []
+
+    def submit(self, file: str, write: Callable[[], None]) -> None:
+        self.pending.append(self.threads[file].submit(write))
+        self.pending = [f for f in self.pending if not f.done() or f.exception()]
+        for future in self.pending:
+            if future.done():
+                future.result()
+
+    def wait(self) -> None:
+        try:
+            for future in self.pending:
+                future.result()
+        finally:
+            for thread in self.threads.values():
+                thread.shutdown(wait=True, cancel_futures=True)
