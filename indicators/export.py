@@ -482,7 +482,9 @@ def _number_format(decimals: int) -> str:
 
 def xlsx_bytes(table: pl.DataFrame, query: ExportQuery, sheet_rows: int = SHEET_ROWS,
                rule: DisclosureRule | None = None) -> bytes:
-    """A workbook: data sheet(s) as named tables, then metadata and definitions."""
+    """A workbook: data sheet(s) as named tables, then metadata and definitions. Written
+    in xlsxwriter's constant_memory mode: each row goes to a temporary file as soon as the
+    next one starts, so memory stays flat and no cell object outlives its row."""
     import xlsxwriter  # start-up: only the xlsx format needs it (~0.3 s)
 
     if table.height > XLSX_MAX_ROWS:
@@ -492,7 +494,7 @@ def xlsx_bytes(table: pl.DataFrame, query: ExportQuery, sheet_rows: int = SHEET_
             "indicators, areas or months, or download CSV or Parquet")
     lang = query.lang
     buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
+    with xlsxwriter.Workbook(buffer, {"constant_memory": True}) as workbook:
         header = workbook.add_format({"bold": True, "bg_color": "#0B4F8A",
                                       "font_color": "#FFFFFF", "text_wrap": True,
                                       "valign": "top", "border": 1})
@@ -502,31 +504,74 @@ def xlsx_bytes(table: pl.DataFrame, query: ExportQuery, sheet_rows: int = SHEET_
         for n, chunk in enumerate(chunks, start=1):
             _data_sheet(workbook, chunk, lang, n, header, formats)
         _metadata_sheet(workbook, table, query, header, rule)
-        definitions(table, lang).write_excel(
-            workbook=workbook, worksheet="definitions", header_format=header, autofit=True,
-            table_name="trialmon_definitions", freeze_panes=(1, 0))
+        _definitions_sheet(workbook, definitions(table, lang), header)
     return buffer.getvalue()
 
 
+def _named_table(sheet, name: str, headers: list[str], rows: int, header) -> None:
+    """A named table (filters, banded style) over the header and `rows` data rows, with
+    styled headers. xlsxwriter refuses add_table in constant_memory mode only because
+    add_table writes the header cells itself (as shared strings); so the table is added
+    with the sheet briefly in row-store mode, and the header cells are then written again
+    as the inline strings constant_memory writes, before any data row."""
+    sheet.constant_memory = False
+    sheet.add_table(0, 0, max(rows, 1), len(headers) - 1, {
+        "name": name, "style": "Table Style Light 1",
+        "columns": [{"header": h} for h in headers]})
+    sheet.constant_memory = True
+    for col, text in enumerate(headers):
+        sheet.write_string(0, col, text, header)
+    sheet.freeze_panes(1, 0)
+
+
 def _data_sheet(workbook, chunk: pl.DataFrame, lang: str, n: int, header, formats) -> None:
-    """One data sheet: a named table with frozen, styled, translated headers; values in
-    their indicator's number format (runs of one indicator written a column at a time)."""
-    name = "data" if n == 1 else f"data_{n}"
-    headers = HEADERS[lang]
-    chunk.rename(headers).write_excel(
-        workbook=workbook, worksheet=name, table_name="trialmon_data" + ("" if n == 1 else
-                                                                            f"_{n}"),
-        header_format=header, freeze_panes=(1, 0), autofit=False,
-        column_widths={headers[c]: 7 * w + 5 for c, w in COLUMN_WIDTHS.items()},  # pixels
-        column_formats={headers["numerator"]: "#,##0", headers["denominator"]: "#,##0"},
-        table_style="Table Style Light 1")
-    sheet = workbook.get_worksheet_by_name(name)
-    col = COLUMNS.index("value")
-    runs = (chunk.with_row_index("row").group_by("indicator", maintain_order=True)
-            .agg(pl.col("row").min().alias("first"), pl.col("value")))
-    for indicator, first, values in runs.iter_rows():
-        decimals = INDICATORS[indicator].decimals if indicator in INDICATORS else 1
-        sheet.write_column(first + 1, col, values, formats[decimals])
+    """One data sheet: a named table with frozen, styled, translated headers; each value in
+    its indicator's number format, counts (numerator, denominator) as integers, codes as
+    text. Rows are written in order (constant_memory), each cell with its typed writer."""
+    sheet = workbook.add_worksheet("data" if n == 1 else f"data_{n}")
+    _named_table(sheet, "trialmon_data" + ("" if n == 1 else f"_{n}"),
+                 [HEADERS[lang][c] for c in COLUMNS], chunk.height, header)
+    for col, column in enumerate(COLUMNS):
+        sheet.set_column(col, col, COLUMN_WIDTHS[column])
+    decimals = {i.id: i.decimals for i in INDICATORS.values()}
+    value_format = [formats[d] for d in chunk["indicator"].replace_strict(
+        decimals, default=1, return_dtype=pl.Int64)]
+    count = formats[0]
+    text, number = sheet.write_string, sheet.write_number
+    for r, (month, area_type, code, name, population, group, indicator, value, numerator,
+            denominator, flag, vintage, synthetic) in enumerate(
+            chunk.select(COLUMNS).iter_rows(), start=1):
+        text(r, 0, month)
+        text(r, 1, area_type)
+        text(r, 2, code)
+        text(r, 3, name or "")
+        text(r, 4, population)
+        text(r, 5, group)
+        text(r, 6, indicator)
+        if value is not None:
+            number(r, 7, value, value_format[r - 1])
+        if numerator is not None:
+            number(r, 8, numerator, count)
+        if denominator is not None:
+            number(r, 9, denominator, count)
+        if flag:
+            text(r, 10, flag)
+        if vintage:
+            text(r, 11, vintage)
+        sheet.write_boolean(r, 12, synthetic)
+
+
+def _definitions_sheet(workbook, frame: pl.DataFrame, header) -> None:
+    """The indicators' definitions as the named table trialmon_definitions."""
+    sheet = workbook.add_worksheet("definitions")
+    _named_table(sheet, "trialmon_definitions", frame.columns, frame.height, header)
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    widths = {"indicator": 28, "name": 36, "definition": 90, "source": 40}
+    for col, column in enumerate(frame.columns):
+        sheet.set_column(col, col, widths.get(column, 12),
+                         wrap if column == "definition" else None)
+    for r, row in enumerate(frame.iter_rows(), start=1):
+        sheet.write_row(r, 0, row)
 
 
 def _metadata_sheet(workbook, table: pl.DataFrame, query: ExportQuery, header,
