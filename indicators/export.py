@@ -46,7 +46,7 @@ Decisions:
   widths and the metadata and definitions sheets go through xlsxwriter; the data rows are
   built as SpreadsheetML <row> elements by one Polars expression and streamed into the
   sheet's row file (xlsxwriter's per-cell path costs ~10 µs a cell, 25 s for 200 000
-  rows). Measured with bench/bench_export.py: 200 000 rows 68.6 s -> 8.5 s (under load).
+  rows). bench/bench_export.py, 200 000 rows: 19.2 s CPU -> 2.6 s (docs/dashboard.md).
 * Protected (the published ``indicator_value`` table) unless ``unprotected``: then
   the register indicators are rebuilt from the unprotected municipal measures
   without suppression (public-statistics indicators are public either way).

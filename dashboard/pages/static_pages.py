@@ -47,9 +47,7 @@ def _exact_rule(ind, text, lang: str) -> list[tuple[str, object]]:
         rows += [(t(lang, "Denominator"), _measure(ind.denominator, lang)),
                  (t(lang, "Formula"), t(lang, "100 × numerator / denominator; both are summed "
                                              "over the area first."))]
-    rows.append((t(lang, "Population and area"),
-                 [CELL_RULES[meta["cell_rule"]][lang], " ",
-                  html.A(t(lang, "Populations and groups"), href="#populations")]))
+    rows.append((t(lang, "Population and area"), CELL_RULES[meta["cell_rule"]][lang]))
     if meta.get("rule"):
         rows.append((t(lang, "Register fields"),
                      html.Code(meta["rule"].replace("`", ""), className="rule-code")))
