@@ -3,7 +3,8 @@
 Interface
 * ``load_meta(path=META_FILE) -> dict``: the file, checked: every indicator names a known
   family, unit, source, cell rule, measures that exist (of its source), a first month
-  that is null or a symbol below, and a name and a short text in every language.
+  that is null or a symbol below, and a name, a short text and a plain-language
+  explanation (``plain``) in every language.
   A bad file raises ``MetaError`` naming the indicator (or measure) and the field.
 * ``META``: the checked file (read once per process).
 * ``first_month(value)``: a first_month symbol resolved (``nordic_model_start`` is
@@ -79,7 +80,7 @@ def check(meta: dict) -> dict:
                 known = meta["measures"].get(measure)
                 _require(known is not None and known["source"] == ind["source"],
                          f"{where}.{field}", f"{measure!r} is no {ind['source']} measure")
-        for field in ("name", "short"):
+        for field in ("name", "short", "plain"):
             _check_languages(ind.get(field) or {}, f"{where}.{field}")
     return meta
 

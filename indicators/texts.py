@@ -3,7 +3,8 @@
 * ``TEXTS[indicator_id][lang]`` -> ``Text(name, short, long)`` for every indicator of
   ``indicators.registry`` (register and ``stat_*``), lang in ``fi``, ``sv``, ``en``.
   ``short`` is a one-line definition; ``long`` states the numerator, the
-  denominator, the cell rule, the first month and the source.
+  denominator, the cell rule, the first month and the source; ``plain`` explains it in
+  plain language (what it counts, of whom, what a rise means).
 * ``POPULATION_TEXTS``, ``GROUP_TEXTS``, ``AREA_TYPE_TEXTS``: ``{code: {lang: Text(name, short)}}``
   for the dashboard's selectors and the downloads.
 
@@ -29,6 +30,7 @@ class Text:
     name: str
     short: str
     long: str = ""
+    plain: str = ""  # one or two sentences in plain language (what, who, what a rise means)
 
 LANGS = LANGUAGES
 
@@ -102,6 +104,7 @@ def _build() -> dict[str, dict[str, Text]]:
                     ind["source"],
                     _FIRST_NORDIC[lang] if ind["first_month"] else None,
                 ),
+                plain=ind["plain"][lang],
             )
             for lang in LANGS
         }

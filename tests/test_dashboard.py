@@ -314,3 +314,51 @@ def test_a_fully_suppressed_sparkline_is_a_text_and_a_drawn_one_names_its_period
                                "2025-12", "en")
     assert isinstance(drawn, html.Img) and drawn.src.startswith("data:image/svg+xml")
     assert drawn.alt.startswith("Trend line October 2025–December 2025")
+
+
+def _walk(component):
+    """Every Dash component in a tree, depth first."""
+    if isinstance(component, list | tuple):
+        for c in component:
+            yield from _walk(c)
+        return
+    if not hasattr(component, "to_plotly_json"):
+        return
+    yield component
+    yield from _walk(getattr(component, "children", None))
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_definitions_contents_link_to_anchors_and_plain_language_comes_first(sqlite_url, lang):
+    """Every link of the table of contents targets an element of the page; every indicator
+    is listed and opens with its plain-language text (read here straight from the YAML
+    file), then the exact rule with its numerator (and denominator) measure."""
+    import yaml
+
+    from dashboard.data import Data
+    from dashboard.pages import static_pages
+    from indicators.meta import META_FILE
+
+    meta = yaml.safe_load(META_FILE.read_text(encoding="utf-8"))
+    page = static_pages.definitions(state.View(page="definitions", lang=lang),
+                                    Data(publish_fixture(sqlite_url)))
+    nodes = list(_walk(page))
+    ids = {n.id for n in nodes if getattr(n, "id", None)}
+    toc = next(n for n in nodes if n.__class__.__name__ == "Nav")
+    targets = [n.href for n in _walk(toc.children) if getattr(n, "href", None)]
+    assert targets and all(h.startswith("#") and h[1:] in ids for h in targets)
+    assert {f"#def-{i}" for i in meta["indicators"]} <= set(targets)
+    links = [n.href for n in nodes if getattr(n, "href", "") and n.href.startswith("#")]
+    assert all(h[1:] in ids for h in links)  # links inside the definitions too
+    articles = {n.id: n for n in nodes if getattr(n, "id", "").startswith("def-")}
+    for ind_id, ind in meta["indicators"].items():
+        heading, plain, rule_title, facts = articles[f"def-{ind_id}"].children
+        assert heading.children == ind["name"][lang]
+        assert plain.children == ind["plain"][lang] and len(plain.children) > 60
+        assert rule_title.__class__.__name__ == "H4"
+        rule = " ".join(texts(facts))
+        assert meta["measures"][ind["numerator"]][lang] in rule
+        if ind["denominator"]:
+            assert meta["measures"][ind["denominator"]][lang] in rule and "100 ×" in rule
+        if ind["source"] == "register":
+            assert ind["rule"].replace("`", "") in rule  # the register fields (spec table)

@@ -320,6 +320,27 @@ def test_definitions_and_status_pages(server, browser):
     assert console_errors(browser) == []
 
 
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_definitions_contents_links_reach_their_sections(server, browser, lang):
+    """Every link of the table of contents names an element of the rendered page, and
+    following one scrolls that indicator to the top, plain language before the rule."""
+    open_page(browser, server, f"/{lang}/definitions", "#def-unemployed_share")
+    missing = browser.execute_script(
+        "return [...document.querySelectorAll('.toc a')].map(a => a.getAttribute('href'))"
+        ".filter(h => !h.startsWith('#') || !document.getElementById(h.slice(1)));")
+    count = browser.execute_script("return document.querySelectorAll('.toc a').length")
+    assert count > 25 and missing == []
+    browser.find_element(By.CSS_SELECTOR, ".toc a[href='#def-activation_rate']").click()
+    wait(browser, lambda d: abs(d.execute_script(
+        "return document.getElementById('def-activation_rate').getBoundingClientRect().top"))
+        < 5, 10)
+    assert browser.current_url.endswith(f"/{lang}/definitions#def-activation_rate")
+    order = browser.execute_script(
+        "return [...document.querySelectorAll('#def-activation_rate > *')].map(e => e.className)")
+    assert order[1].startswith("plain-text") and order[2] == "rule-title"
+    assert console_errors(browser) == []
+
+
 PAGES = {"overview": ("/en/", ".kpi-card"),
          "explorer": ("/en/explorer?areas=TRIALS,NONTRIAL,SSS,091", "#ex-graph .main-svg"),
          "compare": ("/en/compare?scope=municipality&area=091", "#cmp-graph .main-svg"),
@@ -549,7 +570,8 @@ def test_an_unknown_area_is_named_and_nothing_else_highlighted(server, browser):
 SHOTS = {"overview": "/fi/?area=TRIALS", "explorer": "/en/explorer?areas=TRIALS,NONTRIAL,SSS,091",
          "compare": "/fi/compare?scope=municipality&area=091&month=2024-06",
          "map": "/sv/map?level=trial_area", "downloads": "/sv/downloads",
-         "definitions": "/en/definitions", "status": "/fi/status"}
+         "definitions": "/fi/definitions", "definitions-sv": "/sv/definitions",
+         "status": "/fi/status"}
 
 
 def test_screenshots_of_every_page(server, browser):
@@ -561,7 +583,8 @@ def test_screenshots_of_every_page(server, browser):
     for width in (1440, 390):
         for name, path in SHOTS.items():
             browser.set_window_size(width, 900)
-            open_page(browser, server, path, READY["" if name == "overview" else name])
+            open_page(browser, server, path,
+                      READY["" if name == "overview" else name.removesuffix("-sv")])
             time.sleep(0.6)  # let Plotly finish its transitions
             height = browser.execute_script("return document.body.scrollHeight")
             browser.set_window_size(width, min(max(height, 900), 4000))

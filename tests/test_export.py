@@ -194,10 +194,14 @@ def test_xlsx_too_big_for_one_sheet_is_split_or_refused(loaded, monkeypatch):
 
     query = ExportQuery(areas=("091", "TA12"), populations=("all",), groups=("all",))
     table = query_table(loaded, query)
+    monkeypatch.setattr(export, "XML_PIECE_ROWS", 3)  # rows are built 3 at a time
     book = openpyxl.load_workbook(io.BytesIO(render(table, "xlsx", query, sheet_rows=10)))
     sheets = [n for n in book.sheetnames if n.startswith("data")]
     assert len(sheets) == -(-table.height // 10)
     assert sum(book[n].max_row - 1 for n in sheets) == table.height
+    back = [(r[2].value, r[6].value, r[7].value) for n in sheets
+            for r in book[n].iter_rows(min_row=2)]
+    assert back == list(table.select("area_code", "indicator", "value").iter_rows())
     assert list(book[sheets[1]].tables) == ["trialmon_data_2"]
     monkeypatch.setattr(export, "XLSX_MAX_ROWS", table.height - 1)
     with pytest.raises(TrialmonError, match="CSV or Parquet"):
@@ -303,3 +307,34 @@ def test_cli_csv_to_stdout_and_unprotected_flag(loaded, tmp_path):
 def test_parquet_needs_an_output_file(loaded):
     with pytest.raises(TrialmonError, match="--out"):
         export_table(loaded, ExportQuery(), fmt="parquet", out=None)
+
+
+def test_xlsx_rows_hold_exact_values_escaped_text_and_formats():
+    """A hand-made table through the streamed XLSX rows: markup characters in text come
+    back as typed, each value with its indicator's format, empty cells stay empty."""
+    import openpyxl
+
+    from indicators.export import SCHEMA
+
+    rows = [
+        ("2024-06", "municipality", "091", "A & B <Oy> \"x\"", "all", "all", "jobseekers",
+         694.0, 694, None, "", "2026-05-04T10:11:12Z", True),
+        ("2024-06", "municipality", "005", "Alajärvi", "all", "under_30", "unemployed_share",
+         100 * 7 / 13, 7, 13, "", "2026-05-04T10:11:12Z", False),
+        ("2024-07", "trial_area", "TA12", None, "all", "all", "long_term_share",
+         None, None, None, "suppressed", "2026-05-04T10:11:12Z", False),
+    ]
+    table = pl.DataFrame(rows, schema=SCHEMA, orient="row")
+    book = openpyxl.load_workbook(io.BytesIO(render(table, "xlsx", ExportQuery(lang="sv"))))
+    sheet = book["data"]
+    assert sheet.tables["trialmon_data"].ref == "A1:M4"
+    cells = list(sheet.iter_rows(min_row=2))
+    assert [c.value for c in cells[0]] == [
+        "2024-06", "municipality", "091", "A & B <Oy> \"x\"", "all", "all", "jobseekers",
+        694, 694, None, None, "2026-05-04T10:11:12Z", True]
+    assert cells[0][7].number_format == "#,##0" and cells[0][8].number_format == "#,##0"
+    assert cells[1][3].value == "Alajärvi" and cells[1][2].data_type == "s"
+    assert cells[1][7].value == 100 * 7 / 13 and cells[1][7].number_format == "#,##0.0"
+    assert (cells[1][9].value, cells[1][12].value) == (13, False)
+    assert [c.value for c in cells[2][7:11]] == [None, None, None, "suppressed"]
+    assert cells[2][3].value is None

@@ -96,6 +96,8 @@ def test_the_computation_divides_the_registered_measures():
     (("indicators", "laid_off", "name", "sv"), "",
      "indicators.laid_off.name: no text in sv"),
     (("measures", "jobseekers", "fi"), None, "measures.jobseekers: no text in fi"),
+    (("indicators", "activation_rate", "plain", "sv"), "",
+     "indicators.activation_rate.plain: no text in sv"),
 ])
 def test_a_broken_file_is_refused_naming_the_field(path, value, message):
     meta = copy.deepcopy(META)

@@ -1,4 +1,13 @@
-"""Definitions (every indicator's metadata) and Data status (what is loaded, when)."""
+"""Definitions (every indicator's metadata) and Data status (what is loaded, when).
+
+Interface: ``definitions(view, data)``, ``status(view, data)`` (page layouts).
+
+Decisions
+* Definitions: a table of contents of anchors (``#disclosure``, ``#family-<family>``,
+  ``#def-<indicator>``); each indicator first in plain language (``plain`` of
+  indicators/indicators.meta.yml), then its exact rule (numerator, denominator, formula,
+  population and area, register fields, first month, source, unit), all from that file.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +18,9 @@ from dashboard.i18n import N_, fmt_month, fmt_number, indicator_text, label, nt,
 from dashboard.pages.area_sources import area_sources, loaded_systems
 from dashboard.pages.common import reason_text
 from dashboard.state import View
+from indicators.meta import META
 from indicators.registry import INDICATORS, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
-from indicators.texts import disclosure_text
+from indicators.texts import CELL_RULES, SOURCE, disclosure_text
 
 FAMILIES = ("stocks", "ratios", "flows", "process", "public_statistics")
 FAMILY_TITLES = {"stocks": N_("Stocks"), "ratios": N_("Shares and rates"), "flows": N_("Flows"),
@@ -20,23 +30,45 @@ STATUS_HEADERS = (N_("Month"), N_("Source"), N_("Loaded"), N_("Revision"), N_("R
                   N_("Rows changed"), N_("Computed"), N_("Synthetic"))
 
 
-def _definition(ind, lang: str) -> html.Article:
-    name, short, long = indicator_text(ind.id, lang)
-    unit = t(lang, "per cent") if ind.unit == "percent" else t(lang, "persons")
-    facts = [(t(lang, "Identifier"), html.Code(ind.id)), (t(lang, "Unit"), unit),
-             (t(lang, "Decimals"), str(ind.decimals)),
-             (t(lang, "Source"), t(lang, "Register extract") if ind.source == "register"
-              else t(lang, "Statistics Finland, table tyonv/12r5")),
-             (t(lang, "Numerator"), html.Code(ind.numerator))]
+def _measure(code: str, lang: str) -> list:
+    """A measure in words, then its exact rule on the register fields (or the source's
+    code for Statistics Finland's measures)."""
+    measure = META["measures"][code]
+    return [measure[lang], " ", html.Code(measure.get("rule") or code, className="rule-code")]
+
+
+def _exact_rule(ind, text, lang: str) -> list[tuple[str, object]]:
+    """The exact definition: numerator, denominator, how a percent is formed, who and
+    where (population, area, month), the register fields, first month, source, unit."""
+    meta = META["indicators"][ind.id]
+    rows = [(t(lang, "Definition"), text.short),
+            (t(lang, "Numerator"), _measure(ind.numerator, lang))]
     if ind.denominator:
-        facts.append((t(lang, "Denominator"), html.Code(ind.denominator)))
+        rows += [(t(lang, "Denominator"), _measure(ind.denominator, lang)),
+                 (t(lang, "Formula"), t(lang, "100 × numerator / denominator; both are summed "
+                                             "over the area first."))]
+    rows.append((t(lang, "Population and area"), CELL_RULES[meta["cell_rule"]][lang]))
+    if meta.get("rule"):
+        rows.append((t(lang, "Register fields"),
+                     html.Code(meta["rule"].replace("`", ""), className="rule-code")))
     if ind.first_month:
-        facts.append((t(lang, "Reported from"), fmt_month(ind.first_month, lang)))
+        rows.append((t(lang, "Reported from"), fmt_month(ind.first_month, lang)))
+    unit = t(lang, "per cent") if ind.unit == "percent" else t(lang, "persons")
+    rows += [(t(lang, "Source"), SOURCE[ind.source][lang]),
+             (t(lang, "Unit"), f"{unit}, {t(lang, 'Decimals').lower()} {ind.decimals}"),
+             (t(lang, "Identifier"), html.Code(ind.id))]
+    return rows
+
+
+def _definition(ind, lang: str) -> html.Article:
+    """One indicator: its name, what it tells in plain language, then the exact rule."""
+    text = ind.text.get(lang) or ind.text["en"]
     return html.Article([
-        html.H3(name, className="h6 mb-1"),
-        html.P(long or short, className="mb-1"),
-        html.Dl([part for k, v in facts for part in (html.Dt(k), html.Dd(v))],
-                className="facts"),
+        html.H3(text.name, className="h6 mb-1"),
+        html.P(text.plain, className="plain-text mb-2"),
+        html.H4(t(lang, "Exact rule"), className="rule-title"),
+        html.Dl([part for k, v in _exact_rule(ind, text, lang)
+                 for part in (html.Dt(k), html.Dd(v))], className="facts"),
     ], className="definition", id=f"def-{ind.id}")
 
 
