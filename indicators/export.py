@@ -522,7 +522,7 @@ def _named_table(sheet, name: str, headers: list[str], rows: int, header) -> Non
     per cell of the range (13.6 million for a full sheet: 2 GB and a minute), so the
     table is added over the header and one row, then its range set to the full extent
     (nothing else on the sheet can overlap it)."""
-    from xlsxwriter.utility import xl_range  # with xlsxwriter itself (see xlsx_bytes)
+    from xlsxwriter.utility import xl_range  # start-up: loaded with xlsxwriter (xlsx_bytes)
 
     last_col = len(headers) - 1
     sheet.constant_memory = False
