@@ -825,6 +825,16 @@ class _Block:
         self.units = sorted(set(self.unit_of.values()))
         self.members = {u: [i for i in sorted(self.unit_of) if self.unit_of[i] == u]
                         for u in self.units}
+        self.unit_size = np.zeros(len(self.slices), dtype=np.int64)
+        self.member_start = np.zeros(len(self.slices), dtype=np.int64)
+        self.member_stop = np.zeros(len(self.slices), dtype=np.int64)
+        flat: list[int] = []
+        for u in self.units:
+            self.member_start[u] = len(flat)
+            flat += self.members[u]
+            self.member_stop[u] = len(flat)
+            self.unit_size[u] = len(self.members[u])
+        self.member_flat = np.array(flat, dtype=np.int64)
         self.rel_terms, exact_flags = [], []
         for idx, exact in rels:
             terms: dict[int, int] = {}
@@ -854,18 +864,35 @@ class _Block:
                 f"{self.X[r, a]} < 0) in {self.area_keys[a]} of {self.slices[0]}")
         self._closures: dict = {}
         self._capacities: dict = {}
+        self._rows_cache: dict = {}
+        # plain lists for the scalar look-ups of the closures (numpy scalars are slow)
+        self._V_l, self._free_l, self._F_l = self.V.tolist(), self.free.tolist(), self.F.tolist()
+        self._X_l, self._X_valid_l = self.X.tolist(), self.X_valid.tolist()
+        self._exact_l = self.rel_exact.tolist()
 
     def _hide(self, u: int, a: int) -> None:
         if not self.free[u, a]:
             self.H[self.members[u], a] = True
 
+    def hide_cells(self, units: np.ndarray, areas: np.ndarray) -> None:
+        """Hide unit cells (units[i], areas[i]), every member slice of each, not free ones."""
+        if not units.size:
+            return
+        count = self.member_stop[units] - self.member_start[units]
+        slices = self.member_flat[_ranges(self.member_start[units], self.member_stop[units])]
+        areas = np.repeat(areas, count)
+        keep = ~self.free[slices, areas]
+        self.H[slices[keep], areas[keep]] = True
+
     # -- moves -------------------------------------------------------------------
     def _movable(self, u: int, a: int) -> bool:
         """Can (u, a) be part of a move: unknown already, or hideable (positive, not fixed).
         (Independent of the hidden pattern: hidden cells are positive or fixed.)"""
-        if self.free[u, a] or self.H[u, a]:
+        if self._free_l[u][a]:
             return True
-        return bool(self.V[u, a] >= 1 and not self.F[u, a])
+        if self._V_l[u][a] >= 1 and not self._F_l[u][a]:
+            return True
+        return bool(self.H[u, a])
 
     def closure(self, u: int, a: int, need: int) -> dict[int, int] | None:
         """The units moving with a change of ``need`` in (u, a), as +1 / -1 of one move:
@@ -877,10 +904,10 @@ class _Block:
         if key not in self._closures:
             rise = self._closure(u, a, need, 1)
             fall = (self._closure(u, a, need, -1)
-                    if self.free[u, a] or self.V[u, a] - 1 >= need else None)
+                    if self._free_l[u][a] or self._V_l[u][a] - 1 >= need else None)
             options = [w for w in (rise, fall) if w is not None]
             # the move hiding the least published value here (ties: fewer units, rise)
-            cost = [(sum(int(self.V[t, a]) for t in w if not self.H[t, a]), len(w), i)
+            cost = [(sum(self._V_l[t][a] for t in w if not self.H[t, a]), len(w), i)
                     for i, w in enumerate(options)]
             self._closures[key] = options[min(cost)[2]] if options else None
         return self._closures[key]
@@ -889,6 +916,7 @@ class _Block:
         """The closure of u moving by ``sign`` (a fall is the rise of -u)."""
         w = {u: sign}
         k = {r: c * sign for r, c in self.rel_coef[u]}
+        exact, valid, spare = self._exact_l, self._X_valid_l, self._X_l
         result = None
         for _ in range(64):
             blocked = None
@@ -896,8 +924,7 @@ class _Block:
                 kr = k[r]
                 if kr == 0:
                     continue
-                if self.rel_exact[r] or (kr < 0 and (not self.X_valid[r, a]
-                                                     or self.X[r, a] < need * -kr)):
+                if exact[r] or (kr < 0 and (not valid[r][a] or spare[r][a] < need * -kr)):
                     blocked = (r, kr)
                     break
             if blocked is None:
@@ -914,17 +941,23 @@ class _Block:
 
     def _fix(self, r: int, k: int, w: dict[int, int], a: int, need: int):
         terms = self.rel_terms[r]
+        value, free = self._V_l, self._free_l
         raise_sign = 1 if k < 0 else -1  # the coefficient whose rise moves k towards 0
-        grow = sorted((self.V[t, a], t) for t, c in terms.items()
+        grow = sorted((value[t][a], t) for t, c in terms.items()
                       if t not in w and c * raise_sign > 0 and self._movable(t, a))
         if grow:
             return grow[0][1], 1
-        shrink = sorted((self.V[t, a], t) for t, c in terms.items()
+        shrink = sorted((value[t][a], t) for t, c in terms.items()
                         if t not in w and c * raise_sign < 0 and self._movable(t, a)
-                        and (self.free[t, a] or self.V[t, a] - 1 >= need))
+                        and (free[t][a] or value[t][a] - 1 >= need))
         if shrink:
             return shrink[-1][1], -1
         return None
+
+    def capacities_of_move(self, w: tuple, need: int) -> tuple[np.ndarray, np.ndarray]:
+        """``capacities`` of a move given as its sorted (unit, sign) tuple."""
+        cached = self._capacities.get((w, need))
+        return cached if cached is not None else self.capacities(dict(w), need)
 
     def capacities(self, w: dict[int, int], need: int) -> tuple[np.ndarray, np.ndarray]:
         """Where the move w (units rising +1, giving way -1) can rise (forward) and fall
@@ -1008,10 +1041,12 @@ class _Block:
         small = ~self.rel_exact[:, None] & self.X_valid & (self.X >= 1) & (self.threshold > self.X)
         for r, a in np.argwhere(small):
             terms = self.rel_terms[r]
-            options = sorted((c > 0, self.V[t, a], t) for t, c in terms.items()
-                             if self._movable(t, a) and (self.free[t, a] or self.V[t, a] >= 1))
+            a = int(a)
+            value, free = self._V_l, self._free_l
+            options = sorted((c > 0, value[t][a], t) for t, c in terms.items()
+                             if self._movable(t, a) and (free[t][a] or value[t][a] >= 1))
             for _, _, t in options:
-                w = self.closure(t, int(a), 1)
+                w = self.closure(t, a, 1)
                 if w is not None and sum(terms.get(x, 0) * c for x, c in w.items()) != 0:
                     targets[(t, int(a))] = max(targets.get((t, int(a)), 0), 1)
                     break
@@ -1039,23 +1074,30 @@ class _Block:
         """Every target rises with its closure along a cycle of the closure's network;
         a target still exposed after ``_ESCALATE`` rounds rises with all its ancestors
         instead (a move that can always rise). Repeated until every target and every
-        hidden cell lies on a usable cycle."""
+        hidden cell lies on a usable cycle.
+
+        A target's move is worked out once (closures are cached and the hidden pattern
+        only grows, so a later round would find the same move and hide nothing new);
+        a round works only the targets that are new or newly escalated, in key order.
+        """
         escalated: set[tuple[int, int]] = set()
+        move_of: dict[tuple[int, int], tuple] = {}
+        unit_targets: dict[tuple, int] = {}
+        source: dict[tuple, set[tuple[int, int]]] = {}
         for round_ in range(_MAX_ROUNDS):
-            unit_targets: dict[tuple, int] = {}
-            source: dict[tuple, list[tuple[int, int]]] = {}
-            for (u, a), need in sorted(targets.items()):
+            for (u, a) in sorted(k for k in targets if k not in move_of):
+                need = targets[(u, a)]
                 w = self.ancestors(u) if (u, a) in escalated else self.closure(u, a, need)
                 if w is None and need > 1:
                     need, w = 1, self.closure(u, a, 1)
                 if w is None:
                     need, w = 1, self.ancestors(u)
                     escalated.add((u, a))
-                for t in w:
-                    self._hide(t, a)
                 move = (tuple(sorted(w.items())), need)
+                self._hide_units(move[0], a)
+                move_of[(u, a)] = (move, a, (u, a) in escalated)
                 unit_targets[(move, a)] = need
-                source.setdefault((move, a), []).append((u, a))
+                source.setdefault((move, a), set()).add((u, a))
             grid = _UnitGrid(self, unit_targets)
             exposed, uncovered = grid.audit()
             if not exposed.size and not uncovered:
@@ -1063,11 +1105,36 @@ class _Block:
             if round_ + 1 >= _ESCALATE:
                 for row in exposed:
                     key = (grid.nets[int(grid.net[row])], int(grid.area[row]))
-                    escalated.update(source.get(key, []))
+                    escalated.update(source.get(key, ()))
+                for key in [k for k in escalated if k in move_of and not move_of[k][2]]:
+                    self._forget(key, move_of, unit_targets, source)
             grid.repair(exposed)
             for key in uncovered:
                 targets.setdefault(key, 1)
         self.uncertified += 1
+
+    @staticmethod
+    def _forget(key, move_of, unit_targets, source) -> None:
+        """A target escalated: its old move leaves the certified moves (unless another
+        target still uses it); the next round works it again."""
+        move, a, _ = move_of.pop(key)
+        sharing = source[(move, a)]
+        sharing.discard(key)
+        if not sharing:
+            del source[(move, a)]
+            del unit_targets[(move, a)]
+
+    def _hide_units(self, w: tuple, a: int) -> None:
+        """Hide the cells of the units of move ``w`` in area ``a`` (not free ones)."""
+        rows = self._move_rows(w)
+        self.H[rows, a] |= ~self.free[rows, a]
+
+    def _move_rows(self, w: tuple) -> np.ndarray:
+        rows = self._rows_cache.get(w)
+        if rows is None:
+            rows = np.array([s for u, _ in w for s in self.members[u]], dtype=np.int64)
+            self._rows_cache[w] = rows
+        return rows
 
     def flags(self) -> tuple[np.ndarray, np.ndarray]:
         mask = self.row >= 0
@@ -1091,44 +1158,62 @@ class _UnitGrid:
     arc in area a is unknown when every unit of the move is hidden (or free) there; it
     can be walked forward or backward where the move can rise or fall
     (``_Block.capacities``); hiding it costs the published values it would hide.
+    Everything is computed for all moves at once over the (move, unit) pairs.
     """
 
     def __init__(self, block: _Block, unit_targets: dict[tuple, int]):
         self.block = block
         moves = {move for move, _ in unit_targets}
         covered_units = {u for w, _ in moves for u, _ in w}
+        hidden_somewhere = block.H[:, ~block.isolated].any(axis=1)
         moves |= {(((u, 1),), 1) for u in block.units
-                  if u not in covered_units and block.H[u][~block.isolated].any()}
+                  if u not in covered_units and hidden_somewhere[u]}
         self.nets = sorted(moves)
         in_net = np.flatnonzero(~block.isolated)
         self.areas, self.n_a = in_net, in_net.size
-        self.position = {int(a): i for i, a in enumerate(in_net)}
+        self.position = np.full(len(block.area_keys), -1, dtype=np.int64)
+        self.position[in_net] = np.arange(in_net.size)
         m = len(self.nets)
         self.net = np.repeat(np.arange(m), self.n_a)
         self.area = np.tile(in_net, m)
         offset = self.net * block.n_nodes
         self.tail = block.tail[self.area] + offset
         self.head = block.head[self.area] + offset
-        fwd, bwd, unknown, candidate, cost = [], [], [], [], []
-        for w, need in self.nets:
-            units = [u for u, _ in w]
-            up, down = block.capacities(dict(w), need)
+        lengths = np.array([len(w) for w, _ in self.nets], dtype=np.int64)
+        self.pair_start = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+        self.pair_net = np.repeat(np.arange(m), lengths)
+        self.pair_unit = np.array([u for w, _ in self.nets for u, _ in w], dtype=np.int64)
+        if m == 0:
+            empty = np.zeros(0, dtype=bool)
+            self.fwd = self.bwd = self.unknown = self.candidate = empty
+            self.cost = np.zeros(0, dtype=np.float64)
+        else:
+            caps = [block.capacities_of_move(w, need) for w, need in self.nets]
+            self.fwd = np.stack([up[in_net] for up, _ in caps]).ravel()
+            self.bwd = np.stack([down[in_net] for _, down in caps]).ravel()
+            units = self.pair_unit
             hid = block.H[units][:, in_net] | block.free[units][:, in_net]
-            ok = hid | ((block.V[units][:, in_net] >= 1) & ~block.F[units][:, in_net])
-            sizes = np.array([len(block.members[u]) for u in units])[:, None]
-            fwd.append(up[in_net])
-            bwd.append(down[in_net])
-            unknown.append(hid.all(axis=0))
-            candidate.append(ok.all(axis=0) & ~hid.all(axis=0))
-            cost.append(np.where(hid, 0, block.V[units][:, in_net] * sizes).sum(axis=0)
-                        * block.weight[in_net])
-        self.fwd, self.bwd = _concat(fwd, bool), _concat(bwd, bool)
-        self.unknown, self.candidate = _concat(unknown, bool), _concat(candidate, bool)
-        self.cost = _concat(cost, np.float64)
+            value = block.V[units][:, in_net]
+            ok = hid | ((value >= 1) & ~block.F[units][:, in_net])
+            unknown = np.logical_and.reduceat(hid, self.pair_start, axis=0)
+            self.unknown = unknown.ravel()
+            self.candidate = (np.logical_and.reduceat(ok, self.pair_start, axis=0)
+                              & ~unknown).ravel()
+            sizes = block.unit_size[units][:, None]
+            published = np.where(hid, 0, value * sizes)
+            self.cost = (np.add.reduceat(published, self.pair_start, axis=0)
+                         * block.weight[in_net]).ravel()
         net_index = {key: j for j, key in enumerate(self.nets)}
         rows = [net_index[move] * self.n_a + self.position[a]
-                for (move, a) in sorted(unit_targets) if a in self.position]
-        self.targets = np.array(sorted(set(rows)), dtype=np.int64)
+                for (move, a) in unit_targets if self.position[a] >= 0]
+        self.targets = np.unique(np.array(rows, dtype=np.int64))
+
+    def _pairs_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(unit, area) of every unit of the move of each grid row."""
+        net = self.net[rows]
+        count = np.r_[self.pair_start[1:], self.pair_unit.size][net] - self.pair_start[net]
+        pairs = _ranges(self.pair_start[net], self.pair_start[net] + count)
+        return self.pair_unit[pairs], np.repeat(self.area[rows], count)
 
     def audit(self) -> tuple[np.ndarray, list[tuple[int, int]]]:
         """(exposed target rows, hidden unit cells that no certified move moves)."""
@@ -1141,10 +1226,9 @@ class _UnitGrid:
                            forward=self.fwd, backward=self.bwd).exposed()
         exposed_targets = self.targets[exposed[self.targets]]
         covered = np.zeros_like(b.H)
-        ok = self.unknown & ~exposed
-        for j, (w, _) in enumerate(self.nets):
-            for u, _ in w:
-                covered[u, self.areas] |= ok[j * self.n_a:(j + 1) * self.n_a]
+        ok = (self.unknown & ~exposed).reshape(len(self.nets), self.n_a)
+        pair, column = np.nonzero(ok[self.pair_net])
+        covered[self.pair_unit[pair], self.areas[column]] = True
         covered[:, b.isolated] = True  # an isolated cell moves alone (no area relation)
         loose = np.zeros_like(b.H)
         units = np.array(b.units, dtype=np.int64)
@@ -1160,9 +1244,7 @@ class _UnitGrid:
                             np.zeros(self.tail.size, bool), self.candidate, rank, self.unknown,
                             forward=self.fwd, backward=self.bwd, cost=self.cost)
         for layer in _one_per_slice(exposed, self.net):
-            for row in paths.close(layer):
-                for u, _ in self.nets[int(self.net[row])][0]:
-                    self.block._hide(u, int(self.area[row]))
+            self.block.hide_cells(*self._pairs_of_rows(np.asarray(paths.close(layer))))
             self.block.stranded += paths.stranded.size
 
 
