@@ -865,6 +865,7 @@ class _Block:
         self._closures: dict = {}
         self._capacities: dict = {}
         self._rows_cache: dict = {}
+        self._levels: dict = {}
         # plain lists for the scalar look-ups of the closures (numpy scalars are slow)
         self._V_l, self._free_l, self._F_l = self.V.tolist(), self.free.tolist(), self.F.tolist()
         self._X_l, self._X_valid_l = self.X.tolist(), self.X_valid.tolist()
@@ -919,18 +920,15 @@ class _Block:
         exact, valid, spare = self._exact_l, self._X_valid_l, self._X_l
         result = None
         for _ in range(64):
-            blocked = None
-            for r in sorted(k):
-                kr = k[r]
-                if kr == 0:
-                    continue
-                if exact[r] or (kr < 0 and (not valid[r][a] or spare[r][a] < need * -kr)):
-                    blocked = (r, kr)
-                    break
+            blocked = None  # the first relation (in relation order) the move breaks
+            for r, kr in k.items():
+                if kr and (blocked is None or r < blocked) and (
+                        exact[r] or (kr < 0 and (not valid[r][a] or spare[r][a] < need * -kr))):
+                    blocked = r
             if blocked is None:
                 result = w
                 break
-            add = self._fix(blocked[0], blocked[1], w, a, need)
+            add = self._fix(blocked, k[blocked], w, a, need)
             if add is None:
                 break
             t, sign = add
@@ -964,32 +962,41 @@ class _Block:
         (backward) by ``need``: every hidden unit stays >= 1, every complement >= 0."""
         key = (tuple(sorted(w.items())), need)
         if key not in self._capacities:
-            up = np.ones(len(self.area_keys), dtype=bool)
-            down = up.copy()
-            for u, sign in w.items():
-                keeps = self.free[u] | (self.V[u] - 1 >= need)
-                if sign < 0:
-                    up &= keeps
-                else:
-                    down &= keeps
+            rising = [u for u, sign in w.items() if sign > 0]
+            falling = [u for u, sign in w.items() if sign < 0]
             k: dict[int, int] = {}
             for u, sign in w.items():
                 for r, c in self.rel_coef[u]:
                     k[r] = k.get(r, 0) + c * sign
-            for r, kr in sorted(k.items()):
-                if kr == 0:
-                    continue
-                if self.rel_exact[r]:
-                    up[:] = False
-                    down[:] = False
-                    break
-                ok = self.X_valid[r] & (self.X[r] >= need * abs(kr))
-                if kr < 0:
-                    up &= ok
-                else:
-                    down &= ok
+            if any(self._exact_l[r] for r, kr in k.items() if kr):
+                up = np.zeros(len(self.area_keys), dtype=bool)
+                down = up.copy()
+            else:
+                up = self._all_rows(self._keeps(need), falling)
+                down = self._all_rows(self._keeps(need), rising)
+                for level in sorted({abs(kr) for kr in k.values() if kr}):
+                    spare = self._spare(need * level)
+                    up &= self._all_rows(spare, [r for r, kr in k.items() if kr == -level])
+                    down &= self._all_rows(spare, [r for r, kr in k.items() if kr == level])
             self._capacities[key] = (up, down)
         return self._capacities[key]
+
+    def _keeps(self, need: int) -> np.ndarray:
+        """[unit, area]: the unit can fall by ``need`` there (free, or stays >= 1)."""
+        if ("keeps", need) not in self._levels:
+            self._levels[("keeps", need)] = self.free | (need <= self.V - 1)
+        return self._levels[("keeps", need)]
+
+    def _spare(self, amount: int) -> np.ndarray:
+        """[relation, area]: the complement can fall by ``amount`` and stay >= 0."""
+        if ("spare", amount) not in self._levels:
+            self._levels[("spare", amount)] = self.X_valid & (amount <= self.X)
+        return self._levels[("spare", amount)]
+
+    def _all_rows(self, table: np.ndarray, rows: list[int]) -> np.ndarray:
+        if not rows:
+            return np.ones(table.shape[1], dtype=bool)
+        return table[rows].all(axis=0)
 
     # -- the protection of one pass ------------------------------------------------
     def protect(self, *, exclude=frozenset(), only=None, fixed: dict | None = None) -> None:
@@ -1126,13 +1133,15 @@ class _Block:
 
     def _hide_units(self, w: tuple, a: int) -> None:
         """Hide the cells of the units of move ``w`` in area ``a`` (not free ones)."""
-        rows = self._move_rows(w)
-        self.H[rows, a] |= ~self.free[rows, a]
+        hidden, free = self.H, self._free_l
+        for row in self._move_rows(w):
+            if not free[row][a]:
+                hidden[row, a] = True
 
-    def _move_rows(self, w: tuple) -> np.ndarray:
+    def _move_rows(self, w: tuple) -> list[int]:
         rows = self._rows_cache.get(w)
         if rows is None:
-            rows = np.array([s for u, _ in w for s in self.members[u]], dtype=np.int64)
+            rows = [s for u, _ in w for s in self.members[u]]
             self._rows_cache[w] = rows
         return rows
 
