@@ -1089,7 +1089,7 @@ class _Block:
         """
         escalated: set[tuple[int, int]] = set()
         move_of: dict[tuple[int, int], tuple] = {}
-        unit_targets: dict[tuple, int] = {}
+        target_areas: dict[tuple, set[int]] = {}  # move -> areas where it is certified
         source: dict[tuple, set[tuple[int, int]]] = {}
         for round_ in range(_MAX_ROUNDS):
             for (u, a) in sorted(k for k in targets if k not in move_of):
@@ -1103,9 +1103,9 @@ class _Block:
                 move = (tuple(sorted(w.items())), need)
                 self._hide_units(move[0], a)
                 move_of[(u, a)] = (move, a, (u, a) in escalated)
-                unit_targets[(move, a)] = need
+                target_areas.setdefault(move, set()).add(a)
                 source.setdefault((move, a), set()).add((u, a))
-            grid = _UnitGrid(self, unit_targets)
+            grid = _UnitGrid(self, target_areas)
             exposed, uncovered = grid.audit()
             if not exposed.size and not uncovered:
                 return
@@ -1114,14 +1114,14 @@ class _Block:
                     key = (grid.nets[int(grid.net[row])], int(grid.area[row]))
                     escalated.update(source.get(key, ()))
                 for key in [k for k in escalated if k in move_of and not move_of[k][2]]:
-                    self._forget(key, move_of, unit_targets, source)
+                    self._forget(key, move_of, target_areas, source)
             grid.repair(exposed)
             for key in uncovered:
                 targets.setdefault(key, 1)
         self.uncertified += 1
 
     @staticmethod
-    def _forget(key, move_of, unit_targets, source) -> None:
+    def _forget(key, move_of, target_areas, source) -> None:
         """A target escalated: its old move leaves the certified moves (unless another
         target still uses it); the next round works it again."""
         move, a, _ = move_of.pop(key)
@@ -1129,7 +1129,9 @@ class _Block:
         sharing.discard(key)
         if not sharing:
             del source[(move, a)]
-            del unit_targets[(move, a)]
+            target_areas[move].discard(a)
+            if not target_areas[move]:
+                del target_areas[move]
 
     def _hide_units(self, w: tuple, a: int) -> None:
         """Hide the cells of the units of move ``w`` in area ``a`` (not free ones)."""
@@ -1170,9 +1172,9 @@ class _UnitGrid:
     Everything is computed for all moves at once over the (move, unit) pairs.
     """
 
-    def __init__(self, block: _Block, unit_targets: dict[tuple, int]):
+    def __init__(self, block: _Block, target_areas: dict[tuple, set[int]]):
         self.block = block
-        moves = {move for move, _ in unit_targets}
+        moves = set(target_areas)
         covered_units = {u for w, _ in moves for u, _ in w}
         hidden_somewhere = block.H[:, ~block.isolated].any(axis=1)
         moves |= {(((u, 1),), 1) for u in block.units
@@ -1200,22 +1202,30 @@ class _UnitGrid:
             caps = [block.capacities_of_move(w, need) for w, need in self.nets]
             self.fwd = np.stack([up[in_net] for up, _ in caps]).ravel()
             self.bwd = np.stack([down[in_net] for _, down in caps]).ravel()
+            # per unit (slice) first, then summed over each move's units by one sparse
+            # product (net x pair incidence): counts of hidden / usable units, costs
+            hid_u = block.H[:, in_net] | block.free[:, in_net]
+            value_u = block.V[:, in_net]
+            ok_u = hid_u | ((value_u >= 1) & ~block.F[:, in_net])
+            published_u = np.where(hid_u, 0, value_u * block.unit_size[:, None])
             units = self.pair_unit
-            hid = block.H[units][:, in_net] | block.free[units][:, in_net]
-            value = block.V[units][:, in_net]
-            ok = hid | ((value >= 1) & ~block.F[units][:, in_net])
-            unknown = np.logical_and.reduceat(hid, self.pair_start, axis=0)
+            incidence = sparse.csr_matrix(
+                (np.ones(units.size, dtype=np.int64), (self.pair_net, np.arange(units.size))),
+                shape=(m, units.size))
+            n_units = lengths[:, None]
+            unknown = (incidence @ hid_u[units].astype(np.int64)) == n_units
             self.unknown = unknown.ravel()
-            self.candidate = (np.logical_and.reduceat(ok, self.pair_start, axis=0)
+            self.candidate = (((incidence @ ok_u[units].astype(np.int64)) == n_units)
                               & ~unknown).ravel()
-            sizes = block.unit_size[units][:, None]
-            published = np.where(hid, 0, value * sizes)
-            self.cost = (np.add.reduceat(published, self.pair_start, axis=0)
-                         * block.weight[in_net]).ravel()
-        net_index = {key: j for j, key in enumerate(self.nets)}
-        rows = [net_index[move] * self.n_a + self.position[a]
-                for (move, a) in unit_targets if self.position[a] >= 0]
-        self.targets = np.unique(np.array(rows, dtype=np.int64))
+            self.cost = ((incidence @ published_u[units]) * block.weight[in_net]).ravel()
+        rows = []
+        for j, move in enumerate(self.nets):
+            areas = target_areas.get(move)
+            if areas:
+                position = self.position[np.fromiter(areas, np.int64, len(areas))]
+                rows.append(j * self.n_a + position[position >= 0])
+        self.targets = (np.unique(np.concatenate(rows)) if rows
+                        else np.zeros(0, dtype=np.int64))
 
     def _pairs_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(unit, area) of every unit of the move of each grid row."""
