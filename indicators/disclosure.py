@@ -14,8 +14,10 @@ suppressed count and every complement (a difference of published cells that coun
 persons) from 1 to threshold - 1 has at least two feasible values; each month is
 protected on its own, the exit family after the rest with unemployed_previous_month
 fixed to unemployed(t-1)'s pattern; a target moves (up or down, whichever hides less)
-with the parents its relations need, along a cheapest cycle of the area network; a
-target without one after two rounds moves with all its ancestors.
+with the parents its relations need, along a cheapest cycle of the area network; an
+exposed move first grows until a sibling municipality on the same two nodes can take
+its fall (a two-arc cycle the next audit certifies; ``JOINT_MOVES``); a target without
+a cycle after two rounds moves with all its ancestors.
 
 Slice-wise method (``linked=False``):
 
@@ -56,7 +58,7 @@ from scipy.sparse import csgraph
 # whenever a change here can change which cells are suppressed.
 # (computation.method is VARCHAR(64); the relations are in DISCLOSURE_TEXT and the docs)
 METHOD = "primary threshold + linked secondary suppression"
-METHOD_VERSION = "2-linked"
+METHOD_VERSION = "3-linked-joint"
 
 SLICE_KEYS = ["month", "population", "group", "measure"]
 AREA_KEYS = ["month", "area_type", "area_code"]
@@ -866,6 +868,8 @@ class _Block:
         self._capacities: dict = {}
         self._rows_cache: dict = {}
         self._levels: dict = {}
+        self._must_change: dict = {}
+        self._parallel = None
         # plain lists for the scalar look-ups of the closures (numpy scalars are slow)
         self._V_l, self._free_l, self._F_l = self.V.tolist(), self.free.tolist(), self.F.tolist()
         self._X_l, self._X_valid_l = self.X.tolist(), self.X_valid.tolist()
@@ -1056,6 +1060,7 @@ class _Block:
                 w = self.closure(t, a, 1)
                 if w is not None and sum(terms.get(x, 0) * c for x, c in w.items()) != 0:
                     targets[(t, int(a))] = max(targets.get((t, int(a)), 0), 1)
+                    self._must_change.setdefault((t, a), []).append(r)
                     break
             else:
                 self.uncertified += 1
@@ -1088,6 +1093,7 @@ class _Block:
         a round works only the targets that are new or newly escalated, in key order.
         """
         escalated: set[tuple[int, int]] = set()
+        tried: set[tuple] = set()
         move_of: dict[tuple[int, int], tuple] = {}
         target_areas: dict[tuple, set[int]] = {}  # move -> areas where it is certified
         source: dict[tuple, set[tuple[int, int]]] = {}
@@ -1109,6 +1115,9 @@ class _Block:
             exposed, uncovered = grid.audit()
             if not exposed.size and not uncovered:
                 return
+            if JOINT_MOVES:
+                exposed = self._pair_with_siblings(grid, exposed, move_of, target_areas, source,
+                                                   tried)
             if round_ + 1 >= _ESCALATE:
                 for row in exposed:
                     key = (grid.nets[int(grid.net[row])], int(grid.area[row]))
@@ -1119,6 +1128,122 @@ class _Block:
             for key in uncovered:
                 targets.setdefault(key, 1)
         self.uncertified += 1
+
+    def _pair_with_siblings(self, grid, exposed, move_of, target_areas, source, tried):
+        """Exposed moves that a sibling can balance: the move grows (``_joint``) until it
+        can rise in its area and fall in a municipality on the same two nodes (same
+        smallest trial-side area and region), and is hidden in both. The next audit
+        certifies the two-arc cycle; returns the rows still to repair."""
+        left = []
+        for row in exposed:
+            move, a = grid.nets[int(grid.net[row])], int(grid.area[row])
+            if (move, a) in tried or move[1] != 1 or (move, a) not in source:
+                left.append(row)
+                continue
+            tried.add((move, a))
+            keys = sorted(source[(move, a)])
+            must = [r for key in keys for r in self._must_change.get(key, ())]
+            found = self._sibling_move(dict(move[0]), a, must)
+            if found is None:
+                left.append(row)
+                continue
+            new, sibling = found
+            new_move = (tuple(sorted(new.items())), 1)
+            for key in keys:
+                self._forget(key, move_of, target_areas, source)
+                move_of[key] = (new_move, a, False)
+                target_areas.setdefault(new_move, set()).add(a)
+                source.setdefault((new_move, a), set()).add(key)
+            tried.add((new_move, a))
+            self._hide_units(new_move[0], a)
+            self._hide_units(new_move[0], sibling)
+        return np.array(left, dtype=np.int64)
+
+    def _sibling_move(self, w: dict[int, int], a: int, must: list[int]):
+        """(move, sibling): the cheapest joint move of ``w`` rising in ``a`` and falling
+        in a parallel sibling; None if none exists."""
+        best = None
+        for b in self._likely_siblings(w, a):
+            joint = self._joint(w, a, b)
+            if joint is None or any(
+                    sum(self.rel_terms[r].get(t, 0) * c for t, c in joint.items()) == 0
+                    for r in must):
+                continue
+            cost = sum(self._V_l[t][x] * len(self.members[t]) for t in joint for x in (a, b)
+                       if not self.H[t, x])
+            if best is None or (cost, b) < best[0]:
+                best = ((cost, b), joint, b)
+        return None if best is None else (best[1], best[2])
+
+    def _likely_siblings(self, w: dict[int, int], a: int) -> list[int]:
+        """The siblings of ``a`` where ``w`` itself can fall (its rising units >= 2 or
+        free, all movable), the ``_SIBLINGS_TRIED`` cheapest (value of ``w`` hidden)."""
+        value, free = self._V_l, self._free_l
+        ranked = []
+        for b in self._siblings(a):
+            cost = 0
+            for u, sign in w.items():
+                if not self._movable(u, b) or (sign > 0 and not (free[u][b]
+                                                                 or value[u][b] >= 2)):
+                    break
+                if not (free[u][b] or self.H[u, b]):
+                    cost += value[u][b]
+            else:
+                ranked.append((cost, b))
+        return [b for _, b in sorted(ranked)[:_SIBLINGS_TRIED]]
+
+    def _siblings(self, a: int) -> list[int]:
+        if self._parallel is None:
+            groups: dict[tuple[int, int], list[int]] = {}
+            for x in np.flatnonzero(~self.isolated):
+                groups.setdefault((int(self.tail[x]), int(self.head[x])), []).append(int(x))
+            self._parallel = groups
+        return [x for x in self._parallel.get((int(self.tail[a]), int(self.head[a])), [])
+                if x != a]
+
+    def _joint(self, w: dict[int, int], a: int, b: int) -> dict[int, int] | None:
+        """``w`` plus the units that let it rise by 1 in area a and fall by 1 in area b:
+        every unit movable in both, a unit falling keeps >= 1, every complement >= 0."""
+        w = dict(w)
+        value, free = self._V_l, self._free_l
+        for t, sign in w.items():
+            if not (self._movable(t, a) and self._movable(t, b)):
+                return None
+            falls_at = b if sign > 0 else a
+            if not (free[t][falls_at] or value[t][falls_at] >= 2):
+                return None
+        k: dict[int, int] = {}
+        for t, sign in w.items():
+            for r, c in self.rel_coef[t]:
+                k[r] = k.get(r, 0) + c * sign
+        exact, valid, spare = self._exact_l, self._X_valid_l, self._X_l
+        for _ in range(64):
+            blocked = None  # the first relation (in relation order) the move breaks
+            for r, kr in k.items():
+                if kr and (blocked is None or r < blocked) and (
+                        exact[r]
+                        or (kr < 0 and (not valid[r][a] or spare[r][a] < -kr))
+                        or (kr > 0 and (not valid[r][b] or spare[r][b] < kr))):
+                    blocked = r
+            if blocked is None:
+                return w
+            r, kr = blocked, k[blocked]
+            options = []
+            for t, c in self.rel_terms[r].items():
+                if t in w:
+                    continue
+                sign = -1 if c * kr > 0 else 1  # moves k towards 0
+                falls_at = b if sign > 0 else a
+                if (self._movable(t, a) and self._movable(t, b)
+                        and (free[t][falls_at] or value[t][falls_at] >= 2)):
+                    options.append((sign < 0, value[t][a] + value[t][b], t, sign))
+            if not options:
+                return None
+            _, _, t, sign = min(options)
+            w[t] = sign
+            for r, c in self.rel_coef[t]:
+                k[r] = k.get(r, 0) + c * sign
+        return None
 
     @staticmethod
     def _forget(key, move_of, target_areas, source) -> None:
@@ -1272,6 +1397,10 @@ def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
 
 
 UPPER_PROTECTION = False
+# Exposed moves first try a sibling municipality on the same two nodes (a two-arc cycle
+# low in the hierarchy) before a repair path (docs/disclosure.md, "Joint moves").
+JOINT_MOVES = True
+_SIBLINGS_TRIED = 4
 
 
 def _need(threshold: int, value: int) -> int:
