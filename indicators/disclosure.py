@@ -14,8 +14,10 @@ suppressed count and every complement (a difference of published cells that coun
 persons) from 1 to threshold - 1 has at least two feasible values; each month is
 protected on its own, the exit family after the rest with unemployed_previous_month
 fixed to unemployed(t-1)'s pattern; a target moves (up or down, whichever hides less)
-with the parents its relations need, along a cheapest cycle of the area network; a
-target without one after two rounds moves with all its ancestors.
+with the parents its relations need, along a cheapest cycle of the area network; an
+exposed move first grows until a sibling municipality on the same two nodes can take
+its fall (a two-arc cycle the next audit certifies; ``JOINT_MOVES``); a target without
+a cycle after two rounds moves with all its ancestors.
 
 Slice-wise method (``linked=False``):
 
@@ -56,7 +58,7 @@ from scipy.sparse import csgraph
 # whenever a change here can change which cells are suppressed.
 # (computation.method is VARCHAR(64); the relations are in DISCLOSURE_TEXT and the docs)
 METHOD = "primary threshold + linked secondary suppression"
-METHOD_VERSION = "2-linked"
+METHOD_VERSION = "3-linked-joint"
 
 SLICE_KEYS = ["month", "population", "group", "measure"]
 AREA_KEYS = ["month", "area_type", "area_code"]
@@ -825,6 +827,16 @@ class _Block:
         self.units = sorted(set(self.unit_of.values()))
         self.members = {u: [i for i in sorted(self.unit_of) if self.unit_of[i] == u]
                         for u in self.units}
+        self.unit_size = np.zeros(len(self.slices), dtype=np.int64)
+        self.member_start = np.zeros(len(self.slices), dtype=np.int64)
+        self.member_stop = np.zeros(len(self.slices), dtype=np.int64)
+        flat: list[int] = []
+        for u in self.units:
+            self.member_start[u] = len(flat)
+            flat += self.members[u]
+            self.member_stop[u] = len(flat)
+            self.unit_size[u] = len(self.members[u])
+        self.member_flat = np.array(flat, dtype=np.int64)
         self.rel_terms, exact_flags = [], []
         for idx, exact in rels:
             terms: dict[int, int] = {}
@@ -854,18 +866,38 @@ class _Block:
                 f"{self.X[r, a]} < 0) in {self.area_keys[a]} of {self.slices[0]}")
         self._closures: dict = {}
         self._capacities: dict = {}
+        self._rows_cache: dict = {}
+        self._levels: dict = {}
+        self._must_change: dict = {}
+        self._parallel = None
+        # plain lists for the scalar look-ups of the closures (numpy scalars are slow)
+        self._V_l, self._free_l, self._F_l = self.V.tolist(), self.free.tolist(), self.F.tolist()
+        self._X_l, self._X_valid_l = self.X.tolist(), self.X_valid.tolist()
+        self._exact_l = self.rel_exact.tolist()
 
     def _hide(self, u: int, a: int) -> None:
         if not self.free[u, a]:
             self.H[self.members[u], a] = True
 
+    def hide_cells(self, units: np.ndarray, areas: np.ndarray) -> None:
+        """Hide unit cells (units[i], areas[i]), every member slice of each, not free ones."""
+        if not units.size:
+            return
+        count = self.member_stop[units] - self.member_start[units]
+        slices = self.member_flat[_ranges(self.member_start[units], self.member_stop[units])]
+        areas = np.repeat(areas, count)
+        keep = ~self.free[slices, areas]
+        self.H[slices[keep], areas[keep]] = True
+
     # -- moves -------------------------------------------------------------------
     def _movable(self, u: int, a: int) -> bool:
         """Can (u, a) be part of a move: unknown already, or hideable (positive, not fixed).
         (Independent of the hidden pattern: hidden cells are positive or fixed.)"""
-        if self.free[u, a] or self.H[u, a]:
+        if self._free_l[u][a]:
             return True
-        return bool(self.V[u, a] >= 1 and not self.F[u, a])
+        if self._V_l[u][a] >= 1 and not self._F_l[u][a]:
+            return True
+        return bool(self.H[u, a])
 
     def closure(self, u: int, a: int, need: int) -> dict[int, int] | None:
         """The units moving with a change of ``need`` in (u, a), as +1 / -1 of one move:
@@ -877,10 +909,10 @@ class _Block:
         if key not in self._closures:
             rise = self._closure(u, a, need, 1)
             fall = (self._closure(u, a, need, -1)
-                    if self.free[u, a] or self.V[u, a] - 1 >= need else None)
+                    if self._free_l[u][a] or self._V_l[u][a] - 1 >= need else None)
             options = [w for w in (rise, fall) if w is not None]
             # the move hiding the least published value here (ties: fewer units, rise)
-            cost = [(sum(int(self.V[t, a]) for t in w if not self.H[t, a]), len(w), i)
+            cost = [(sum(self._V_l[t][a] for t in w if not self.H[t, a]), len(w), i)
                     for i, w in enumerate(options)]
             self._closures[key] = options[min(cost)[2]] if options else None
         return self._closures[key]
@@ -889,21 +921,18 @@ class _Block:
         """The closure of u moving by ``sign`` (a fall is the rise of -u)."""
         w = {u: sign}
         k = {r: c * sign for r, c in self.rel_coef[u]}
+        exact, valid, spare = self._exact_l, self._X_valid_l, self._X_l
         result = None
         for _ in range(64):
-            blocked = None
-            for r in sorted(k):
-                kr = k[r]
-                if kr == 0:
-                    continue
-                if self.rel_exact[r] or (kr < 0 and (not self.X_valid[r, a]
-                                                     or self.X[r, a] < need * -kr)):
-                    blocked = (r, kr)
-                    break
+            blocked = None  # the first relation (in relation order) the move breaks
+            for r, kr in k.items():
+                if kr and (blocked is None or r < blocked) and (
+                        exact[r] or (kr < 0 and (not valid[r][a] or spare[r][a] < need * -kr))):
+                    blocked = r
             if blocked is None:
                 result = w
                 break
-            add = self._fix(blocked[0], blocked[1], w, a, need)
+            add = self._fix(blocked, k[blocked], w, a, need)
             if add is None:
                 break
             t, sign = add
@@ -914,49 +943,64 @@ class _Block:
 
     def _fix(self, r: int, k: int, w: dict[int, int], a: int, need: int):
         terms = self.rel_terms[r]
+        value, free = self._V_l, self._free_l
         raise_sign = 1 if k < 0 else -1  # the coefficient whose rise moves k towards 0
-        grow = sorted((self.V[t, a], t) for t, c in terms.items()
+        grow = sorted((value[t][a], t) for t, c in terms.items()
                       if t not in w and c * raise_sign > 0 and self._movable(t, a))
         if grow:
             return grow[0][1], 1
-        shrink = sorted((self.V[t, a], t) for t, c in terms.items()
+        shrink = sorted((value[t][a], t) for t, c in terms.items()
                         if t not in w and c * raise_sign < 0 and self._movable(t, a)
-                        and (self.free[t, a] or self.V[t, a] - 1 >= need))
+                        and (free[t][a] or value[t][a] - 1 >= need))
         if shrink:
             return shrink[-1][1], -1
         return None
+
+    def capacities_of_move(self, w: tuple, need: int) -> tuple[np.ndarray, np.ndarray]:
+        """``capacities`` of a move given as its sorted (unit, sign) tuple."""
+        cached = self._capacities.get((w, need))
+        return cached if cached is not None else self.capacities(dict(w), need)
 
     def capacities(self, w: dict[int, int], need: int) -> tuple[np.ndarray, np.ndarray]:
         """Where the move w (units rising +1, giving way -1) can rise (forward) and fall
         (backward) by ``need``: every hidden unit stays >= 1, every complement >= 0."""
         key = (tuple(sorted(w.items())), need)
         if key not in self._capacities:
-            up = np.ones(len(self.area_keys), dtype=bool)
-            down = up.copy()
-            for u, sign in w.items():
-                keeps = self.free[u] | (self.V[u] - 1 >= need)
-                if sign < 0:
-                    up &= keeps
-                else:
-                    down &= keeps
+            rising = [u for u, sign in w.items() if sign > 0]
+            falling = [u for u, sign in w.items() if sign < 0]
             k: dict[int, int] = {}
             for u, sign in w.items():
                 for r, c in self.rel_coef[u]:
                     k[r] = k.get(r, 0) + c * sign
-            for r, kr in sorted(k.items()):
-                if kr == 0:
-                    continue
-                if self.rel_exact[r]:
-                    up[:] = False
-                    down[:] = False
-                    break
-                ok = self.X_valid[r] & (self.X[r] >= need * abs(kr))
-                if kr < 0:
-                    up &= ok
-                else:
-                    down &= ok
+            if any(self._exact_l[r] for r, kr in k.items() if kr):
+                up = np.zeros(len(self.area_keys), dtype=bool)
+                down = up.copy()
+            else:
+                up = self._all_rows(self._keeps(need), falling)
+                down = self._all_rows(self._keeps(need), rising)
+                for level in sorted({abs(kr) for kr in k.values() if kr}):
+                    spare = self._spare(need * level)
+                    up &= self._all_rows(spare, [r for r, kr in k.items() if kr == -level])
+                    down &= self._all_rows(spare, [r for r, kr in k.items() if kr == level])
             self._capacities[key] = (up, down)
         return self._capacities[key]
+
+    def _keeps(self, need: int) -> np.ndarray:
+        """[unit, area]: the unit can fall by ``need`` there (free, or stays >= 1)."""
+        if ("keeps", need) not in self._levels:
+            self._levels[("keeps", need)] = self.free | (need <= self.V - 1)
+        return self._levels[("keeps", need)]
+
+    def _spare(self, amount: int) -> np.ndarray:
+        """[relation, area]: the complement can fall by ``amount`` and stay >= 0."""
+        if ("spare", amount) not in self._levels:
+            self._levels[("spare", amount)] = self.X_valid & (amount <= self.X)
+        return self._levels[("spare", amount)]
+
+    def _all_rows(self, table: np.ndarray, rows: list[int]) -> np.ndarray:
+        if not rows:
+            return np.ones(table.shape[1], dtype=bool)
+        return table[rows].all(axis=0)
 
     # -- the protection of one pass ------------------------------------------------
     def protect(self, *, exclude=frozenset(), only=None, fixed: dict | None = None) -> None:
@@ -1008,12 +1052,15 @@ class _Block:
         small = ~self.rel_exact[:, None] & self.X_valid & (self.X >= 1) & (self.threshold > self.X)
         for r, a in np.argwhere(small):
             terms = self.rel_terms[r]
-            options = sorted((c > 0, self.V[t, a], t) for t, c in terms.items()
-                             if self._movable(t, a) and (self.free[t, a] or self.V[t, a] >= 1))
+            a = int(a)
+            value, free = self._V_l, self._free_l
+            options = sorted((c > 0, value[t][a], t) for t, c in terms.items()
+                             if self._movable(t, a) and (free[t][a] or value[t][a] >= 1))
             for _, _, t in options:
-                w = self.closure(t, int(a), 1)
+                w = self.closure(t, a, 1)
                 if w is not None and sum(terms.get(x, 0) * c for x, c in w.items()) != 0:
                     targets[(t, int(a))] = max(targets.get((t, int(a)), 0), 1)
+                    self._must_change.setdefault((t, a), []).append(r)
                     break
             else:
                 self.uncertified += 1
@@ -1039,35 +1086,191 @@ class _Block:
         """Every target rises with its closure along a cycle of the closure's network;
         a target still exposed after ``_ESCALATE`` rounds rises with all its ancestors
         instead (a move that can always rise). Repeated until every target and every
-        hidden cell lies on a usable cycle."""
+        hidden cell lies on a usable cycle.
+
+        A target's move is worked out once (closures are cached and the hidden pattern
+        only grows, so a later round would find the same move and hide nothing new);
+        a round works only the targets that are new or newly escalated, in key order.
+        """
         escalated: set[tuple[int, int]] = set()
+        tried: set[tuple] = set()
+        move_of: dict[tuple[int, int], tuple] = {}
+        target_areas: dict[tuple, set[int]] = {}  # move -> areas where it is certified
+        source: dict[tuple, set[tuple[int, int]]] = {}
         for round_ in range(_MAX_ROUNDS):
-            unit_targets: dict[tuple, int] = {}
-            source: dict[tuple, list[tuple[int, int]]] = {}
-            for (u, a), need in sorted(targets.items()):
+            for (u, a) in sorted(k for k in targets if k not in move_of):
+                need = targets[(u, a)]
                 w = self.ancestors(u) if (u, a) in escalated else self.closure(u, a, need)
                 if w is None and need > 1:
                     need, w = 1, self.closure(u, a, 1)
                 if w is None:
                     need, w = 1, self.ancestors(u)
                     escalated.add((u, a))
-                for t in w:
-                    self._hide(t, a)
                 move = (tuple(sorted(w.items())), need)
-                unit_targets[(move, a)] = need
-                source.setdefault((move, a), []).append((u, a))
-            grid = _UnitGrid(self, unit_targets)
+                self._hide_units(move[0], a)
+                move_of[(u, a)] = (move, a, (u, a) in escalated)
+                target_areas.setdefault(move, set()).add(a)
+                source.setdefault((move, a), set()).add((u, a))
+            grid = _UnitGrid(self, target_areas)
             exposed, uncovered = grid.audit()
             if not exposed.size and not uncovered:
                 return
+            if JOINT_MOVES:
+                exposed = self._pair_with_siblings(grid, exposed, move_of, target_areas, source,
+                                                   tried)
             if round_ + 1 >= _ESCALATE:
                 for row in exposed:
                     key = (grid.nets[int(grid.net[row])], int(grid.area[row]))
-                    escalated.update(source.get(key, []))
+                    escalated.update(source.get(key, ()))
+                for key in [k for k in escalated if k in move_of and not move_of[k][2]]:
+                    self._forget(key, move_of, target_areas, source)
             grid.repair(exposed)
             for key in uncovered:
                 targets.setdefault(key, 1)
         self.uncertified += 1
+
+    def _pair_with_siblings(self, grid, exposed, move_of, target_areas, source, tried):
+        """Exposed moves that a sibling can balance: the move grows (``_joint``) until it
+        can rise in its area and fall in a municipality on the same two nodes (same
+        smallest trial-side area and region), and is hidden in both. The next audit
+        certifies the two-arc cycle; returns the rows still to repair."""
+        left = []
+        for row in exposed:
+            move, a = grid.nets[int(grid.net[row])], int(grid.area[row])
+            if (move, a) in tried or move[1] != 1 or (move, a) not in source:
+                left.append(row)
+                continue
+            tried.add((move, a))
+            keys = sorted(source[(move, a)])
+            must = [r for key in keys for r in self._must_change.get(key, ())]
+            found = self._sibling_move(dict(move[0]), a, must)
+            if found is None:
+                left.append(row)
+                continue
+            new, sibling = found
+            new_move = (tuple(sorted(new.items())), 1)
+            for key in keys:
+                self._forget(key, move_of, target_areas, source)
+                move_of[key] = (new_move, a, False)
+                target_areas.setdefault(new_move, set()).add(a)
+                source.setdefault((new_move, a), set()).add(key)
+            tried.add((new_move, a))
+            self._hide_units(new_move[0], a)
+            self._hide_units(new_move[0], sibling)
+        return np.array(left, dtype=np.int64)
+
+    def _sibling_move(self, w: dict[int, int], a: int, must: list[int]):
+        """(move, sibling): the cheapest joint move of ``w`` rising in ``a`` and falling
+        in a parallel sibling; None if none exists."""
+        best = None
+        for b in self._likely_siblings(w, a):
+            joint = self._joint(w, a, b)
+            if joint is None or any(
+                    sum(self.rel_terms[r].get(t, 0) * c for t, c in joint.items()) == 0
+                    for r in must):
+                continue
+            cost = sum(self._V_l[t][x] * len(self.members[t]) for t in joint for x in (a, b)
+                       if not self.H[t, x])
+            if best is None or (cost, b) < best[0]:
+                best = ((cost, b), joint, b)
+        return None if best is None else (best[1], best[2])
+
+    def _likely_siblings(self, w: dict[int, int], a: int) -> list[int]:
+        """The siblings of ``a`` where ``w`` itself can fall (its rising units >= 2 or
+        free, all movable), the ``_SIBLINGS_TRIED`` cheapest (value of ``w`` hidden)."""
+        value, free = self._V_l, self._free_l
+        ranked = []
+        for b in self._siblings(a):
+            cost = 0
+            for u, sign in w.items():
+                if not self._movable(u, b) or (sign > 0 and not (free[u][b]
+                                                                 or value[u][b] >= 2)):
+                    break
+                if not (free[u][b] or self.H[u, b]):
+                    cost += value[u][b]
+            else:
+                ranked.append((cost, b))
+        return [b for _, b in sorted(ranked)[:_SIBLINGS_TRIED]]
+
+    def _siblings(self, a: int) -> list[int]:
+        if self._parallel is None:
+            groups: dict[tuple[int, int], list[int]] = {}
+            for x in np.flatnonzero(~self.isolated):
+                groups.setdefault((int(self.tail[x]), int(self.head[x])), []).append(int(x))
+            self._parallel = groups
+        return [x for x in self._parallel.get((int(self.tail[a]), int(self.head[a])), [])
+                if x != a]
+
+    def _joint(self, w: dict[int, int], a: int, b: int) -> dict[int, int] | None:
+        """``w`` plus the units that let it rise by 1 in area a and fall by 1 in area b:
+        every unit movable in both, a unit falling keeps >= 1, every complement >= 0."""
+        w = dict(w)
+        value, free = self._V_l, self._free_l
+        for t, sign in w.items():
+            if not (self._movable(t, a) and self._movable(t, b)):
+                return None
+            falls_at = b if sign > 0 else a
+            if not (free[t][falls_at] or value[t][falls_at] >= 2):
+                return None
+        k: dict[int, int] = {}
+        for t, sign in w.items():
+            for r, c in self.rel_coef[t]:
+                k[r] = k.get(r, 0) + c * sign
+        exact, valid, spare = self._exact_l, self._X_valid_l, self._X_l
+        for _ in range(64):
+            blocked = None  # the first relation (in relation order) the move breaks
+            for r, kr in k.items():
+                if kr and (blocked is None or r < blocked) and (
+                        exact[r]
+                        or (kr < 0 and (not valid[r][a] or spare[r][a] < -kr))
+                        or (kr > 0 and (not valid[r][b] or spare[r][b] < kr))):
+                    blocked = r
+            if blocked is None:
+                return w
+            r, kr = blocked, k[blocked]
+            options = []
+            for t, c in self.rel_terms[r].items():
+                if t in w:
+                    continue
+                sign = -1 if c * kr > 0 else 1  # moves k towards 0
+                falls_at = b if sign > 0 else a
+                if (self._movable(t, a) and self._movable(t, b)
+                        and (free[t][falls_at] or value[t][falls_at] >= 2)):
+                    options.append((sign < 0, value[t][a] + value[t][b], t, sign))
+            if not options:
+                return None
+            _, _, t, sign = min(options)
+            w[t] = sign
+            for r, c in self.rel_coef[t]:
+                k[r] = k.get(r, 0) + c * sign
+        return None
+
+    @staticmethod
+    def _forget(key, move_of, target_areas, source) -> None:
+        """A target escalated: its old move leaves the certified moves (unless another
+        target still uses it); the next round works it again."""
+        move, a, _ = move_of.pop(key)
+        sharing = source[(move, a)]
+        sharing.discard(key)
+        if not sharing:
+            del source[(move, a)]
+            target_areas[move].discard(a)
+            if not target_areas[move]:
+                del target_areas[move]
+
+    def _hide_units(self, w: tuple, a: int) -> None:
+        """Hide the cells of the units of move ``w`` in area ``a`` (not free ones)."""
+        hidden, free = self.H, self._free_l
+        for row in self._move_rows(w):
+            if not free[row][a]:
+                hidden[row, a] = True
+
+    def _move_rows(self, w: tuple) -> list[int]:
+        rows = self._rows_cache.get(w)
+        if rows is None:
+            rows = [s for u, _ in w for s in self.members[u]]
+            self._rows_cache[w] = rows
+        return rows
 
     def flags(self) -> tuple[np.ndarray, np.ndarray]:
         mask = self.row >= 0
@@ -1091,44 +1294,70 @@ class _UnitGrid:
     arc in area a is unknown when every unit of the move is hidden (or free) there; it
     can be walked forward or backward where the move can rise or fall
     (``_Block.capacities``); hiding it costs the published values it would hide.
+    Everything is computed for all moves at once over the (move, unit) pairs.
     """
 
-    def __init__(self, block: _Block, unit_targets: dict[tuple, int]):
+    def __init__(self, block: _Block, target_areas: dict[tuple, set[int]]):
         self.block = block
-        moves = {move for move, _ in unit_targets}
+        moves = set(target_areas)
         covered_units = {u for w, _ in moves for u, _ in w}
+        hidden_somewhere = block.H[:, ~block.isolated].any(axis=1)
         moves |= {(((u, 1),), 1) for u in block.units
-                  if u not in covered_units and block.H[u][~block.isolated].any()}
+                  if u not in covered_units and hidden_somewhere[u]}
         self.nets = sorted(moves)
         in_net = np.flatnonzero(~block.isolated)
         self.areas, self.n_a = in_net, in_net.size
-        self.position = {int(a): i for i, a in enumerate(in_net)}
+        self.position = np.full(len(block.area_keys), -1, dtype=np.int64)
+        self.position[in_net] = np.arange(in_net.size)
         m = len(self.nets)
         self.net = np.repeat(np.arange(m), self.n_a)
         self.area = np.tile(in_net, m)
         offset = self.net * block.n_nodes
         self.tail = block.tail[self.area] + offset
         self.head = block.head[self.area] + offset
-        fwd, bwd, unknown, candidate, cost = [], [], [], [], []
-        for w, need in self.nets:
-            units = [u for u, _ in w]
-            up, down = block.capacities(dict(w), need)
-            hid = block.H[units][:, in_net] | block.free[units][:, in_net]
-            ok = hid | ((block.V[units][:, in_net] >= 1) & ~block.F[units][:, in_net])
-            sizes = np.array([len(block.members[u]) for u in units])[:, None]
-            fwd.append(up[in_net])
-            bwd.append(down[in_net])
-            unknown.append(hid.all(axis=0))
-            candidate.append(ok.all(axis=0) & ~hid.all(axis=0))
-            cost.append(np.where(hid, 0, block.V[units][:, in_net] * sizes).sum(axis=0)
-                        * block.weight[in_net])
-        self.fwd, self.bwd = _concat(fwd, bool), _concat(bwd, bool)
-        self.unknown, self.candidate = _concat(unknown, bool), _concat(candidate, bool)
-        self.cost = _concat(cost, np.float64)
-        net_index = {key: j for j, key in enumerate(self.nets)}
-        rows = [net_index[move] * self.n_a + self.position[a]
-                for (move, a) in sorted(unit_targets) if a in self.position]
-        self.targets = np.array(sorted(set(rows)), dtype=np.int64)
+        lengths = np.array([len(w) for w, _ in self.nets], dtype=np.int64)
+        self.pair_start = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+        self.pair_net = np.repeat(np.arange(m), lengths)
+        self.pair_unit = np.array([u for w, _ in self.nets for u, _ in w], dtype=np.int64)
+        if m == 0:
+            empty = np.zeros(0, dtype=bool)
+            self.fwd = self.bwd = self.unknown = self.candidate = empty
+            self.cost = np.zeros(0, dtype=np.float64)
+        else:
+            caps = [block.capacities_of_move(w, need) for w, need in self.nets]
+            self.fwd = np.stack([up[in_net] for up, _ in caps]).ravel()
+            self.bwd = np.stack([down[in_net] for _, down in caps]).ravel()
+            # per unit (slice) first, then summed over each move's units by one sparse
+            # product (net x pair incidence): counts of hidden / usable units, costs
+            hid_u = block.H[:, in_net] | block.free[:, in_net]
+            value_u = block.V[:, in_net]
+            ok_u = hid_u | ((value_u >= 1) & ~block.F[:, in_net])
+            published_u = np.where(hid_u, 0, value_u * block.unit_size[:, None])
+            units = self.pair_unit
+            incidence = sparse.csr_matrix(
+                (np.ones(units.size, dtype=np.int64), (self.pair_net, np.arange(units.size))),
+                shape=(m, units.size))
+            n_units = lengths[:, None]
+            unknown = (incidence @ hid_u[units].astype(np.int64)) == n_units
+            self.unknown = unknown.ravel()
+            self.candidate = (((incidence @ ok_u[units].astype(np.int64)) == n_units)
+                              & ~unknown).ravel()
+            self.cost = ((incidence @ published_u[units]) * block.weight[in_net]).ravel()
+        rows = []
+        for j, move in enumerate(self.nets):
+            areas = target_areas.get(move)
+            if areas:
+                position = self.position[np.fromiter(areas, np.int64, len(areas))]
+                rows.append(j * self.n_a + position[position >= 0])
+        self.targets = (np.unique(np.concatenate(rows)) if rows
+                        else np.zeros(0, dtype=np.int64))
+
+    def _pairs_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(unit, area) of every unit of the move of each grid row."""
+        net = self.net[rows]
+        count = np.r_[self.pair_start[1:], self.pair_unit.size][net] - self.pair_start[net]
+        pairs = _ranges(self.pair_start[net], self.pair_start[net] + count)
+        return self.pair_unit[pairs], np.repeat(self.area[rows], count)
 
     def audit(self) -> tuple[np.ndarray, list[tuple[int, int]]]:
         """(exposed target rows, hidden unit cells that no certified move moves)."""
@@ -1141,10 +1370,9 @@ class _UnitGrid:
                            forward=self.fwd, backward=self.bwd).exposed()
         exposed_targets = self.targets[exposed[self.targets]]
         covered = np.zeros_like(b.H)
-        ok = self.unknown & ~exposed
-        for j, (w, _) in enumerate(self.nets):
-            for u, _ in w:
-                covered[u, self.areas] |= ok[j * self.n_a:(j + 1) * self.n_a]
+        ok = (self.unknown & ~exposed).reshape(len(self.nets), self.n_a)
+        pair, column = np.nonzero(ok[self.pair_net])
+        covered[self.pair_unit[pair], self.areas[column]] = True
         covered[:, b.isolated] = True  # an isolated cell moves alone (no area relation)
         loose = np.zeros_like(b.H)
         units = np.array(b.units, dtype=np.int64)
@@ -1160,9 +1388,7 @@ class _UnitGrid:
                             np.zeros(self.tail.size, bool), self.candidate, rank, self.unknown,
                             forward=self.fwd, backward=self.bwd, cost=self.cost)
         for layer in _one_per_slice(exposed, self.net):
-            for row in paths.close(layer):
-                for u, _ in self.nets[int(self.net[row])][0]:
-                    self.block._hide(u, int(self.area[row]))
+            self.block.hide_cells(*self._pairs_of_rows(np.asarray(paths.close(layer))))
             self.block.stranded += paths.stranded.size
 
 
@@ -1171,6 +1397,10 @@ def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
 
 
 UPPER_PROTECTION = False
+# Exposed moves first try a sibling municipality on the same two nodes (a two-arc cycle
+# low in the hierarchy) before a repair path (docs/disclosure.md, "Joint moves").
+JOINT_MOVES = True
+_SIBLINGS_TRIED = 4
 
 
 def _need(threshold: int, value: int) -> int:

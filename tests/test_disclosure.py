@@ -613,3 +613,39 @@ def test_demo_month_linked_protection():
     small = protect(small_cells, small_members)
     assert small["suppressed"].any()
     assert linked_attack(small, small_areas, 5) == []
+
+
+def test_joint_move_keeps_the_compensation_among_sibling_municipalities(monkeypatch):
+    # Municipality a has one person in services among seven jobseekers, all young: the
+    # 1 must be hidden, and since a's other statuses and a's over-30s are 0, it can only
+    # rise together with a's jobseekers and the under-30 cells. b (three in services)
+    # cannot fall by that move as it stands (b's all - under_30 complements are 0
+    # too), so the 2-linked move climbs to R1 and the country and hides their
+    # jobseekers totals; the joint move grows until b can take its fall and keeps the
+    # compensation between a and b. The attacker must find nothing either way.
+    import indicators.disclosure as disclosure
+
+    def young(muni, status):
+        return {"muni": muni, "young": True, "foreign": False, "trial": False,
+                "status": status, "long_term": False}
+    areas = geography({"R1": ["a", "b", "c"], "R2": ["d", "e"]}, {}, list("abcde"))
+    persons = ([young("a", "service")] + [young("a", "unemployed")] * 6
+               + [young("b", "service")] * 3 + [young("b", "unemployed")] * 6
+               + [young("c", "unemployed")] * 8
+               + [young(m, "unemployed") for m in "de" for _ in range(9)]
+               + [young("d", "service")] * 7 + [young("e", "service")] * 8)
+    cells, members = person_cells(persons, areas)
+    totals = (pl.col("area_type").is_in(["region", "country"])
+              & (pl.col("measure") == "jobseekers") & (pl.col("population") == "all")
+              & (pl.col("group") == "all"))
+    hidden = {}
+    for joint in (False, True):
+        monkeypatch.setattr(disclosure, "JOINT_MOVES", joint)
+        result = protect(cells, members)
+        assert linked_attack(result, areas, 5) == []
+        assert result.filter((pl.col("area_code") == "a") & (pl.col("measure") == "in_services")
+                             & (pl.col("population") == "all") & (pl.col("group") == "all")
+                             )["suppressed"].item()
+        hidden[joint] = dict(result.filter(totals).select("area_code", "suppressed").rows())
+    assert hidden[False] == {"R1": True, "R2": False, "SSS": True}
+    assert hidden[True] == {"R1": False, "R2": False, "SSS": False}
