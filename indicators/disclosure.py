@@ -51,8 +51,17 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy import sparse
-from scipy.sparse import csgraph
+
+
+def _graph_tools():
+    """scipy's sparse matrices and graph algorithms, imported on first use: the serving
+    process imports this module (for METHOD, via indicators.provenance) but never
+    protects anything, and scipy costs it ~0.5 s and ~40 MB."""
+    from scipy import sparse  # start-up: see above
+    from scipy.sparse import csgraph  # start-up: see above
+
+    return sparse, csgraph
+
 
 # Stored with every computation (the `computation` table): change METHOD_VERSION
 # whenever a change here can change which cells are suppressed.
@@ -423,6 +432,7 @@ class _Network:
     def _components(self) -> np.ndarray:
         src = np.concatenate([self.tail[self.forward], self.head[self.backward]])
         dst = np.concatenate([self.head[self.forward], self.tail[self.backward]])
+        sparse, csgraph = _graph_tools()
         graph = sparse.csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)),
                                   shape=(self.n, self.n))
         return csgraph.connected_components(graph, directed=True, connection="strong")[1]
@@ -442,6 +452,7 @@ def _bridges(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     pairs, pair_of_edge, multiplicity = np.unique(
         lo.astype(np.int64) * n + hi, return_inverse=True, return_counts=True)
     p_lo, p_hi = pairs // n, pairs % n
+    sparse, csgraph = _graph_tools()
     forest = csgraph.minimum_spanning_tree(
         sparse.csr_matrix((np.ones(pairs.size), (p_lo, p_hi)), shape=(n, n)))
     f_lo, f_hi = forest.nonzero()
@@ -467,6 +478,7 @@ def _root_forest(f_lo: np.ndarray, f_hi: np.ndarray, n: int):
     A super-root (node n) is joined to one node of each tree so that a single search
     roots them all; its own depth is 0, the trees' roots have depth 1.
     """
+    sparse, csgraph = _graph_tools()
     forest = sparse.csr_matrix((np.ones(f_lo.size), (f_lo, f_hi)), shape=(n, n))
     _, tree_of = csgraph.connected_components(forest, directed=False)
     roots = np.unique(tree_of, return_index=True)[1]
@@ -529,6 +541,7 @@ class _CyclePaths:
         self.group_arc, group_cost = _cheapest_of_groups(
             self.edge_cost, self.edge_arc, self.group_of_edge, self.group_start[:-1])
         indptr = np.r_[0, np.cumsum(np.bincount(self.group_key // self.n, minlength=self.n))]
+        sparse, csgraph = _graph_tools()
         self.graph = sparse.csr_matrix((group_cost, self.group_key % self.n, indptr),
                                        shape=(self.n, self.n))
         self.edges_of_arc = [np.full(tail.size, -1), np.full(tail.size, -1)]
@@ -543,6 +556,7 @@ class _CyclePaths:
         """Published arcs to hide so that every target arc lies on a cycle (now hidden)."""
         groups, saved_cost, saved_arc = self._take_out(targets)
         start, goal = self.head[targets], self.tail[targets]
+        sparse, csgraph = _graph_tools()
         dist, pred, _ = csgraph.dijkstra(self.graph, directed=True, indices=start,
                                          min_only=True, return_predecessors=True)
         reached = dist[goal] < _UNREACHABLE
@@ -1334,6 +1348,7 @@ class _UnitGrid:
             ok_u = hid_u | ((value_u >= 1) & ~block.F[:, in_net])
             published_u = np.where(hid_u, 0, value_u * block.unit_size[:, None])
             units = self.pair_unit
+            sparse, csgraph = _graph_tools()
             incidence = sparse.csr_matrix(
                 (np.ones(units.size, dtype=np.int64), (self.pair_net, np.arange(units.size))),
                 shape=(m, units.size))
