@@ -52,6 +52,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from trialmon.months import shift_month
+
 
 def _graph_tools():
     """scipy's sparse matrices and graph algorithms, imported on first use: the serving
@@ -68,6 +70,10 @@ def _graph_tools():
 # (computation.method is VARCHAR(64); the relations are in DISCLOSURE_TEXT and the docs)
 METHOD = "primary threshold + linked secondary suppression"
 METHOD_VERSION = "3-linked-joint"
+
+# A run of fewer months than this is not worth a process of its own (each run also
+# protects the month before it, and a spawned process takes ~2 s to start).
+RUN_MIN_MONTHS = 6
 
 SLICE_KEYS = ["month", "population", "group", "measure"]
 AREA_KEYS = ["month", "area_type", "area_code"]
@@ -102,7 +108,7 @@ class DisclosureError(ValueError):
 
 def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5, *,
             sums: dict[str, tuple[str, ...]] | None = None, linked: bool = True,
-            previous: pl.DataFrame | None = None) -> pl.DataFrame:
+            previous: pl.DataFrame | None = None, workers: int = 1) -> pl.DataFrame:
     """Flag every cell that must not be published: primary and secondary suppression.
 
     Primary: ``1 <= value < threshold`` (zero is shown, null is left alone). Secondary:
@@ -111,12 +117,14 @@ def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5, *,
     member municipalities (with the knowledge that a suppressed value is >= 1).
     ``sums`` (default ``SUM_IDENTITIES``) names measures that are cell-by-cell sums of
     others; such a measure is hidden exactly where one of its parts is, which keeps the
-    identity from reopening a hidden part (docs/disclosure.md).
+    identity from reopening a hidden part (docs/disclosure.md). ``workers`` (linked): up
+    to that many processes protect runs of consecutive months side by side, with the
+    same result as one (each run first protects the month before it for its pattern).
     """
     _check_input(cells, members, threshold)
     if linked:
         flags = _protect_linked(cells, members, threshold,
-                                SUM_IDENTITIES if sums is None else sums, previous)
+                                SUM_IDENTITIES if sums is None else sums, previous, workers)
         return cells.with_columns(pl.Series("suppressed", flags, dtype=pl.Boolean))
     arcs, nodes_per_month = _network(members)
     flags = np.zeros(cells.height, dtype=bool)
@@ -718,29 +726,70 @@ def linked_relations(slices: list[Slice], sums: dict[str, tuple[str, ...]]
 
 
 def _protect_linked(cells: pl.DataFrame, members: pl.DataFrame, threshold: int,
-                    sums: dict[str, tuple[str, ...]], previous: pl.DataFrame | None) -> np.ndarray:
+                    sums: dict[str, tuple[str, ...]], previous: pl.DataFrame | None,
+                    workers: int = 1) -> np.ndarray:
     arcs, nodes_per_month = _network(members)
     n_nodes = dict(zip(nodes_per_month["month"], nodes_per_month["n_nodes"], strict=True))
     indexed = cells.select(*CELL_COLUMNS[:-1], pl.col("value").cast(pl.Int64)).with_row_index("_row")
-    flags = np.zeros(cells.height, dtype=bool)
     carried = None if previous is None else _unemployed_pattern(previous)
-    for (month,), part in sorted(indexed.partition_by("month", as_dict=True).items()):
-        month_arcs = arcs.filter(pl.col("month") == month)
-        block = _Block(part, month_arcs, n_nodes.get(month, 1), threshold, sums)
-        block.protect(exclude=EXIT_FAMILY)
-        fixed = None
-        if carried is not None and carried[0] == _shift(month, -1):
-            fixed = carried[1]
-        block.protect(only=EXIT_FAMILY, fixed=fixed)
-        rows, hidden = block.flags()
+    parts = dict(indexed.partition_by("month", as_dict=True))
+    months = sorted(month for (month,) in parts)
+    runs = _month_runs(months, workers)
+    jobs = [(run, {m: parts[(m,)] for m in [*lead, *run]}, arcs.filter(
+                pl.col("month").is_in([*lead, *run])), n_nodes, threshold, sums,
+             carried, lead) for lead, run in runs]
+    flags = np.zeros(cells.height, dtype=bool)
+    for rows, hidden in _run_jobs(jobs, workers):
         flags[rows] = hidden
-        carried = (month, block.pattern("unemployed"))
     return flags
 
 
-def _shift(month: str, offset: int) -> str:
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + offset
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+def _month_runs(months: list[str], workers: int) -> list[tuple[list[str], list[str]]]:
+    """Months split into `workers` runs of consecutive months, each with its lead-in:
+    the month before the run (protected only to carry its 'unemployed' pattern, as the
+    sequential loop would; the first run needs none). Runs of fewer than RUN_MIN_MONTHS
+    are not worth a process."""
+    count = max(1, min(workers, len(months) // RUN_MIN_MONTHS))
+    size = -(-len(months) // count)
+    runs = [months[i:i + size] for i in range(0, len(months), size)]
+    return [(months[max(0, i * size - 1):i * size], run) for i, run in enumerate(runs)]
+
+
+def _run_jobs(jobs: list[tuple], workers: int):
+    """Each job's (rows, hidden) flags; several jobs in worker processes ('spawn': a
+    forked child of a process that ran Polars can hang on its first query)."""
+    if len(jobs) == 1 or workers <= 1:
+        return [_protect_months(*job) for job in jobs]
+    import multiprocessing  # start-up: only a parallel protection needs it
+    from concurrent.futures import ProcessPoolExecutor  # start-up: as above
+
+    with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_protect_months, *zip(*jobs, strict=True)))
+
+
+def _protect_months(run: list[str], parts: dict[str, pl.DataFrame], arcs: pl.DataFrame,
+                    n_nodes: dict[str, int], threshold: int, sums: dict[str, tuple[str, ...]],
+                    carried: tuple[str, dict] | None, lead: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Protect `run`'s months one after another (the lead-in month first, for its
+    pattern only): each month on its own, the exit family fixed to the pattern of
+    'unemployed' in the month before. Returns the cell rows and their flags."""
+    rows_out, hidden_out = [], []
+    for month in [*lead, *run]:
+        block = _Block(parts[month], arcs.filter(pl.col("month") == month),
+                       n_nodes.get(month, 1), threshold, sums)
+        block.protect(exclude=EXIT_FAMILY)
+        fixed = None
+        if carried is not None and carried[0] == shift_month(month, -1):
+            fixed = carried[1]
+        if month in lead:  # only 'unemployed' is carried, and the exit family is not in it
+            carried = (month, block.pattern("unemployed"))
+            continue
+        block.protect(only=EXIT_FAMILY, fixed=fixed)
+        rows, hidden = block.flags()
+        rows_out.append(rows)
+        hidden_out.append(hidden)
+        carried = (month, block.pattern("unemployed"))
+    return np.concatenate(rows_out), np.concatenate(hidden_out)
 
 
 def _unemployed_pattern(previous: pl.DataFrame) -> tuple[str, dict]:

@@ -41,6 +41,7 @@ How (and why this way):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -419,7 +420,9 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
     chunk_members = members.filter(pl.col("month").is_in(chunk))
     cells = areas.roll_up(municipal, chunk_members)
     phases.mark("roll-up")
-    protected = protect_all(cells, chunk_members, threshold, protect, previous=previous)
+    protected = protect_all(cells, chunk_members, threshold,
+                            functools.partial(protect, workers=get_settings().compute_workers),
+                            previous=previous)
     phases.mark("protect")
     published = ratios.indicator_cells(protected, by_measure)
     published = overlay.with_system_vintages(published, system_vintages(url))

@@ -649,3 +649,25 @@ def test_joint_move_keeps_the_compensation_among_sibling_municipalities(monkeypa
         hidden[joint] = dict(result.filter(totals).select("area_code", "suppressed").rows())
     assert hidden[False] == {"R1": True, "R2": False, "SSS": True}
     assert hidden[True] == {"R1": False, "R2": False, "SSS": False}
+
+
+def test_months_protected_in_parallel_processes_get_the_same_flags_as_in_one():
+    """Runs of months in separate processes (TRIALMON_COMPUTE_WORKERS) must not change a
+    single flag: each run re-derives the month before it, as the one-process loop does.
+    13 demo months: two runs (7 + 6), the second starting mid-year."""
+    from etl.demo import generate_months
+    from etl.reference import load_reference
+    from indicators import areas
+    from indicators.measures import municipal_measures
+
+    months = [f"2021-{m:02d}" for m in range(1, 13)] + ["2022-01"]
+    rows = pl.concat(list(generate_months(0.004, "2020-12", "2022-02", 3)))
+    loaded = set(rows["month"].unique())
+    municipal = municipal_measures(rows.lazy(), months, loaded)
+    members = areas.members_by_month(load_reference().members, months)
+    cells = areas.roll_up(municipal, members)
+    network = areas.without_municipalities(members)
+    one = protect(cells, network, 5)
+    two = protect(cells, network, 5, workers=2)
+    assert one["suppressed"].sum() > 1000  # a real pattern, not an empty one
+    assert one["suppressed"].to_list() == two["suppressed"].to_list()

@@ -120,6 +120,11 @@ class Settings:
         lambda v: 0 < v <= 64))
     threads: int = field(default_factory=lambda: _env(
         "TRIALMON_THREADS", "4", int, "a whole number 1-64", lambda v: 0 < v <= 64))
+    # Processes that protect months side by side in a computation (disclosure control
+    # dominates the compute time; the result does not depend on this number).
+    compute_workers: int = field(default_factory=lambda: _env(
+        "TRIALMON_COMPUTE_WORKERS", str(min(4, os.cpu_count() or 1)), int,
+        "a whole number 1-64", lambda v: 0 < v <= 64))
     log_format: str = field(default_factory=lambda: _env(
         "TRIALMON_LOG_FORMAT", "text", _choice(LOG_FORMATS), " or ".join(LOG_FORMATS)))
     log_level: str = field(default_factory=lambda: _env(
