@@ -15,6 +15,9 @@ Interface:
 * ``publish_default_effects(url) -> int``: estimates the default specifications
   (``default_specs``) and replaces the published table ``effect_estimate``, which is all
   the dashboard and the API read. Returns the rows written.
+* ``publish_grid_effects(url, areas=("TRIALS",)) -> int``: the rest of what the Effect
+  page offers (``grid_specs``: each trial area alone, each group), run as a separate step
+  after a computation (``trialmon effect --grid``), one trial area at a time.
 
 Model (docs/effects.md): ``y[m,t] = 100 * numerator / denominator`` regressed on
 ``treated[m] x post[t]`` with municipality and month fixed effects, weighted by the
@@ -41,7 +44,12 @@ Decisions:
   six-point weights, 999 draws, fixed seed) inverted into a 95 %
   interval (the set of effects the bootstrap test does not reject, MacKinnon & Webb);
   event-study intervals are then not given (they rest on cluster-robust variances that
-  are not valid with so few treated municipalities).
+  are not valid with so few treated municipalities; a bootstrap inversion per event month
+  would cost ~70 inversions per estimate, about 40 s, times 550 grid estimates); the
+  page says so under the chart.
+* ``VectorisedWildboottestCL``: the library's class with its CRV1 bootstrap denominator
+  in numpy (the library loops over G x G clusters in Python and compiles a numba kernel
+  on every call: 0.7-3 s a call, 15-20 calls an interval); same t statistics (tested).
   If the inverted interval is unbounded within +-64 standard errors, no interval.
 * treated = member of a chosen trial area at any time in the trial period; control =
   member of no trial area at any time; ``post`` = month >= 2021-03 for all.
@@ -600,14 +608,19 @@ def grid_specs(trial_areas: list[str]) -> list[EffectSpec]:
     return specs
 
 
-def publish_grid_effects(url: str, threshold: int | None = None, progress: bool = False) -> int:
+def publish_grid_effects(url: str, threshold: int | None = None, progress: bool = False,
+                         areas: tuple[str, ...] = (ALL_TRIALS,)) -> int:
     """Estimate and publish ``grid_specs`` (run after the main computation: ``trialmon
-    effect --grid``). Published one trial area at a time, so the page answers for the
-    areas done while the rest are pending. Returns the rows written."""
+    effect --grid``); ``areas``: only these trial areas' own estimates (default: the whole
+    grid). Published one trial area at a time, so the page answers for the areas done
+    while the rest are pending. Returns the rows written."""
     threshold = get_settings().suppression_threshold if threshold is None else threshold
     with get_engine(url).connect() as conn:
         in_trials = trial_areas_of_municipalities(conn)
+        membership_sides(in_trials, areas)  # an unknown area code is an error naming it
         specs = grid_specs(sorted(set().union(*in_trials.values())) if in_trials else [])
+        if ALL_TRIALS not in areas:
+            specs = [s for s in specs if s.areas[0] in areas]
         long = _read_long(conn, specs)
     batches: dict[str, list[EffectSpec]] = {}
     for spec in specs:

@@ -243,8 +243,9 @@ def export(url, quiet, fmt, out, indicators, area_types, areas, populations, gro
               help="Also store the estimate in the published table the dashboard reads.")
 @click.option("--grid", is_flag=True,
               help="Instead of one estimate: estimate and publish every combination the "
-                   "Effect page offers beyond the defaults (each trial area alone, each group); "
-                   "run after a computation (docs/effects.md).")
+                   "Effect page offers beyond the defaults (each trial area alone, each group; "
+                   "with --areas TA01,...: only those areas); run after a computation "
+                   "(docs/effects.md).")
 @common_options
 def effect(url, quiet, indicator, population, group, areas, start, end, fmt, publish, grid):
     """Difference-in-differences: trial against comparison municipalities (docs/effects.md)."""
@@ -259,7 +260,8 @@ def effect(url, quiet, indicator, population, group, areas, start, end, fmt, pub
 
     ensure_schema(url)
     if grid:
-        written = publish_grid_effects(url, progress=not quiet)
+        codes = tuple(sorted({a.strip() for a in areas.split(",") if a.strip()})) or ("",)
+        written = publish_grid_effects(url, progress=not quiet, areas=codes)
         click.echo(f"effects: {written} further specification(s) estimated and published")
         return
     if not indicator:
