@@ -368,7 +368,7 @@ class VectorisedWildboottestCL(WildboottestCL):
             return super().get_denom()
         left = np.stack([self.R @ self.tXXinv @ block @ self.tXXinv
                          for block in self.tXgXg_list])  # G x k
-        spill = (left @ self.scores_mat) @ self.v  # G x B
+        spill = left @ (self.scores_mat @ self.v)  # (H @ v) with H = left @ scores: G x B
         self.denom = self.ssc * np.sum((self.Cg[:, None] * self.v - spill) ** 2, axis=0)
         return None
 
