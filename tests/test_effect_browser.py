@@ -200,6 +200,7 @@ def test_a_single_trial_area_shows_its_own_bootstrap_estimate(server, browser, p
         By.ID, "ef-trials")).options if o.get_attribute("value") not in ("", "TRIALS", area))
     Select(browser.find_element(By.ID, "ef-trials")).select_by_value(other)
     WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "ef-pending"))
+    browser.save_screenshot(str(out / f"effect-pending-{lang}.png"))
     Select(browser.find_element(By.ID, "ef-group")).select_by_value("under_30")
     WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "ef-not-offered"))
     assert not console_errors(browser)
