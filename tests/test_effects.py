@@ -353,6 +353,28 @@ def test_the_grid_publishes_each_trial_area_and_a_new_computation_withdraws_it(s
             effects.default_specs())
 
 
+def test_the_grid_from_the_command_line_for_chosen_areas(sqlite_url):
+    from shell.cli import main
+    from shell.pipeline import prepare_database
+    from trialmon.db import get_engine
+    from trialmon.schema import effect_estimate as t
+
+    prepare_database(sqlite_url)
+    rows, _ = _area_rows(sqlite_url, "TA17", 2.0, 41)
+    _store_measures(sqlite_url, rows)
+    runner = CliRunner()
+    out = runner.invoke(main, ["effect", "--db", sqlite_url, "--grid", "--areas", "TA17", "-q"])
+    assert out.exit_code == 0, out.output
+    per_area = [s for s in effects.grid_specs(["TA17"]) if s.areas == ("TA17",)]
+    assert f"{len(per_area)} further specification(s)" in out.output
+    with get_engine(sqlite_url).connect() as conn:
+        assert set(conn.execute(sa.select(t.c.areas).distinct()).scalars()) == {"TA17"}
+    bad = runner.invoke(main, ["effect", "--db", sqlite_url, "--grid", "--areas", "TA99"])
+    assert bad.exit_code == 1 and "TA99" in bad.output and "Traceback" not in bad.output
+    missing = runner.invoke(main, ["effect", "--db", sqlite_url])
+    assert missing.exit_code == 2 and "--indicator" in missing.output
+
+
 # ---------------------------------------------------------------- demo --effect
 
 
