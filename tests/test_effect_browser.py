@@ -149,6 +149,7 @@ def test_effect_page_in_three_languages(server, browser, published, lang):
         lambda d: d.find_elements(By.CSS_SELECTOR, "#ef-graph .scatterlayer .trace"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#ef-graph .scatterlayer .trace")) == 2
     assert "2021" in browser.find_element(By.CSS_SELECTOR, "#ef-graph .annotation").text
+    assert not browser.find_elements(By.ID, "ef-no-band")
     out = ROOT / "screenshots"
     out.mkdir(exist_ok=True)
     browser.set_window_size(1366, 1500)
@@ -190,6 +191,8 @@ def test_a_single_trial_area_shows_its_own_bootstrap_estimate(server, browser, p
         lambda d: d.find_elements(By.CSS_SELECTOR, "#ef-graph .scatterlayer .trace"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#ef-graph .scatterlayer .trace")) == 1
     assert browser.find_element(By.ID, "ef-no-band").text
+    on_chart = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#ef-graph .annotation")]
+    assert any("95" in a for a in on_chart)  # the chart itself says it has no band
     out = ROOT / "screenshots"
     out.mkdir(exist_ok=True)
     browser.set_window_size(1366, 1500)

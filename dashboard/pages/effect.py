@@ -215,6 +215,12 @@ def event_figure(row: dict | None, lang: str) -> dict:
                                  ay=40, showarrow=True, arrowhead=0, arrowcolor="#3d4b5c",
                                  text=t(lang, "Reference: February 2021 = 0"),
                                  font=dict(size=11, color="#3d4b5c"), bgcolor="white")]
+    if not banded and len(events) > 1:
+        layout["annotations"].append(dict(
+            x=1, y=0, xref="paper", yref="paper", xanchor="right", yanchor="bottom",
+            showarrow=False, font=dict(size=11, color="#3d4b5c"),
+            bgcolor="rgba(255, 255, 255, 0.85)",
+            text=t(lang, "No 95 % band: too few municipalities for a valid one (see below)")))
     layout["xaxis"].update(type="date", tickformat="%Y", dtick="M12")
     layout["yaxis"].update(title=dict(text=t(lang, "Percentage points")), showgrid=True,
                            gridcolor="#eceff3")
