@@ -274,8 +274,11 @@ ENDPOINTS = [
                                             "type": "object",
                                             "required": ["indicator", "estimate", "n_treated",
                                                          "n_control", "event_study"]})},
-                 "404": {"description": "this specification is not published (the answer "
-                                        "names the command that publishes it)",
+                 "404": {"description": "this specification is not published; `error` "
+                                        "says why: pending until `trialmon effect --grid` "
+                                        "has run after the last computation, not offered "
+                                        "(a group within a single trial area; `parameter` "
+                                        "is `group`), or the command that publishes it",
                          "content": _json(ERROR_SCHEMA)},
                  **ERRORS}),
 ]

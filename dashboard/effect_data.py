@@ -10,14 +10,16 @@ Interface:
 Decisions: the dashboard reads only this published table; the estimates are computed in
 the compute process from the unprotected municipal counts (indicators/effects.py), so
 only coefficients, intervals and municipality counts reach the serving process. A
-specification that was not estimated is a 404 with the command that publishes it.
+specification that was not estimated is a 404 saying why: a single trial area with a
+group (not offered), the grid that ``trialmon effect --grid`` publishes after each
+computation (pending), or anything else (with the command that publishes it).
 
 API parameters (for the OpenAPI document): ``indicator`` (required; one of
 ``indicators.registry.EFFECT_INDICATORS``), ``population`` (all | target_group, default
 all), ``group`` (all | under_30 | foreign_language | no_earnings_related, default all),
 ``areas`` (TRIALS or comma-separated trial area codes, default TRIALS), ``window`` (full |
 pre_nordic, default full). 200: the estimate as JSON (the ``trialmon effect`` fields);
-400: a bad parameter ``{"error", "parameter"}``; 404: not published.
+400: a bad parameter ``{"error", "parameter"}``; 404: not published (``error`` says why).
 """
 
 from __future__ import annotations
@@ -97,6 +99,19 @@ def effect_query(args, trial_areas: set[str]) -> dict:
     return query
 
 
+def unpublished_kind(areas: str, group: str) -> str:
+    """Why a specification may be missing from the published table: ``not_offered`` (a
+    single trial area with a group other than all: not estimated by design), ``pending``
+    (part of the grid ``trialmon effect --grid`` publishes after each computation) or
+    ``not_estimated`` (anything else: published on demand with ``--publish``)."""
+    single_area = areas != "TRIALS" and "," not in areas
+    if single_area and group != "all":
+        return "not_offered"
+    if single_area or (areas == "TRIALS" and group != "all"):
+        return "pending"
+    return "not_estimated"
+
+
 def effects_response(reader: EffectReader, args, trial_areas: set[str]):
     try:
         query = effect_query(args, trial_areas)
@@ -104,6 +119,17 @@ def effects_response(reader: EffectReader, args, trial_areas: set[str]):
         return flask.make_response(flask.jsonify(error=str(error), parameter=error.parameter),
                                    400)
     row = reader.find(**query)
+    kind = unpublished_kind(query["areas"], query["group"]) if row is None else None
+    if kind == "not_offered":
+        return flask.make_response(flask.jsonify(
+            error="for a single trial area the estimate is given for group all only (within "
+                  "one trial area a group is too small for a reliable comparison)",
+            parameter="group"), 404)
+    if kind == "pending":
+        return flask.make_response(flask.jsonify(
+            error="not estimated yet: the estimates for a single trial area and for a group "
+                  "are published by a separate step after each computation (trialmon effect "
+                  "--grid), which has not yet reached this combination", parameter=""), 404)
     if row is None:
         command = (f"trialmon effect --indicator {query['indicator']} --population "
                    f"{query['population']} --group {query['group']} --areas {query['areas']}"

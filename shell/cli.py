@@ -228,7 +228,7 @@ def export(url, quiet, fmt, out, indicators, area_types, areas, populations, gro
 
 
 @main.command()
-@click.option("--indicator", required=True, metavar="ID",
+@click.option("--indicator", metavar="ID",
               help="unemployed_share, long_term_share, activation_rate, exit_open_market_rate, "
                    "exit_services_rate or stat_unemployment_rate.")
 @click.option("--population", default="all", show_default=True)
@@ -241,13 +241,31 @@ def export(url, quiet, fmt, out, indicators, area_types, areas, populations, gro
               show_default=True)
 @click.option("--publish", is_flag=True,
               help="Also store the estimate in the published table the dashboard reads.")
+@click.option("--grid", is_flag=True,
+              help="Instead of one estimate: estimate and publish every combination the "
+                   "Effect page offers beyond the defaults (each trial area alone, each group; "
+                   "with --areas TA01,...: only those areas); run after a computation "
+                   "(docs/effects.md).")
 @common_options
-def effect(url, quiet, indicator, population, group, areas, start, end, fmt, publish):
+def effect(url, quiet, indicator, population, group, areas, start, end, fmt, publish, grid):
     """Difference-in-differences: trial against comparison municipalities (docs/effects.md)."""
     # start-up: pyfixest and numba load in ~2 s; only the effect commands need them
-    from indicators.effects import EffectSpec, effect_from_db, format_table, publish_results
+    from indicators.effects import (
+        EffectSpec,
+        effect_from_db,
+        format_table,
+        publish_grid_effects,
+        publish_results,
+    )
 
     ensure_schema(url)
+    if grid:
+        codes = tuple(sorted({a.strip() for a in areas.split(",") if a.strip()})) or ("",)
+        written = publish_grid_effects(url, progress=not quiet, areas=codes)
+        click.echo(f"effects: {written} further specification(s) estimated and published")
+        return
+    if not indicator:
+        raise click.UsageError("effect: --indicator is required (or --grid)")
     codes = tuple(sorted({a.strip() for a in areas.split(",") if a.strip()})) or ("",)
     spec = EffectSpec(indicator, population, group, codes, start, end)
     result = effect_from_db(url, spec)

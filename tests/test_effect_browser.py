@@ -2,8 +2,9 @@
 
 The database holds synthetic municipal counts for real municipality codes (40 trial,
 100 comparison municipalities, 1.5 percentage points planted from 2021-03); the
-default specifications are estimated and published as `trialmon compute` does, and
-the expected estimate is pyfixest's, called here on a table built independently.
+default specifications are estimated and published as `trialmon compute` does, plus one
+trial area's part of the grid (`trialmon effect --grid --areas TAxx`), and the expected
+estimates are pyfixest's, called here on tables built independently.
 """
 
 from __future__ import annotations
@@ -45,10 +46,31 @@ def published(tmp_path_factory):
                                       first="2020-01", months=60)
     _store_measures(url, rows)
     effects.publish_default_effects(url)
+    area, members = _area_inside(url, set(treated))
+    effects.publish_grid_effects(url, areas=(area,))  # one area of the grid; the rest pending
     _mark_months_published(url, rows["month"].unique().to_list())
     fit = library_did(independent_table(rows.filter(pl.col("month") <= "2024-12"), treated))
     low, high = fit.confint(alpha=0.05).loc["treat_post"]
-    return url, float(fit.coef()["treat_post"]), float(low), float(high)
+    area_fit = library_did(independent_table(
+        rows.filter(pl.col("month") <= "2024-12", ~pl.col("municipality_code").is_in(
+            sorted(set(treated) - members))), members))
+    return (url, float(fit.coef()["treat_post"]), float(low), float(high), area, len(members),
+            float(area_fit.coef()["treat_post"]))
+
+
+def _area_inside(url: str, treated: set[str]) -> tuple[str, set[str]]:
+    """The trial area with the most members (at least two) all among `treated`."""
+    from trialmon.db import get_engine
+
+    with get_engine(url).connect() as conn:
+        in_trials = effects.trial_areas_of_municipalities(conn)
+    members: dict[str, set[str]] = {}
+    for municipality, areas in in_trials.items():
+        for area in areas:
+            members.setdefault(area, set()).add(municipality)
+    inside = sorted((len(m), a) for a, m in members.items() if len(m) >= 2 and m <= treated)
+    area = inside[-1][1]
+    return area, members[area]
 
 
 def _mark_months_published(url: str, months: list[str]) -> None:
@@ -110,7 +132,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])
 def test_effect_page_in_three_languages(server, browser, published, lang):
-    _, estimate, low, high = published
+    _, estimate, low, high, *_ = published
     open_page(browser, server, f"/{lang}/effect", "#ef-estimate")
     title, counts, caveat = EXPECTED[lang]
     assert browser.find_element(By.CSS_SELECTOR, "h1").text == title
@@ -127,6 +149,7 @@ def test_effect_page_in_three_languages(server, browser, published, lang):
         lambda d: d.find_elements(By.CSS_SELECTOR, "#ef-graph .scatterlayer .trace"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#ef-graph .scatterlayer .trace")) == 2
     assert "2021" in browser.find_element(By.CSS_SELECTOR, "#ef-graph .annotation").text
+    assert not browser.find_elements(By.ID, "ef-no-band")
     out = ROOT / "screenshots"
     out.mkdir(exist_ok=True)
     browser.set_window_size(1366, 1500)
@@ -146,10 +169,44 @@ def test_selectors_write_the_address_and_a_copied_address_reproduces_it(server, 
     open_page(browser, server, copied.split(server)[1], "#ef-estimate")
     assert Select(browser.find_element(By.ID, "ef-window")).first_selected_option.get_attribute(
         "value") == "pre_nordic"
-    # a specification that was not published says how to publish it
+    # a group of all trial areas: part of the grid, not yet published here: pending
     Select(browser.find_element(By.ID, "ef-group")).select_by_value("under_30")
-    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "ef-missing"))
-    assert "--publish" in browser.find_element(By.ID, "ef-missing").text
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "ef-pending"))
+    assert "trialmon effect --grid" in browser.find_element(By.ID, "ef-pending").text
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_a_single_trial_area_shows_its_own_bootstrap_estimate(server, browser, published, lang):
+    _, _, _, _, area, n_members, area_estimate = published
+    open_page(browser, server, f"/{lang}/effect?trials={area}", "#ef-estimate")
+    assert Select(browser.find_element(By.ID, "ef-trials")).first_selected_option.get_attribute(
+        "value") == area
+    shown = browser.find_element(By.ID, "ef-estimate").text
+    assert shown.replace("\u2212", "-").replace(",", ".").startswith(f"{area_estimate:+.2f}")
+    assert str(n_members) in browser.find_element(By.ID, "ef-counts").text.split()[0]
+    method = browser.find_element(By.ID, "ef-method").text
+    assert {"fi": "bootstrap", "sv": "bootstrap", "en": "wild cluster bootstrap"}[lang] in method
+    # the monthly points have no band, and the page says why
+    WebDriverWait(browser, 15).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#ef-graph .scatterlayer .trace"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#ef-graph .scatterlayer .trace")) == 1
+    assert browser.find_element(By.ID, "ef-no-band").text
+    on_chart = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#ef-graph .annotation")]
+    assert any("95" in a for a in on_chart)  # the chart itself says it has no band
+    out = ROOT / "screenshots"
+    out.mkdir(exist_ok=True)
+    browser.set_window_size(1366, 1500)
+    browser.save_screenshot(str(out / f"effect-area-{lang}.png"))
+    browser.set_window_size(1366, 1000)
+    # another trial area is pending (its grid step has not run); a group is not offered
+    other = next(o.get_attribute("value") for o in Select(browser.find_element(
+        By.ID, "ef-trials")).options if o.get_attribute("value") not in ("", "TRIALS", area))
+    Select(browser.find_element(By.ID, "ef-trials")).select_by_value(other)
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "ef-pending"))
+    browser.save_screenshot(str(out / f"effect-pending-{lang}.png"))
+    Select(browser.find_element(By.ID, "ef-group")).select_by_value("under_30")
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "ef-not-offered"))
+    assert not console_errors(browser)
 
 
 def test_api_effects(server, published):
@@ -157,7 +214,7 @@ def test_api_effects(server, published):
     import urllib.error
     import urllib.request
 
-    _, estimate, low, high = published
+    _, estimate, low, high, area, *_ = published
     with urllib.request.urlopen(f"{server}/api/v1/effects?indicator=unemployed_share") as r:
         body = json.loads(r.read())
     assert body["estimate"] == pytest.approx(estimate, abs=1e-8)
@@ -168,12 +225,17 @@ def test_api_effects(server, published):
                                      ("indicator=unemployed_share&window=x", 400, "window"),
                                      ("indicator=unemployed_share&colour=red", 400, "colour"),
                                      ("indicator=unemployed_share&areas=TA99", 400, "areas"),
-                                     ("indicator=unemployed_share&areas=TA01", 404, ""),
-                                     ("indicator=unemployed_share&group=under_30", 404, "")):
+                                     ("indicator=unemployed_share&group=under_30", 404, ""),
+                                     (f"indicator=unemployed_share&areas={area}&group=under_30",
+                                      404, "group")):
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(f"{server}/api/v1/effects?{query}")
         assert error.value.code == status
         assert json.loads(error.value.read())["parameter"] == parameter
+    with urllib.request.urlopen(f"{server}/api/v1/effects?indicator=unemployed_share&"
+                                f"areas={area}") as r:
+        body = json.loads(r.read())
+    assert body["areas"] == area and body["method"].startswith("wild cluster bootstrap")
 
 
 def test_axe_finds_no_serious_violation_on_the_effect_page(server, browser):

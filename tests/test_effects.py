@@ -154,6 +154,29 @@ def test_a_single_treated_municipality_gets_its_estimate_and_an_honest_interval(
         assert result.ci_low <= 2.0 <= result.ci_high
 
 
+def test_the_vectorised_bootstrap_denominator_equals_wildboottest_s_own():
+    """The faster CRV1 denominator gives the library's bootstrap t statistics draw by draw."""
+    from wildboottest.wildboottest import WildboottestCL
+
+    rows, treated, control = synthetic_rows(3, 80, 1.0, seed=17)
+    demeaned = effects._demeaned(municipal_panel(rows, treated, control, None, "2024-12"))
+    for null in (0.0, 1.0, -2.5):
+        y = demeaned["y"] - null * demeaned["d"]
+        boots = []
+        for kind in (WildboottestCL, effects.VectorisedWildboottestCL):
+            boot = kind(X=demeaned["d"].reshape(-1, 1), Y=y, cluster=demeaned["cluster"],
+                        R=np.array([1.0]), B=199, seed=3, parallel=False)
+            boot.get_scores(bootstrap_type="11", impose_null=True, adj=True, cluster_adj=True)
+            boot.get_weights(weights_type="webb")
+            boot.get_numer()
+            boot.get_denom()
+            boot.get_tboot()
+            boots.append(boot.t_boot)
+        np.testing.assert_allclose(boots[1], boots[0], rtol=1e-10)
+        assert effects._wcr_p_value(demeaned, null, 199, 3) == effects._wcr_p_value(
+            demeaned, null, 199, 3, bootstrap=WildboottestCL)
+
+
 def test_window_and_missing_months():
     rows, treated, control = synthetic_rows(60, 140, 1.0, seed=13, missing=0.2)
     result = estimate(rows, treated, control, start="2020-01", end="2022-04")
@@ -266,6 +289,90 @@ def test_from_the_database_through_the_cli_and_the_published_table(db_url):
                                               t.c.window == "full")).one()
     assert row.estimate == pytest.approx(body["estimate"], abs=1e-8)
     assert json.loads(row.event_study) == body["event_study"]
+
+
+def _area_rows(url: str, area: str, effect: float, seed: int):
+    """Counts for the members of one real trial area (planted `effect` from 2021-03) and
+    100 comparison municipalities."""
+    from trialmon.db import get_engine
+
+    with get_engine(url).connect() as conn:
+        members, comparison = (sorted(s) for s in effects.trial_membership(conn, (area,)))
+    rows, treated, _ = synthetic_rows(len(members), 100, effect, seed=seed,
+                                      codes=members + comparison[:100], first="2020-01",
+                                      months=60)
+    return rows, treated
+
+
+@pytest.mark.parametrize(("area", "effect", "seed"), [("TA12", 0.0, 31), ("TA12", 3.0, 32),
+                                                      ("TA06", 2.0, 33)])
+def test_a_single_trial_area_recovers_the_planted_effect_with_the_bootstrap(
+        sqlite_url, area, effect, seed):
+    from shell.pipeline import prepare_database
+
+    prepare_database(sqlite_url)
+    rows, treated = _area_rows(sqlite_url, area, effect, seed)
+    _store_measures(sqlite_url, rows)
+    result = effects.effect_from_db(sqlite_url, EffectSpec("unemployed_share", areas=(area,)))
+    fit = library_did(independent_table(rows.filter(pl.col("month") <= "2024-12"), treated))
+    assert result.estimate == pytest.approx(float(fit.coef()["treat_post"]), abs=1e-8)
+    assert result.n_treated == len(treated) < effects.FEW_CLUSTERS
+    assert result.method.startswith("wild cluster bootstrap (restricted, WCR; Webb weights")
+    assert result.ci_low <= effect <= result.ci_high
+    assert (result.ci_low > 0) == (effect > 0)  # 2-3 pp on 5-7 municipalities is detected
+    assert result.areas == area
+
+
+def test_the_grid_publishes_each_trial_area_and_a_new_computation_withdraws_it(sqlite_url):
+    from shell.pipeline import prepare_database
+    from trialmon.db import get_engine
+    from trialmon.schema import effect_estimate as t
+
+    prepare_database(sqlite_url)
+    rows, treated = _area_rows(sqlite_url, "TA17", 2.0, 41)
+    _store_measures(sqlite_url, rows)
+    assert effects.publish_default_effects(sqlite_url) == len(effects.default_specs())
+    written = effects.publish_grid_effects(sqlite_url)
+    assert written == len(effects.grid_specs([f"TA{i:02d}" for i in range(1, 26)]))
+    with get_engine(sqlite_url).connect() as conn:
+        published = {(r.areas, r.group, r.window, r.indicator, r.population): r
+                     for r in conn.execute(sa.select(t))}
+    direct = effects.effect_from_db(sqlite_url, EffectSpec("unemployed_share", areas=("TA17",)))
+    row = published[("TA17", "all", "full", "unemployed_share", "all")]
+    assert row.status == "ok" and row.estimate == pytest.approx(direct.estimate, abs=1e-12)
+    assert (row.ci_low, row.ci_high) == pytest.approx((direct.ci_low, direct.ci_high), abs=1e-12)
+    assert "wild cluster bootstrap" in row.method and row.n_treated == 4
+    # an area none of whose municipalities has data is refused, not left out
+    assert published[("TA01", "all", "full", "unemployed_share", "all")].status == "refused"
+    assert ("TRIALS", "under_30", "pre_nordic", "long_term_share", "target_group") in published
+    assert not any(k[0] != "TRIALS" and k[1] != "all" for k in published)
+
+    effects.publish_default_effects(sqlite_url)  # new data: the grid is pending again
+    with get_engine(sqlite_url).connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() == len(
+            effects.default_specs())
+
+
+def test_the_grid_from_the_command_line_for_chosen_areas(sqlite_url):
+    from shell.cli import main
+    from shell.pipeline import prepare_database
+    from trialmon.db import get_engine
+    from trialmon.schema import effect_estimate as t
+
+    prepare_database(sqlite_url)
+    rows, _ = _area_rows(sqlite_url, "TA17", 2.0, 41)
+    _store_measures(sqlite_url, rows)
+    runner = CliRunner()
+    out = runner.invoke(main, ["effect", "--db", sqlite_url, "--grid", "--areas", "TA17", "-q"])
+    assert out.exit_code == 0, out.output
+    per_area = [s for s in effects.grid_specs(["TA17"]) if s.areas == ("TA17",)]
+    assert f"{len(per_area)} further specification(s)" in out.output
+    with get_engine(sqlite_url).connect() as conn:
+        assert set(conn.execute(sa.select(t.c.areas).distinct()).scalars()) == {"TA17"}
+    bad = runner.invoke(main, ["effect", "--db", sqlite_url, "--grid", "--areas", "TA99"])
+    assert bad.exit_code == 1 and "TA99" in bad.output and "Traceback" not in bad.output
+    missing = runner.invoke(main, ["effect", "--db", sqlite_url])
+    assert missing.exit_code == 2 and "--indicator" in missing.output
 
 
 # ---------------------------------------------------------------- demo --effect

@@ -2,7 +2,8 @@
 
 Shows a published difference-in-differences estimate (dashboard/effect_data.py; computed
 by indicators/effects.py): the event-study chart (one estimate per month relative to the
-trial start, 95 % band where valid, the trial start marked, 2021-02 at 0), the overall
+trial start, 95 % band where valid, the trial start marked, 2021-02 at 0; with few
+trial or comparison municipalities no band, and a note saying why), the overall
 estimate with its interval in words, the pre-trend test in words, the municipality
 counts, and a box of caveats. Selectors: indicator, trial area(s), population, group,
 window; the address holds the view.
@@ -17,7 +18,7 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard import charts
 from dashboard.components import field, group_options, select
-from dashboard.effect_data import EFFECT_POPULATIONS, EffectReader
+from dashboard.effect_data import EFFECT_POPULATIONS, EffectReader, unpublished_kind
 from dashboard.i18n import fmt_month, fmt_number, indicator_name, label, t
 from dashboard.pages.common import lang_of, search_of, url_output
 from dashboard.state import View
@@ -105,6 +106,18 @@ def _pp(value, lang: str, signed: bool = True) -> str:
 
 
 def result_block(row: dict | None, view: View, lang: str) -> html.Div:
+    kind = unpublished_kind(view.trials, view.group) if row is None else None
+    if kind == "not_offered":
+        return dbc.Alert(t(lang, "For a single trial area the estimate is given for the group "
+                                 "All only: within one trial area a group is too small for a "
+                                 "reliable comparison. Choose the group All, or all trial "
+                                 "areas."), color="secondary", id="ef-not-offered")
+    if kind == "pending":
+        return dbc.Alert(t(lang, "Not estimated yet. The estimates for a single trial area "
+                                 "and for a group are published by a separate step after each "
+                                 "computation of the data (trialmon effect --grid); it has not "
+                                 "yet reached this combination."),
+                         color="secondary", id="ef-pending")
     if row is None:
         return dbc.Alert(t(lang, "This combination has not been estimated. The data team can "
                                  "publish it with the command line (trialmon effect … "
@@ -202,18 +215,33 @@ def event_figure(row: dict | None, lang: str) -> dict:
                                  ay=40, showarrow=True, arrowhead=0, arrowcolor="#3d4b5c",
                                  text=t(lang, "Reference: February 2021 = 0"),
                                  font=dict(size=11, color="#3d4b5c"), bgcolor="white")]
+    if not banded and len(events) > 1:
+        layout["annotations"].append(dict(
+            x=1, y=0, xref="paper", yref="paper", xanchor="right", yanchor="bottom",
+            showarrow=False, font=dict(size=11, color="#3d4b5c"),
+            bgcolor="rgba(255, 255, 255, 0.85)",
+            text=t(lang, "No 95 % band: too few municipalities for a valid one (see below)")))
     layout["xaxis"].update(type="date", tickformat="%Y", dtick="M12")
     layout["yaxis"].update(title=dict(text=t(lang, "Percentage points")), showgrid=True,
                            gridcolor="#eceff3")
     return dict(data=traces, layout=layout)
 
 
-def chart_note(row: dict | None, lang: str) -> html.P | None:
+def chart_note(row: dict | None, lang: str) -> html.Div | None:
     if row is None or row["status"] != "ok":
         return None
-    return html.P(t(lang, "Each point is how much more (or less) the trial municipalities had "
-                          "than the comparison municipalities in that month, relative to "
-                          "February 2021 (set to 0)."), className="small")
+    notes = [html.P(t(lang, "Each point is how much more (or less) the trial municipalities "
+                            "had than the comparison municipalities in that month, relative "
+                            "to February 2021 (set to 0)."), className="small")]
+    if any(e["event_month"] != -1 and e["ci_low"] is None for e in row["event_study"]):
+        notes.append(html.P(t(lang, "No band is drawn around the monthly points: with so few "
+                                    "trial or comparison municipalities the usual "
+                                    "cluster-robust intervals are far too narrow to be trusted, "
+                                    "and a bootstrap interval for every month is not computed. "
+                                    "The interval of the overall estimate and the pre-trend "
+                                    "test above do use the bootstrap."),
+                            className="small", id="ef-no-band"))
+    return html.Div(notes)
 
 
 def build(view: View, data):
