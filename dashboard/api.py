@@ -116,6 +116,7 @@ class Param:
     description: str
     is_list: bool = False  # comma-separated and/or repeated
     default: object = None
+    deprecated: bool = False
 
     def openapi(self) -> dict:
         schema = ({"type": "array", "items": self.schema} if self.is_list
@@ -126,6 +127,8 @@ class Param:
                 "description": self.description, "schema": schema}
         if self.is_list:
             spec.update(style="form", explode=False)
+        if self.deprecated:
+            spec["deprecated"] = True
         return spec
 
     def parse(self, args) -> object:
@@ -202,7 +205,7 @@ INDICATOR_PARAMS = [
           "where the page starts: the opaque cursor of the previous page's `next` link "
           "(keyset paging; the walk reads one publication from first page to last)"),
     Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**12},
-          "deprecated (use cursor): rows to skip (with limit)", default=0),
+          "deprecated (use cursor): rows to skip (with limit)", default=0, deprecated=True),
     Param("as_of", {"type": "string", "pattern": history.AS_OF.pattern},
           "the table as published at this time, YYYY-MM-DDTHH:MM (UTC)"),
     Param("vintage", {"type": "integer", "minimum": 0, "maximum": 10**9},

@@ -226,6 +226,9 @@ def test_openapi_document_lists_every_route_and_parameter(client):
     names = {p["name"] for p in doc["paths"]["/api/v1/indicators"]["get"]["parameters"]}
     assert names == {"indicator", "area", "area_type", "population", "group", "from", "to",
                      "lang", "format", "limit", "cursor", "offset", "as_of", "vintage"}
+    deprecated = {p["name"] for p in doc["paths"]["/api/v1/indicators"]["get"]["parameters"]
+                  if p.get("deprecated")}
+    assert deprecated == {"offset"}
 
 
 def test_bulk_file_is_a_plain_file_with_every_cell(client):
