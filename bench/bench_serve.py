@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_serve.py                        # SQLite, 60 s, 50 users
     .venv/bin/python bench/bench_serve.py --backend postgresql   # a throwaway PostgreSQL
     .venv/bin/python bench/bench_serve.py --seconds 20 --workers 3 --threads 4
+    .venv/bin/python bench/bench_serve.py --db URL               # a database already built
 
 Starts `trialmon serve` (gunicorn, a subprocess) on a small demo database (built once into
 bench/out/ for SQLite; into a throwaway server from tests/pgserver.py for PostgreSQL) and
@@ -76,7 +77,8 @@ def controls_in(tree) -> dict[str, dict]:
 
 
 def other_value(props: dict):
-    options = [o["value"] if isinstance(o, dict) else o for o in props.get("options") or []]
+    options = [o["value"] if isinstance(o, dict) else o for o in props.get("options") or []
+               if not (isinstance(o, dict) and o.get("disabled"))]  # a group's heading
     if not options:
         return None
     if isinstance(props.get("value"), list):
@@ -174,7 +176,10 @@ def demo_database(url: str, scale: float, start: str, end: str) -> None:
 
 
 @contextlib.contextmanager
-def database(backend: str, scale: float, start: str, end: str):
+def database(backend: str, scale: float, start: str, end: str, url: str | None = None):
+    if url:  # a demo database built before (e.g. kept between runs to compare changes)
+        yield url
+        return
     if backend == "sqlite":
         path = OUT / f"serve-demo-{scale:g}-{start}-{end}.sqlite"
         if not path.exists():
@@ -188,6 +193,52 @@ def database(backend: str, scale: float, start: str, end: str):
         print("building the demo database in a throwaway PostgreSQL ...", flush=True)
         demo_database(url, scale, start, end)
         yield url
+
+
+# ----------------------------------------------------------------- CPU time
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            tree[int(fields[1])].append(int(stat.parent.name))
+    return tree
+
+
+def _cpu_seconds(pid: int) -> float:
+    """user + system CPU time of `pid` (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postmaster(url: str) -> int | None:
+    """The PostgreSQL server process listening on the URL's port (None for SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.get_backend_name().startswith("postgresql"):
+        return None
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            words = cmdline.read_bytes().split(b"\0")
+            if words and words[0].endswith(b"/postgres") and str(parsed.port).encode() in words:
+                return int(cmdline.parent.name)
+    return None
+
+
+def tree_cpu(root: int | None) -> float:
+    """CPU seconds of `root` and its descendants that are alive now."""
+    if root is None:
+        return 0.0
+    tree, total, stack = _children(), 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _cpu_seconds(pid)
+        stack.extend(tree.get(pid, []))
+    return total
 
 
 # ----------------------------------------------------------------- run and report
@@ -248,6 +299,8 @@ def main(argv=None) -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--db", default=None,
+                        help="serve this database (already built) instead of building one")
     parser.add_argument("--scale", type=float, default=0.005)
     parser.add_argument("--from", dest="start", default="2022-01")
     parser.add_argument("--to", dest="end", default="2024-12")
@@ -258,15 +311,33 @@ def main(argv=None) -> None:
     for name in ("workers", "threads"):
         if getattr(args, name):
             server_args += [f"--{name}", str(getattr(args, name))]
-    with database(args.backend, args.scale, args.start, args.end) as url:
+    with database(args.backend, args.scale, args.start, args.end, args.db) as url:
         served = start_server(url, *server_args)
         try:
             print(f"server: {served.base} ({args.backend}; {' '.join(server_args)}); "
                   f"{args.users} users for {args.seconds:g} s", flush=True)
+            load_before = os.getloadavg()
+            postmaster = _postmaster(url)
+            cpu_before = (tree_cpu(served.process.pid), tree_cpu(postmaster))
             elapsed = drive(served.base, args.users, args.seconds)
+            cpu_after = (tree_cpu(served.process.pid), tree_cpu(postmaster))
+            load_after = os.getloadavg()
         finally:
             served.stop()
     summary = report(elapsed)
+    print(f"machine load average (1, 5, 15 min): before {load_before[0]:.1f} "
+          f"{load_before[1]:.1f} {load_before[2]:.1f}, after {load_after[0]:.1f} "
+          f"{load_after[1]:.1f} {load_after[2]:.1f} on {os.cpu_count()} cores")
+    summary["load_average_after"] = list(load_after)
+    requests = summary["ALL requests"]["count"]
+    server_cpu, database_cpu = (after - before for after, before in zip(cpu_after, cpu_before,
+                                                                        strict=True))
+    print(f"CPU time per request (steadier than latency on a shared machine): server "
+          f"{1000 * server_cpu / max(requests, 1):.1f} ms"
+          + (f", PostgreSQL {1000 * database_cpu / max(requests, 1):.1f} ms"
+             if postmaster else ""))
+    summary["cpu_ms_per_request"] = {"server": 1000 * server_cpu / max(requests, 1),
+                                     "postgresql": 1000 * database_cpu / max(requests, 1)}
     (OUT / f"bench_serve-{args.backend}.json").write_text(json.dumps(summary, indent=2))
 
 

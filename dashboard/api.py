@@ -6,7 +6,8 @@ Interface:
 * ``register(server, url)``: adds the routes below to the Flask server.
 * ``GET /api/v1/indicators``: the protected tidy table (indicators/export.py), filtered by
   indicator, area, area_type, population, group (comma-separated or repeated), from, to,
-  lang; ``format`` csv (default) | json | parquet; paged by ``limit`` and ``offset``.
+  lang; ``format`` csv (default) | json | parquet; paged by ``limit`` and ``cursor``
+  (keyset: the ``next`` link carries it) or, deprecated, ``limit`` and ``offset``.
 * ``GET /api/v1/indicators/meta``: every indicator's definition in ``lang`` and the
   disclosure rule stored with the published computation.
 * ``GET /api/v1/areas``: every area (``area_type`` filter), names in three languages, its
@@ -26,12 +27,22 @@ Decisions:
 * One source of truth: ``ENDPOINTS`` lists every endpoint's parameters as JSON Schema;
   requests are validated against those definitions and the OpenAPI document is built
   from them, so the document and the validation cannot drift.
-* Every answer is bounded. Without ``limit`` the selection (from ``offset``) comes whole
-  if it has at most ``MAX_ROWS`` rows; a bigger one gets 413 with the row count, how to
-  narrow or page it, and the link to its first page.
+* Every answer is bounded. Without ``limit`` the selection comes whole if it has at most
+  ``MAX_ROWS`` rows; a bigger one gets 413 with the row count, how to narrow or page it,
+  and the link to its first page.
   With ``limit`` (1..MAX_ROWS) one page comes back in primary-key order (indicator,
   population, group, area_type, area_code, month), cut by the database, with a
   ``next`` link (JSON ``paging.next``, the ``Link`` header) while rows remain.
+* Keyset paging (the default): the ``next`` link carries ``cursor``, an opaque token
+  (URL-safe base64 of JSON: the last row's primary key and the publication the walk
+  reads). A page is the index range after that key, so a deep page costs what the first
+  does, and the walk reads one publication from its first page to its last: a
+  publication committed mid-walk neither duplicates, drops nor mixes rows (later pages
+  read the cells as that publication left them, indicators/history.py). A cursor that
+  does not decode is a 400 naming ``cursor``.
+* ``offset`` (deprecated, kept for existing clients): with it the ``next`` links keep
+  using offsets; a page is then cut after skipping rows, and a publication between pages
+  can shift rows across page boundaries.
 * Errors are JSON ``{"error": ..., "parameter": ...}``: the parameter is carried by the
   exception that rejected it (``BadParameter``), never guessed from the message.
 * ``ETag`` = hash of the data version (published months, newest vintage and computation)
@@ -41,12 +52,14 @@ Decisions:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import io
 import json
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 import flask
@@ -64,6 +77,7 @@ from indicators.export import (
     count_cells,
     datapackage,
     export_metadata,
+    newest_publication,
     query_table,
     render,
     stored_membership,
@@ -102,6 +116,7 @@ class Param:
     description: str
     is_list: bool = False  # comma-separated and/or repeated
     default: object = None
+    deprecated: bool = False
 
     def openapi(self) -> dict:
         schema = ({"type": "array", "items": self.schema} if self.is_list
@@ -112,6 +127,8 @@ class Param:
                 "description": self.description, "schema": schema}
         if self.is_list:
             spec.update(style="form", explode=False)
+        if self.deprecated:
+            spec["deprecated"] = True
         return spec
 
     def parse(self, args) -> object:
@@ -184,8 +201,11 @@ INDICATOR_PARAMS = [
     Param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_ROWS},
           f"rows per page (1..{MAX_ROWS}); without it the whole selection, if it has at "
           f"most {MAX_ROWS} rows"),
+    Param("cursor", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,1000}$"},
+          "where the page starts: the opaque cursor of the previous page's `next` link "
+          "(keyset paging; the walk reads one publication from first page to last)"),
     Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**12},
-          "rows to skip (with limit)", default=0),
+          "deprecated (use cursor): rows to skip (with limit)", default=0, deprecated=True),
     Param("as_of", {"type": "string", "pattern": history.AS_OF.pattern},
           "the table as published at this time, YYYY-MM-DDTHH:MM (UTC)"),
     Param("vintage", {"type": "integer", "minimum": 0, "maximum": 10**9},
@@ -228,9 +248,11 @@ ROW_SCHEMA = {"type": "object", "properties": {
     "numerator": {"type": ["integer", "null"]}, "denominator": {"type": ["integer", "null"]},
     "flag": {"type": "string"}, "vintage": {"type": "string"}, "synthetic": {"type": "boolean"}}}
 PAGING_SCHEMA = {"type": "object", "properties": {
-    "offset": {"type": "integer"}, "limit": {"type": ["integer", "null"]},
+    "offset": {"type": ["integer", "null"]}, "limit": {"type": ["integer", "null"]},
     "returned": {"type": "integer"}, "total": {"type": "integer"},
-    "next": {"type": ["string", "null"]}}}
+    "cursor": {"type": ["string", "null"]}, "next_cursor": {"type": ["string", "null"]},
+    "publication": {"type": ["integer", "null"]}, "next": {"type": ["string", "null"]},
+    "order": {"type": "array", "items": {"type": "string"}}}}
 ENDPOINTS = [
     Endpoint("/api/v1/indicators", "The protected indicator table (tidy), filtered and paged",
              INDICATOR_PARAMS, {
@@ -336,7 +358,7 @@ def query_from_args(args) -> tuple[ExportQuery, dict]:
                         areas=values["area"], populations=values["population"],
                         groups=values["group"], start=values["from"], end=values["to"],
                         lang=values["lang"], as_of=values["as_of"], vintage=values["vintage"])
-    return query, {k: values[k] for k in ("format", "limit", "offset")}
+    return query, {k: values[k] for k in ("format", "limit", "offset", "cursor")}
 
 
 def error_response(status: int, parameter: str | None, message: str, **extra):
@@ -348,36 +370,145 @@ def bad_request(parameter: str, message: str):
     return error_response(400, parameter, message)
 
 
-def _page_link(args, offset: int, limit: int) -> str:
-    pairs = [(k, v) for k in args for v in args.getlist(k) if k not in ("offset", "limit")]
-    return f"{flask.request.path}?{urlencode([*pairs, ('limit', limit), ('offset', offset)])}"
+def _page_link(args, limit: int, **position) -> str:
+    """This request's address for another page: `position` is offset=N or cursor=C."""
+    pairs = [(k, v) for k in args for v in args.getlist(k)
+             if k not in ("offset", "limit", "cursor")]
+    return f"{flask.request.path}?{urlencode([*pairs, ('limit', limit), *position.items()])}"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a keyset page starts: after the row with PAGE_ORDER key `after`, in the
+    table as publication `publication` left it (None: no publication yet)."""
+
+    after: tuple[str, ...]
+    publication: int | None
+
+    def encode(self) -> str:
+        text = json.dumps({"after": list(self.after), "publication": self.publication},
+                          separators=(",", ":"), ensure_ascii=False)
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        problem = "bad cursor: give the cursor of a previous page's next link unchanged"
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            fields = json.loads(raw.decode())
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise BadParameter("cursor", problem) from None
+        after = fields.get("after") if isinstance(fields, dict) else None
+        pub = fields.get("publication") if isinstance(fields, dict) else None
+        if (not isinstance(after, list) or len(after) != len(PAGE_ORDER)
+                or not all(isinstance(v, str) for v in after)
+                or not (pub is None or (type(pub) is int and 0 <= pub <= 10**12))):
+            raise BadParameter("cursor", problem)
+        return cls(tuple(after), pub)
+
+
+@dataclass
+class Selection:
+    """What one answer reads: the query (pinned to a publication for a keyset walk),
+    the page, the total and the rows."""
+
+    query: ExportQuery
+    page: Page
+    publication: int | None = None
+    keyset: bool = True
+    total: int = 0
+    table: pl.DataFrame | None = None
+
+
+def _pinned(query: ExportQuery, publication: int | None, newest: int | None) -> ExportQuery:
+    """`query` reading the table as `publication` left it (as it is now: unchanged)."""
+    if publication is None or (query.as_of is None and query.vintage is None
+                               and publication == newest):
+        return query
+    return replace(query, as_of=None, vintage=publication)
+
+
+def select_page(url: str, query: ExportQuery, options: dict, args) -> Selection | None:
+    """The page a request asks for (None: no limit and too many rows for one answer)."""
+    limit, cursor_text = options["limit"], options["cursor"]
+    if "offset" in args:  # deprecated offset paging
+        if cursor_text:
+            raise BadParameter("cursor", "give cursor or offset, not both")
+        chosen = Selection(query, Page(limit or MAX_ROWS, options["offset"]), keyset=False)
+        chosen.total = count_cells(url, query)
+        if limit is None and chosen.total - chosen.page.offset > MAX_ROWS:
+            return None
+        return _read(url, chosen)
+    cursor = Cursor.decode(cursor_text) if cursor_text else None
+    asked = query.publication(url)
+    newest = newest_publication(url)
+    publication = cursor.publication if cursor else (asked if asked is not None else newest)
+    if cursor and asked is not None and publication != asked:
+        raise BadParameter("cursor", "this cursor walks another publication than as_of/"
+                                     "vintage name; start again without cursor")
+    if publication is not None and (newest is None or publication > newest):
+        raise BadParameter("cursor", f"bad cursor: no publication {publication}")
+    chosen = Selection(_pinned(query, publication, newest), Page(
+        (limit or MAX_ROWS) + 1, after=cursor.after if cursor else None), publication)
+    chosen.total = count_cells(url, chosen.query)
+    if limit is None and cursor is None and chosen.total > MAX_ROWS:
+        return None
+    _read(url, chosen)
+    if chosen.query is query and publication is not None and newest_publication(url) != newest:
+        # a publication was committed around the read: read the pinned one again
+        chosen.query = _pinned(query, publication, None)
+        chosen.total = count_cells(url, chosen.query)
+        _read(url, chosen)
+    return chosen
+
+
+def _read(url: str, chosen: Selection) -> Selection:
+    page = chosen.page
+    # past the end: nothing to read (the database would still walk the index to offset)
+    empty = not chosen.keyset and page.offset >= chosen.total
+    rows = max(0, chosen.total - page.offset)
+    chosen.table = query_table(url, chosen.query, Page(0, 0) if empty else page, rows)
+    return chosen
+
+
+def _next_link(args, chosen: Selection, limit: int | None) -> tuple[str | None, str | None]:
+    """(next link, next cursor) of a page (None, None on the last page)."""
+    table, page = chosen.table, chosen.page
+    if not chosen.keyset:
+        more = page.offset + table.height < chosen.total
+        return (_page_link(args, page.limit, offset=page.offset + page.limit)
+                if more else None), None
+    size = page.limit - 1  # one row more was read to know whether another page follows
+    if table.height <= size:
+        return None, None
+    chosen.table = table.head(size)
+    last = chosen.table.row(size - 1, named=True)
+    token = Cursor(tuple(last[k] for k in PAGE_ORDER), chosen.publication).encode()
+    return _page_link(args, limit or MAX_ROWS, cursor=token), token
 
 
 def table_response(url: str, args, rule):
     try:
         query, options = query_from_args(args)
-        total = count_cells(url, query)
-    except BadParameter as error:
-        return bad_request(error.parameter, str(error))
-    limit, offset = options["limit"], options["offset"]
-    if limit is None:  # the rest of the selection from offset, if it is not too big
-        if total - offset > MAX_ROWS:
+        chosen = select_page(url, query, options, args)
+        if chosen is None:
+            total = count_cells(url, query)
             return error_response(
                 413, "limit", f"the selection has {total:,} rows, more than {MAX_ROWS:,}: "
                 f"narrow it (indicator, area, area_type, population, group, from, to) or "
-                f"page it with limit (at most {MAX_ROWS}) and offset",
-                rows=total, max_rows=MAX_ROWS, next=_page_link(args, offset, MAX_ROWS))
-        page = Page(MAX_ROWS, offset)
-    else:
-        page = Page(limit, offset)
-    # past the end: nothing to read (the database would still walk the index to offset)
-    table = query_table(url, query, page if page.offset < total else Page(0, 0))
-    more = page.offset + table.height < total
-    next_link = _page_link(args, page.offset + page.limit, page.limit) if more else None
+                f"page it with limit (at most {MAX_ROWS}) and the next links' cursor",
+                rows=total, max_rows=MAX_ROWS, next=_page_link(args, MAX_ROWS))
+    except BadParameter as error:
+        return bad_request(error.parameter, str(error))
+    limit = options["limit"]
+    next_link, next_cursor = _next_link(args, chosen, limit)
+    table, query, total = chosen.table, chosen.query, chosen.total
     fmt = options["format"]
     if fmt == "json":
-        paging = {"offset": page.offset, "limit": limit, "returned": table.height,
-                  "total": total, "next": next_link, "order": PAGE_ORDER}
+        paging = {"offset": None if chosen.keyset else chosen.page.offset, "limit": limit,
+                  "returned": table.height, "total": total, "cursor": options["cursor"],
+                  "next_cursor": next_cursor, "publication": chosen.publication,
+                  "next": next_link, "order": PAGE_ORDER}
         metadata = export_metadata(table, query, rule, stored_membership(url, table))
         if query.as_of or query.vintage is not None:
             metadata["vintage_id"] = query.publication(url)

@@ -196,6 +196,9 @@ def write_municipal(url: str, months: list[str], municipal: pl.DataFrame) -> Non
 
 
 MONTH_INDEX = "ix_indicator_value_month"
+#: indicator_value's secondary indexes, rebuilt after a full recompute on SQLite
+SECONDARY_INDEXES = {MONTH_INDEX: "month",
+                     "ix_indicator_value_area": "area_code, indicator, month"}
 
 
 def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFrame,
@@ -203,8 +206,8 @@ def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFra
     """Replace the months' register-indicator cells and month status in one transaction.
 
     `cells` should come in primary-key order (INDICATOR_VALUE_KEY), so that the key's
-    B-tree is filled page by page instead of at random. `rebuild_index` (a full recompute on SQLite): the month
-    index is dropped and built again after the insert, in the same transaction --
+    B-tree is filled page by page instead of at random. `rebuild_index` (a full recompute on SQLite): the
+    secondary indexes are dropped and built again after the insert, in the same transaction --
     one sort instead of millions of scattered index inserts. `rule`: the computation's
     disclosure rule, stored in the same transaction as the rows that point to it, so
     state is recorded only for what was published.
@@ -215,17 +218,20 @@ def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFra
     with db.transaction() as cursor:
         cells = keep_published_history(url, cursor, months, cells, status)
         if rebuild_index:
-            cursor.execute(f"DROP INDEX IF EXISTS {MONTH_INDEX}")
+            for name in SECONDARY_INDEXES:
+                cursor.execute(f"DROP INDEX IF EXISTS {name}")
         db.replace_rows(cursor, "indicator_value",
                         f"{in_months} AND indicator IN ({sql_list(REGISTER_INDICATOR_IDS)})",
                         cells)
         if rebuild_index:
-            cursor.execute(f"CREATE INDEX {MONTH_INDEX} ON indicator_value (month)")
+            for name, columns in SECONDARY_INDEXES.items():
+                cursor.execute(f"CREATE INDEX {name} ON indicator_value ({columns})")
         if rule is not None:
             db.replace_rows(cursor, "computation",
                             f"computation_id = {sql_list([rule.computation_id])}",
                             computation_frame(rule))
         db.replace_rows(cursor, "month_status", f"{in_months} AND source = 'register'", status)
+        db.refresh_statistics(cursor, "indicator_value")
 
 
 # --------------------------------------------------------------------------- figures as published

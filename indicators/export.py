@@ -9,7 +9,14 @@ Interface (the dashboard's downloads and HTTP API use exactly these):
   month, area_type, area_code, area_name, population, group, indicator, value,
   numerator, denominator, flag, vintage (+ synthetic marker column).
 * ``count_cells(url, query) -> int``; ``query_table(url, query, page=Page(limit, offset))``:
-  one page in PAGE_ORDER (the primary key), cut by the database (the HTTP API).
+  one page in PAGE_ORDER (the primary key), cut by the database (the HTTP API);
+  ``Page(limit, after=key)``: the page after the row whose PAGE_ORDER key is ``key``
+  (keyset paging: an index range, however deep); ``Page(limit, order=SORT_KEYS)``: the
+  first rows in the export's own order (the downloads preview).
+* ``newest_publication(url) -> int | None``: the id of the newest publication.
+* Small reads (a page or selection of at most SMALL_READ_ROWS rows) go through the
+  serving engine's connection pool; big ones through ADBC (Arrow), whose connection set-up
+  costs more than a small read itself (bench/bench_serve.py, py-spy).
 * ``render(table, fmt, query) -> bytes``: csv | csv-excel | parquet | xlsx (xlsx with
   metadata and definitions sheets).
 * ``datapackage(table, query, fmt, filename, rule) -> dict``: a Frictionless Data Package
@@ -87,6 +94,7 @@ from trialmon.schema import (
     indicator_value,
     month_status,
     municipal_measure,
+    publication,
 )
 
 FORMATS = ("csv", "csv-excel", "parquet", "xlsx")
@@ -95,6 +103,9 @@ SHEET_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 XLSX_MAX_ROWS = 4 * SHEET_ROWS
 XML_PIECE_ROWS = 50_000  # data rows turned into sheet XML at a time
 FLAGS = ("", "no_value", "suppressed", "incomplete")
+# Up to this many rows a pooled connection of the serving engine reads faster than a new
+# ADBC connection (PostgreSQL: a new server process and driver set-up per connection).
+SMALL_READ_ROWS = 5_000
 COLUMNS = ["month", "area_type", "area_code", "area_name", "population", "group", "indicator",
            "value", "numerator", "denominator", "flag", "vintage", "synthetic"]
 SCHEMA = {
@@ -150,10 +161,13 @@ LICENCE = {
 
 @dataclass(frozen=True)
 class Page:
-    """Rows offset .. offset+limit-1 of a selection in PAGE_ORDER."""
+    """Rows offset .. offset+limit-1 of a selection in `order` (PAGE_ORDER, the primary
+    key, unless told); with `after` (a PAGE_ORDER key) only the rows after that key."""
 
     limit: int
     offset: int = 0
+    order: tuple[str, ...] = tuple(PAGE_ORDER)
+    after: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -269,25 +283,59 @@ def _cell_columns(table: sa.Table) -> list:
             c.vintage]
 
 
-def _published_select(query: ExportQuery, publication_id: int | None):
-    """The cells matching `query` now, or as they stood after publication `publication_id`."""
+def _after(columns, after: tuple[str, ...] | None) -> list:
+    """Rows whose PAGE_ORDER key comes after `after` (a row-value comparison: the database
+    starts an index range there)."""
+    if after is None:
+        return []
+    return [sa.tuple_(*(columns[k] for k in PAGE_ORDER)) > sa.tuple_(*map(sa.literal, after))]
+
+
+def _published_select(query: ExportQuery, publication_id: int | None,
+                      page: Page | None = None):
+    """The cells matching `query` now, or as they stood after publication `publication_id`;
+    with `page`, ordered and cut (each branch of the as-of union cut first, so a page
+    is read from the index, not by sorting the whole selection)."""
+    def where(c) -> list:
+        return [*_where(c, query), *_after(c, page.after if page else None)]
+
     if publication_id is None:
-        return sa.select(*_cell_columns(indicator_value)).where(
-            *_where(indicator_value.c, query))
-    return history.as_of_select(_cell_columns, lambda c: _where(c, query), publication_id)
+        statement = sa.select(*_cell_columns(indicator_value)).where(*where(indicator_value.c))
+        return _cut(statement, page) if page else statement
+    if page is None:
+        return history.as_of_select(_cell_columns, where, publication_id)
+    first = Page(page.offset + page.limit, 0, page.order)
+    branches = history.as_of_select(_cell_columns, where, publication_id).selects
+    union = sa.union_all(*(sa.select(_cut(b, first).subquery()) for b in branches)).subquery()
+    return _cut(sa.select(union), page)
+
+
+def _cut(statement, page: Page):
+    return (statement.order_by(*(sa.column(k) for k in page.order))
+            .limit(page.limit).offset(page.offset))
+
+
+def _read_cells(url: str, statement, rows: int | None) -> pl.DataFrame:
+    """The rows of `statement`: at most SMALL_READ_ROWS expected (`rows`) through the
+    serving engine's pooled connection; more through a new ADBC connection (Arrow)."""
+    if rows is not None and rows <= SMALL_READ_ROWS:
+        with get_published_engine(url).connect() as conn:
+            result = conn.execute(statement)
+            names, data = list(result.keys()), [tuple(r) for r in result]
+        return pl.DataFrame(data, schema=names, orient="row", infer_schema_length=None)
+    db = database(url)
+    return db.read_frame(db.sql_text(statement), batch_rows=65_536)
 
 
 def published_cells(url: str, query: ExportQuery, page: Page | None = None,
-                    publication_id: int | None = None) -> pl.DataFrame:
+                    publication_id: int | None = None,
+                    expected_rows: int | None = None) -> pl.DataFrame:
     """The protected cells of indicator_value matching the query (`page`: one slice of
     them in primary-key order, cut by the database; `publication_id`: as they stood after
-    that publication)."""
-    statement = _published_select(query, publication_id)
-    if page is not None:
-        statement = (statement.order_by(*(sa.column(k) for k in PAGE_ORDER))
-                     .limit(page.limit).offset(page.offset))
-    db = database(url)
-    frame = db.read_frame(db.sql_text(statement), batch_rows=65_536)
+    that publication; `expected_rows`: how many the selection has, when known)."""
+    statement = _published_select(query, publication_id, page)
+    bounds = [n for n in (page.limit if page else None, expected_rows) if n is not None]
+    frame = _read_cells(url, statement, min(bounds) if bounds else None)
     if frame.is_empty():
         return _empty_cells()
     frame = _restore_nulls(frame, ["value", "numerator", "denominator"])
@@ -366,18 +414,26 @@ def count_cells(url: str, query: ExportQuery) -> int:
         return conn.execute(statement).scalar_one()
 
 
-def query_table(url: str, query: ExportQuery, page: Page | None = None) -> pl.DataFrame:
+def newest_publication(url: str) -> int | None:
+    """The id of the newest publication (None before any)."""
+    with get_published_engine(url).connect() as conn:
+        return conn.execute(sa.select(sa.func.max(publication.c.publication_id))).scalar()
+
+
+def query_table(url: str, query: ExportQuery, page: Page | None = None,
+                expected_rows: int | None = None) -> pl.DataFrame:
     """The export table for `query` (validated first), in the export format's columns,
-    sorted by SORT_KEYS; with `page`, one page of it in PAGE_ORDER (protected only)."""
+    sorted by SORT_KEYS; with `page`, one page of it in PAGE_ORDER (protected only);
+    `expected_rows` (count_cells, when known) lets a small read skip opening ADBC."""
     validate(url, query)
     if page is not None and query.unprotected:
         raise TrialmonError("an unprotected export is not paged")
-    cells = published_cells(url, query, page, query.publication(url))
+    cells = published_cells(url, query, page, query.publication(url), expected_rows)
     if query.unprotected:
         register_ids = {i.id for i in REGISTER_INDICATORS}
         cells = pl.concat([cells.filter(~pl.col("indicator").is_in(list(register_ids))),
                            unprotected_cells(url, query)], how="diagonal_relaxed")
-    return export_format(url, cells, query.lang, SORT_KEYS if page is None else PAGE_ORDER)
+    return export_format(url, cells, query.lang, SORT_KEYS if page is None else list(page.order))
 
 
 def export_format(url: str, cells: pl.DataFrame, lang: str, order: list[str]) -> pl.DataFrame:

@@ -118,6 +118,81 @@ def test_pages_follow_the_next_link_to_exactly_the_whole_selection(client):
         tuple(r[k] for k in key) for r in whole["data"])  # primary-key order, no overlap
 
 
+KEY = ("indicator", "population", "group", "area_type", "area_code", "month")
+
+
+def walk(client, link: str, keyset: bool = True) -> tuple[list[dict], int]:
+    """Every row of a walk from `link` along the next links (and the number of pages)."""
+    seen, pages = [], 0
+    while link:
+        answer = client.get(link)
+        assert answer.status_code == 200, answer.get_json()
+        body = answer.get_json()
+        seen += body["data"]
+        link = body["paging"]["next"]
+        assert ("Link" in answer.headers) == bool(link)
+        if keyset:
+            assert (link is None) == (body["paging"]["next_cursor"] is None)
+        pages += 1
+    return seen, pages
+
+
+@pytest.mark.parametrize("limit", [1, 7, 60, 100_000])
+def test_a_cursor_walk_returns_exactly_the_rows_of_the_selection(client, limit):
+    query = ("/api/v1/indicators?indicator=unemployed,unemployed_share,jobseekers"
+             "&area_type=municipality,trial_area&format=json")
+    seen, pages = walk(client, f"{query}&limit={limit}")
+    # the oracle: the hand-made fixture's own rows, selected here
+    wanted = {"unemployed", "unemployed_share", "jobseekers"}
+    expected = sorted((tuple(r[k] for k in KEY), r["value"]) for r in rows()
+                      if r["indicator"] in wanted
+                      and r["area_type"] in ("municipality", "trial_area"))
+    keys = [tuple(r[k] for k in KEY) for r in seen]
+    assert len(keys) == len(set(keys))  # no row twice
+    assert keys == [k for k, _ in expected]  # none missing, in primary-key order
+    assert [r["value"] for r in seen] == [v for _, v in expected]
+    assert pages == max(1, -(-len(expected) // limit))
+
+
+def test_cursor_links_carry_the_filters_and_offset_paging_still_works(client):
+    query = "/api/v1/indicators?indicator=unemployed&area=091,049&format=json"
+    first = client.get(query + "&limit=2").get_json()["paging"]
+    assert "cursor=" in first["next"] and "offset" not in first["next"]
+    assert "indicator=unemployed" in first["next"] and "area=091%2C049" in first["next"]
+    assert first["offset"] is None and first["publication"] is None  # no publication yet
+    by_offset, _ = walk(client, query + "&limit=2&offset=0", keyset=False)
+    by_cursor, _ = walk(client, query + "&limit=2")
+    assert by_offset == by_cursor
+    assert client.get(query + "&limit=2&offset=0").get_json()["paging"]["next"].endswith(
+        "offset=2")
+
+
+def _token(payload) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [
+    "not-base64!", "@@@", "AAAA", _token([1, 2]), _token({"after": ["a"] * 5,
+                                                          "publication": None}),
+    _token({"after": ["a"] * 5 + [6], "publication": None}),
+    _token({"after": ["a"] * 6, "publication": "1"}),
+    _token({"after": ["a"] * 6, "publication": 7}),  # no such publication
+])
+def test_a_bad_cursor_is_a_400_naming_it(client, cursor):
+    answer = client.get(f"/api/v1/indicators?indicator=unemployed&limit=5&cursor={cursor}")
+    assert answer.status_code == 400
+    assert answer.get_json()["parameter"] == "cursor"
+
+
+def test_cursor_and_offset_together_are_refused(client):
+    link = client.get("/api/v1/indicators?indicator=unemployed&format=json&limit=3"
+                      ).get_json()["paging"]["next"]
+    answer = client.get(link + "&offset=3")
+    assert answer.status_code == 400 and answer.get_json()["parameter"] == "cursor"
+
+
 def test_a_selection_over_the_maximum_needs_paging(client, monkeypatch):
     from dashboard import api
 
@@ -150,7 +225,10 @@ def test_openapi_document_lists_every_route_and_parameter(client):
     assert set(doc["paths"]) == app_routes
     names = {p["name"] for p in doc["paths"]["/api/v1/indicators"]["get"]["parameters"]}
     assert names == {"indicator", "area", "area_type", "population", "group", "from", "to",
-                     "lang", "format", "limit", "offset", "as_of", "vintage"}
+                     "lang", "format", "limit", "cursor", "offset", "as_of", "vintage"}
+    deprecated = {p["name"] for p in doc["paths"]["/api/v1/indicators"]["get"]["parameters"]
+                  if p.get("deprecated")}
+    assert deprecated == {"offset"}
 
 
 def test_bulk_file_is_a_plain_file_with_every_cell(client):

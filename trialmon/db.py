@@ -335,6 +335,15 @@ class Database:
         cursor.adbc_ingest(table, arrow, mode="append",
                            db_schema_name=None if self.sqlite else schema)
 
+    def refresh_statistics(self, cursor, table: str) -> None:
+        """PostgreSQL: let the planner see `table`'s new size at once (autovacuum would,
+        later). Not on SQLite: with sampled statistics (ANALYZE) its planner read the
+        overview page's cells through the wrong index, 4.2 s of CPU per callback instead
+        of 0.04 s (measured on the load bench's database), so SQLite keeps its own
+        estimates."""
+        if not self.sqlite:
+            cursor.execute(f"ANALYZE {table}")
+
     def writers(self) -> Writers:
         """Background writers for this database, one thread per file (see `Writers`)."""
         return Writers()

@@ -162,6 +162,9 @@ indicator_value = sa.Table(
     sa.Column("published_in", sa.Integer),
     sa.PrimaryKeyConstraint("indicator", "population", "group", "area_type", "area_code", "month"),
     sa.Index("ix_indicator_value_month", "month"),
+    # selections by area without population/group (the API, the downloads page): the key
+    # starts indicator, population, group, so without this they scan a whole indicator
+    sa.Index("ix_indicator_value_area", "area_code", "indicator", "month"),
 )
 """The protected, published indicator cells (the export format, less area names).
 Suppressed cells have value, numerator and denominator null and flag 'suppressed'."""

@@ -5,6 +5,8 @@ Decisions: every area the page lets a user pick is kept in the address (no cap);
 address), added to the areas picked one by one. The API example below the preview
 is the call that returns the same selection.
 The "download everything" link is a plain link to the bulk file written at compute time.
+The preview reads only what it shows: the count and the first rows (the database cuts
+them), remembered per view and data version like the other pages' outputs.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dashboard.components import (
 from dashboard.i18n import N_, fmt_month, fmt_number, indicator_name, label, nt, t
 from dashboard.pages.common import controls_view, search_of, url_output, vintage_options
 from dashboard.state import View
-from indicators.export import ExportQuery, query_table
+from indicators.export import SORT_KEYS, ExportQuery, Page, count_cells, query_table
 from indicators.registry import INDICATORS
 
 PREVIEW_ROWS = 12
@@ -151,19 +153,33 @@ def _preview_cell(name: str, value, row: dict, lang: str) -> str:
     return "" if value is None else str(value)
 
 
-def preview(table, lang: str) -> list:
+def preview(table, lang: str, total: int | None = None) -> list:
+    """The first rows of `table` and the count of the selection (`total`, default: the
+    table's rows)."""
+    total = table.height if total is None else total
     head = html.Tr([html.Th(t(lang, PREVIEW_HEADERS[c]), scope="col",
                             className="num" if c == "value" else None) for c in PREVIEW_COLUMNS])
     rows = [html.Tr([html.Td(_preview_cell(name, value, row, lang),
                              className="num" if name == "value" else None)
                      for name, value in row.items()])
             for row in table.select(PREVIEW_COLUMNS).head(PREVIEW_ROWS).iter_rows(named=True)]
-    count = nt(lang, "{n} row in the selection.", "{n} rows in the selection.", table.height)
-    if table.height > PREVIEW_ROWS:
+    count = nt(lang, "{n} row in the selection.", "{n} rows in the selection.", total)
+    if total > PREVIEW_ROWS:
         count += " " + t(lang, "The first {k} are shown.", k=PREVIEW_ROWS)
     return [html.P(count, id="dl-count"),
             html.Table([html.Thead(head), html.Tbody(rows)],
                        className="table table-sm data-table", id="dl-preview-table")]
+
+
+def build_preview(view: View, data) -> tuple:
+    """The preview, the API example and the address of a view (the first rows only)."""
+    query = export_query(view, data)
+    total = count_cells(data.url, query)
+    table = query_table(data.url, query, Page(PREVIEW_ROWS, order=tuple(SORT_KEYS)), total)
+    fields = {k: getattr(view, k) for k in ("indicators", "areas", "all", "population",
+                                            "group", "start", "end", "format", "vintage")}
+    return (preview(table, view.lang, total), api_example(view, query.areas),
+            search_of("downloads", view.lang, **fields))
 
 
 def register(app, data) -> None:
@@ -178,12 +194,7 @@ def register(app, data) -> None:
                pathname):
         view = _view(pathname, data, indicators, areas, population, group, start, end, fmt,
                      whole, vintage)
-        query = export_query(view, data)
-        table = query_table(data.url, query)
-        fields = {k: getattr(view, k) for k in ("indicators", "areas", "all", "population",
-                                                "group", "start", "end", "format", "vintage")}
-        return (preview(table, view.lang), api_example(view, query.areas),
-                search_of("downloads", view.lang, **fields))
+        return data.memo(build_preview, view)
 
     @app.callback(Output("dl-file", "data"), Input("dl-button", "n_clicks"),
                   *[State(c.component_id, c.component_property) for c in controls],
