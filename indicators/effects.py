@@ -63,6 +63,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
@@ -88,6 +89,12 @@ from trialmon.months import month_index, month_of, shift_month
 from trialmon.progress import progress_bar
 from trialmon.schema import area_member, effect_estimate, municipal_measure, statfin_value
 from trialmon.settings import get_settings
+
+# A municipality with one usable month is a singleton fixed effect: pyfixest drops it (as
+# it should) and says so on stderr for every estimate, which reads like an error on a
+# user's first start. The number of municipalities used is reported with each estimate.
+warnings.filterwarnings("ignore", message=r"\d+ singleton fixed effect", category=UserWarning,
+                        module="pyfixest")
 
 REFERENCE_MONTH = "2021-02"  # event month -1
 ALL_TRIALS = "TRIALS"
