@@ -749,6 +749,8 @@ def _month_runs(months: list[str], workers: int) -> list[tuple[list[str], list[s
     the month before the run (protected only to carry its 'unemployed' pattern, as the
     sequential loop would; the first run needs none). Runs of fewer than RUN_MIN_MONTHS
     are not worth a process."""
+    if not months:
+        return []
     count = max(1, min(workers, len(months) // RUN_MIN_MONTHS))
     size = -(-len(months) // count)
     runs = [months[i:i + size] for i in range(0, len(months), size)]
@@ -758,7 +760,7 @@ def _month_runs(months: list[str], workers: int) -> list[tuple[list[str], list[s
 def _run_jobs(jobs: list[tuple], workers: int):
     """Each job's (rows, hidden) flags; several jobs in worker processes ('spawn': a
     forked child of a process that ran Polars can hang on its first query)."""
-    if len(jobs) == 1 or workers <= 1:
+    if len(jobs) <= 1 or workers <= 1:
         return [_protect_months(*job) for job in jobs]
     import multiprocessing  # start-up: only a parallel protection needs it
     from concurrent.futures import ProcessPoolExecutor  # start-up: as above
