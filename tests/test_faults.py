@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from dashboard.data import VERSION_TTL_SECONDS
 from etl.demo import write_parquet
 from etl.register import load_register_files
 from indicators.engine import compute
@@ -137,6 +138,9 @@ def test_postgresql_stopped_and_restarted_while_serving(tmp_path):
             assert get(served.base + "/readyz")[0] == 200
             assert get(served.base + "/en/explorer")[0] == 200
             _pg_ctl(datadir, "stop")
+            # each worker rechecks the database at most every VERSION_TTL_SECONDS (the
+            # readiness of pages is that cached check); /readyz always asks afresh
+            time.sleep(VERSION_TTL_SECONDS + 0.5)
             status, _, body = get(served.base + "/readyz")
             assert status == 503 and json.loads(body)["reason"].startswith("database unavailable")
             status, headers, page = get(served.base + "/en/explorer")
