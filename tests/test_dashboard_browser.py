@@ -45,6 +45,7 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
     pytest.skip("Chromium/chromedriver not installed", allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
@@ -97,12 +98,21 @@ def browser(downloads_dir):
 
 # --------------------------------------------------------------------------- helpers
 def wait(driver, condition, timeout: float = 15):
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d))
+    # an element found during a re-render may be replaced before it is read: try again
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,)
+                         ).until(lambda d: condition(d))
 
 
 def text_of(driver, selector: str) -> str:
-    elements = driver.find_elements(By.CSS_SELECTOR, selector)
-    return elements[0].text if elements else ""
+    """The first match's text (read again if Dash replaced the element meanwhile)."""
+    for _ in range(5):
+        elements = driver.find_elements(By.CSS_SELECTOR, selector)
+        try:
+            return elements[0].text if elements else ""
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise StaleElementReferenceException(f"{selector} kept being replaced")
 
 
 def wait_text(driver, selector: str, expected: str, timeout: float = 15) -> str:
@@ -209,8 +219,8 @@ def test_back_button_and_keyboard(server, browser):
     browser.back()
     wait(browser, lambda d: "indicator=unemployed_share" in d.current_url)
     wait_text(browser, "#ex-heading", "Unemployed share")
-    assert Select(browser.find_element(By.ID, "ex-indicator")).first_selected_option \
-        .get_attribute("value") == "unemployed_share"
+    wait(browser, lambda d: Select(d.find_element(By.ID, "ex-indicator")).first_selected_option
+         .get_attribute("value") == "unemployed_share")
     assert console_errors(browser) == []
 
 
