@@ -208,11 +208,15 @@ def test_every_page_draws_the_demo_data_in_chromium(served_demo):
     out = ROOT / "screenshots" / "demo"
     out.mkdir(parents=True, exist_ok=True)
     try:
-        for name, path in PAGES.items():
+        for number, (name, path) in enumerate(PAGES.items()):
             driver.get(base + path)
-            WebDriverWait(driver, 30, poll_frequency=0.2).until(lambda d: d.execute_script(
-                "return document.querySelector('#page h1, #page h2') !== null"
-                " && !document.querySelector('[data-dash-is-loading=\"true\"]')"))
+            # the first page meets workers whose caches are cold (once in CI it took over
+            # 30 s on a just-started server; never locally): more time for it
+            WebDriverWait(driver, 120 if number == 0 else 30, poll_frequency=0.2).until(
+                lambda d: d.execute_script(
+                    "return document.querySelector('#page h1, #page h2') !== null"
+                    " && !document.querySelector('[data-dash-is-loading=\"true\"]')"),
+                f"{path} not drawn")
             if name in ("explorer", "compare", "map"):
                 WebDriverWait(driver, 30).until(
                     lambda d: d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
