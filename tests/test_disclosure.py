@@ -287,19 +287,26 @@ def test_empty_input():
 small_or_any = st.one_of(st.integers(0, 6), st.integers(0, 6), st.integers(0, 60))
 
 
-@st.composite
-def random_case(draw):
-    """Municipalities in regions, some of them in trial areas, with small counts."""
-    n = draw(st.integers(1, 10))
+def draw_geography(draw, fewest: int, most: int, last_area: int):
+    """fewest..most municipalities, each in a region R0..R{last_area} and in a trial area
+    T0..T{last_area} or none; returns (municipality codes, geography(...))."""
+    n = draw(st.integers(fewest, most))
     munis = [f"m{i}" for i in range(n)]
-    region_of = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
-    trial_of = draw(st.lists(st.integers(-1, 3), min_size=n, max_size=n))  # -1: none
+    region_of = draw(st.lists(st.integers(0, last_area), min_size=n, max_size=n))
+    trial_of = draw(st.lists(st.integers(-1, last_area), min_size=n, max_size=n))  # -1: none
     regions, trials = {}, {}
     for m, r, t in zip(munis, region_of, trial_of, strict=True):
         regions.setdefault(f"R{r}", []).append(m)
         if t >= 0:
             trials.setdefault(f"T{t}", []).append(m)
-    areas = geography(regions, trials, munis)
+    return munis, geography(regions, trials, munis)
+
+
+@st.composite
+def random_case(draw):
+    """Municipalities in regions, some of them in trial areas, with small counts."""
+    munis, areas = draw_geography(draw, 1, 10, last_area=3)
+    n = len(munis)
     measures = draw(st.integers(1, 2))
     slices = {f"u{k}": dict(zip(munis, draw(st.lists(small_or_any, min_size=n, max_size=n)),
                                 strict=True))
@@ -541,16 +548,8 @@ person = st.fixed_dictionaries({
 @st.composite
 def linked_case(draw):
     """A few municipalities in regions (some in trial areas) and a few dozen persons."""
-    n = draw(st.integers(2, 4))
-    munis = [f"m{i}" for i in range(n)]
-    region_of = draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
-    trial_of = draw(st.lists(st.integers(-1, 1), min_size=n, max_size=n))
-    regions, trials = {}, {}
-    for m, r, t in zip(munis, region_of, trial_of, strict=True):
-        regions.setdefault(f"R{r}", []).append(m)
-        if t >= 0:
-            trials.setdefault(f"T{t}", []).append(m)
-    areas = geography(regions, trials, munis)
+    munis, areas = draw_geography(draw, 2, 4, last_area=1)
+    n = len(munis)
     people = draw(st.lists(person, min_size=1, max_size=30))
     placed = [{**p, "muni": munis[draw(st.integers(0, n - 1))]} for p in people]
     threshold = draw(st.sampled_from([3, 5]))
