@@ -31,7 +31,10 @@ from indicators import areas
 from indicators.disclosure import protect
 from indicators.measures import municipal_measures
 from trialmon.months import shift_month
+from trialmon.settings import get_settings
 
+# The dashboard's headline counts: the Overview's cards and the comparison lines.
+HEADLINE = ("unemployed", "jobseekers")
 KEYS = ["month", "area_type", "area_code", "population", "group", "measure"]
 DIFFERENCES = [  # (dimension, parent, child)
     ("population", "all", "target_group"),
@@ -82,6 +85,11 @@ def run(cells: pl.DataFrame, members: pl.DataFrame, label: str) -> None:
         by_type = out.group_by("area_type").agg(pl.col("suppressed").mean()).sort("area_type")
         print("    by area type: " + ", ".join(
             f"{r['area_type']} {r['suppressed']:.0%}" for r in by_type.iter_rows(named=True)))
+        headline = (out.filter(pl.col("population") == "all", pl.col("group") == "all",
+                               pl.col("measure").is_in(HEADLINE))
+                    .group_by("area_type").agg(pl.col("suppressed").mean()).sort("area_type"))
+        print(f"    headline ({' and '.join(HEADLINE)}, all x all) by area type: " + ", ".join(
+            f"{r['area_type']} {r['suppressed']:.0%}" for r in headline.iter_rows(named=True)))
         for r in differencing(out).iter_rows(named=True):
             print(f"    {r['difference']:<38} pairs {r['pairs']:>7,}  differences 1-4: "
                   f"{r['small']:>5,}")
@@ -91,13 +99,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--month", default="2023-03")
+    parser.add_argument("--demo-scale", type=float, default=get_settings().demo_scale,
+                        help="the second run's scale (default: the demo's, TRIALMON_DEMO_SCALE)")
     args = parser.parse_args()
     start = time.perf_counter()
     cells, members = demo_cells(args.scale, args.month)
     print(f"generated scale {args.scale} {args.month} in {time.perf_counter() - start:.0f} s")
     run(cells, members, f"scale {args.scale} (national = 1.0), {args.month}")
-    cells, members = demo_cells(0.02, args.month)
-    run(cells, members, f"demo scale 0.02, {args.month}")
+    cells, members = demo_cells(args.demo_scale, args.month)
+    run(cells, members, f"demo scale {args.demo_scale:g}, {args.month}")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ from etl.reference import load_reference
 from etl.register import load_register_frames
 from trialmon.domain import NORDIC_MODEL_FIRST_DAY, NORDIC_MODEL_START, TRIAL_END, TRIAL_START
 from trialmon.errors import TrialmonError
-from trialmon.months import is_month, month_index, month_of
+from trialmon.months import date_month_index_expr, is_month, month_index, month_index_expr, month_of
 
 # The simulation always starts here (or 24 months before `start` if that is earlier)
 # so that any window of months is a slice of one and the same synthetic world.
@@ -215,19 +215,13 @@ def municipal_weights(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _date_to_month(column: str) -> pl.Expr:
-    return pl.col(column).dt.year().cast(pl.Int64) * 12 + pl.col(column).dt.month() - 1
+    return date_month_index_expr(pl.col(column))
 
 
 def _last_month_valid(column: str) -> pl.Expr:
     """The last month whose last day is on or before the date `column` (validity is
     judged on the calculation date, the month's last day); null stays null."""
-    after = pl.col(column) + pl.duration(days=1)
-    return after.dt.year().cast(pl.Int64) * 12 + after.dt.month() - 2
-
-
-def _label_to_month(expr: pl.Expr) -> pl.Expr:
-    """'YYYY-MM' -> month index, as an expression."""
-    return expr.str.slice(0, 4).cast(pl.Int64) * 12 + expr.str.slice(5, 2).cast(pl.Int64) - 1
+    return date_month_index_expr(pl.col(column) + pl.duration(days=1)) - 1
 
 
 def build_geography(reference) -> Geography:
@@ -298,9 +292,9 @@ def _trial_members(reference, position: dict[str, int]
     members = members.select(
         mun=pl.col("municipality_code").replace_strict(position, default=None, return_dtype=pl.Int64),
         first=pl.max_horizontal(_date_to_month("valid_from"),
-                                _label_to_month(pl.col("first_trial").fill_null(TRIAL_FROM))),
+                                month_index_expr(pl.col("first_trial").fill_null(TRIAL_FROM))),
         last=pl.min_horizontal(_last_month_valid("valid_to").fill_null(far),
-                               _label_to_month(pl.col("last_trial").fill_null(TRIAL_TO))),
+                               month_index_expr(pl.col("last_trial").fill_null(TRIAL_TO))),
     ).drop_nulls("mun")
     return (members["mun"].to_numpy(), members["first"].to_numpy(), members["last"].to_numpy())
 

@@ -49,6 +49,10 @@ slice per Dijkstra run, and the audit is repeated until it finds nothing.
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+
 import numpy as np
 import polars as pl
 
@@ -69,7 +73,7 @@ def _graph_tools():
 # whenever a change here can change which cells are suppressed.
 # (computation.method is VARCHAR(64); the relations are in DISCLOSURE_TEXT and the docs)
 METHOD = "primary threshold + linked secondary suppression"
-METHOD_VERSION = "3-linked-joint"
+METHOD_VERSION = "4-linked-identities"
 
 # A run of fewer months than this is not worth a process of its own (each run also
 # protects the month before it, and a spawned process takes ~2 s to start).
@@ -765,8 +769,21 @@ def _run_jobs(jobs: list[tuple], workers: int):
     import multiprocessing  # start-up: only a parallel protection needs it
     from concurrent.futures import ProcessPoolExecutor  # start-up: as above
 
-    with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         return list(pool.map(_protect_months, *zip(*jobs, strict=True)))
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker ends when the computation that started it is killed (otherwise it
+    would protect months for nobody, at full CPU, until it finished): on Linux the
+    kernel sends it SIGTERM when its parent dies."""
+    if sys.platform.startswith("linux"):
+        import ctypes  # start-up: only a worker process needs it
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _protect_months(run: list[str], parts: dict[str, pl.DataFrame], arcs: pl.DataFrame,
@@ -880,6 +897,7 @@ class _Block:
             idx = {index[s]: c for s, c in terms.items()}
             if not set(idx) <= allowed or set(idx) & self.riders:
                 continue
+            exact = exact or (len(idx) == 2 and self._zero_everywhere(idx))
             if exact and len(idx) == 2:
                 a, b = sorted(idx)
                 if (np.array_equal(self.V[a], self.V[b])
@@ -939,6 +957,15 @@ class _Block:
         self._V_l, self._free_l, self._F_l = self.V.tolist(), self.free.tolist(), self.F.tolist()
         self._X_l, self._X_valid_l = self.X.tolist(), self.X_valid.tolist()
         self._exact_l = self.rel_exact.tolist()
+
+    def _zero_everywhere(self, terms: dict[int, int]) -> bool:
+        """The relation's complement is 0 in every area of the month: in these data the
+        relation is an identity, and a move keeps it so (else a move rising in one area
+        could fall nowhere, and its cycle would climb to the country)."""
+        rows = list(terms)
+        if not self.present[rows].all():
+            return False
+        return not (np.array([terms[i] for i in rows]) @ self.V[rows]).any()
 
     def _hide(self, u: int, a: int) -> None:
         if not self.free[u, a]:
@@ -1130,19 +1157,33 @@ class _Block:
             else:
                 self.uncertified += 1
 
-    def ancestors(self, u: int) -> dict[int, int]:
+    def ancestors(self, u: int, a: int) -> dict[int, int]:
         """u and every unit containing it (parents in population, group and measure,
         recursively), all rising: a move that shrinks no complement (one more person of
-        the least specific kind). Units with a fixed pattern are left out."""
+        the least specific kind). Units with a fixed pattern are left out.
+
+        Where a complement is 0 in area ``a`` (every jobseeker under 30 of a trial
+        municipality is a trial customer), the person is one of its children too: one
+        child rises with the parent, so the complement stays 0 and the move can fall
+        elsewhere on the same side (else a trial-side move falls only in comparison
+        municipalities, and its cycle hides all_trials and the comparison total)."""
         w = {u: 1}
         todo = [u]
         while todo:
             t = todo.pop()
             for r, c in self.rel_coef[t]:
-                if c > 0:
-                    continue
-                for p, cp in self.rel_terms[r].items():
-                    if cp > 0 and p not in w and not self.F[p].any():
+                terms = self.rel_terms[r]
+                if c < 0:
+                    grown = [p for p, cp in terms.items() if cp > 0]
+                elif (self._X_valid_l[r][a] and self._X_l[r][a] == 0
+                      and not any(p in w for p, cp in terms.items() if cp < 0)):
+                    kids = sorted((self._V_l[p][a], p) for p, cp in terms.items()
+                                  if cp < 0 and self._movable(p, a))
+                    grown = [kids[-1][1]] if kids else []
+                else:
+                    grown = []
+                for p in grown:
+                    if p not in w and not self.F[p].any():
                         w[p] = 1
                         todo.append(p)
         return w
@@ -1165,11 +1206,11 @@ class _Block:
         for round_ in range(_MAX_ROUNDS):
             for (u, a) in sorted(k for k in targets if k not in move_of):
                 need = targets[(u, a)]
-                w = self.ancestors(u) if (u, a) in escalated else self.closure(u, a, need)
+                w = self.ancestors(u, a) if (u, a) in escalated else self.closure(u, a, need)
                 if w is None and need > 1:
                     need, w = 1, self.closure(u, a, 1)
                 if w is None:
-                    need, w = 1, self.ancestors(u)
+                    need, w = 1, self.ancestors(u, a)
                     escalated.add((u, a))
                 move = (tuple(sorted(w.items())), need)
                 self._hide_units(move[0], a)

@@ -95,7 +95,7 @@ def load() -> None:
               help="Write the monthly review of the newest loaded month into this folder "
                    "(PDF: all areas in one file, and one file per trial area).")
 @click.option("--report-lang", "report_langs", multiple=True,
-              type=click.Choice(["fi", "sv", "en"]), help="Languages of --reports "
+              type=click.Choice(LANGUAGES), help="Languages of --reports "
               "(repeatable; default fi).")
 @common_options
 def load_register(url, quiet, files, synthetic, allow_columns, reports_dir, report_langs):
@@ -285,7 +285,7 @@ def _publish_effects(url: str, quiet: bool) -> None:
 @click.option("--area", "areas", multiple=True, metavar="CODE",
               help="Trial area code (TA01 ...) or TRIALS; repeatable.")
 @click.option("--all-areas", is_flag=True, help="A national summary page, then every trial area.")
-@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default="fi", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="pdf",
               show_default=True)
 @click.option("--out", type=click.Path(), help="Output file (default: "

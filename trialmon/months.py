@@ -6,7 +6,8 @@ Interface
 * ``is_month(value)``, ``check_month(value, parameter="month")`` (raises ``BadMonth``, a
   ``TrialmonError`` that carries the parameter's name).
 * ``month_index(month)`` / ``month_of(index)``: a running month number, so t-1 and t+1 are
-  plain arithmetic; ``shift_month(month, offset)``; ``month_range(first, last)``.
+  plain arithmetic; ``shift_month(month, offset)``; ``month_range(first, last)``;
+  ``month_index_expr(label)`` and ``date_month_index_expr(day)``: the index in Polars.
 * ``month_start(month)``, ``month_end(month)`` (the last calendar day: the register's
   calculation date) as ``datetime.date``; ``month_end_expr(column)`` the same in Polars.
 * ``valid_on(day)``: a Polars predicate, the row's [valid_from, valid_to] interval
@@ -61,6 +62,16 @@ def check_month(value, parameter: str = "month") -> str:
 def month_index(month: str) -> int:
     """'YYYY-MM' -> months since year 0 (consecutive integers for consecutive months)."""
     return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def month_index_expr(label: pl.Expr) -> pl.Expr:
+    """``month_index`` as a Polars expression over 'YYYY-MM' strings."""
+    return label.str.slice(0, 4).cast(pl.Int64) * 12 + label.str.slice(5, 2).cast(pl.Int64) - 1
+
+
+def date_month_index_expr(day: pl.Expr) -> pl.Expr:
+    """The ``month_index`` of the month a date falls in, as a Polars expression."""
+    return day.dt.year().cast(pl.Int64) * 12 + day.dt.month().cast(pl.Int64) - 1
 
 
 def month_of(index: int) -> str:
