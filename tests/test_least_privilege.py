@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from shell.pipeline import compute_indicators, prepare_database
 from tests.test_engine import december, load
-from trialmon.db import get_engine, get_published_engine, sqlite_paths
+from trialmon.db import database, get_engine, sqlite_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["/en/", "/en/explorer?areas=091", "/en/status", "/en/definitions",
@@ -45,7 +45,7 @@ def computed(sqlite_url) -> str:
 def test_no_connection_of_the_serving_engine_lists_the_microdata(computed):
     microdata = sqlite_paths(computed)[1].resolve()
     for _ in range(3):  # NullPool: each checkout is a new connection
-        with get_published_engine(computed).connect() as conn:
+        with database(computed).connect_published() as conn:
             files = [Path(r[2]).resolve() for r in conn.exec_driver_sql("PRAGMA database_list")
                      if r[2]]
             assert microdata not in files and [r[1] for r in conn.exec_driver_sql(
