@@ -62,7 +62,6 @@ class Data:
 
     def __init__(self, db: Database | str):
         self.db = as_database(db)
-        self.url = self.db.url
         self._version: tuple = ()
         self._version_checked = 0.0
         self._lock = threading.Lock()
