@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dashboard.api import Cursor  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from indicators.export import PAGE_ORDER, newest_publication  # noqa: E402
-from trialmon.db import get_published_engine  # noqa: E402
+from trialmon.db import database  # noqa: E402
 from trialmon.schema import indicator_value  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     key = [indicator_value.c[k] for k in PAGE_ORDER]
-    with get_published_engine(args.db).connect() as conn:
+    with database(args.db).connect_published() as conn:
         row = conn.execute(sa.select(*key).order_by(*key).offset(args.depth - 1).limit(1)).one()
     cursor = Cursor(tuple(row), newest_publication(args.db)).encode()
     client = create_app(args.db).server.test_client()

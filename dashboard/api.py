@@ -3,13 +3,16 @@ its own OpenAPI 3.1 document, ``GET /api/v1/openapi.json``).
 
 Interface:
 
-* ``register(server, url)``: adds the routes below to the Flask server.
+* ``register(server, data)``: adds the routes below to the Flask server; ``data`` is the
+  process's one ``dashboard.data.Data`` (the app's cache), and every read goes through
+  its database object (``data.db``, a ``trialmon.db.Database``).
 * ``GET /api/v1/indicators``: the protected tidy table (indicators/export.py), filtered by
   indicator, area, area_type, population, group (comma-separated or repeated), from, to,
   lang; ``format`` csv (default) | json | parquet; paged by ``limit`` and ``cursor``
   (keyset: the ``next`` link carries it) or, deprecated, ``limit`` and ``offset``.
-* ``GET /api/v1/indicators/meta``: every indicator's definition in ``lang`` and the
-  disclosure rule stored with the published computation.
+* ``GET /api/v1/indicators/meta``: every indicator's name, plain-language explanation
+  (``explanation``) and exact definition in ``lang`` (indicators/indicators.meta.yml),
+  and the disclosure rule stored with the published computation.
 * ``GET /api/v1/areas``: every area (``area_type`` filter), names in three languages, its
   source, confidence and completeness, and its members (municipality, valid_from,
   valid_to, source, confidence of each membership).
@@ -43,6 +46,9 @@ Decisions:
 * ``offset`` (deprecated, kept for existing clients): with it the ``next`` links keep
   using offsets; a page is then cut after skipping rows, and a publication between pages
   can shift rows across page boundaries.
+* A table request is validated once: the parameters by ``ENDPOINTS``, then the codes
+  against the database (``export.validate``); the reads that follow take the validated
+  query (``export.read_count`` / ``read_table``).
 * Errors are JSON ``{"error": ..., "parameter": ...}``: the parameter is carried by the
   exception that rejected it (``BadParameter``), never guessed from the message.
 * ``ETag`` = hash of the data version (published months, newest vintage and computation)
@@ -74,13 +80,14 @@ from indicators.export import (
     PAGE_ORDER,
     ExportQuery,
     Page,
-    count_cells,
     datapackage,
     export_metadata,
     newest_publication,
-    query_table,
+    read_count,
+    read_table,
     render,
     stored_membership,
+    validate,
 )
 from indicators.provenance import rule_statement
 from indicators.registry import (
@@ -91,7 +98,7 @@ from indicators.registry import (
     LANGUAGES,
     POPULATIONS,
 )
-from trialmon.db import get_published_engine
+from trialmon.db import Database
 from trialmon.errors import BadParameter
 
 MAX_ROWS = 100_000
@@ -428,20 +435,23 @@ def _pinned(query: ExportQuery, publication: int | None, newest: int | None) -> 
     return replace(query, as_of=None, vintage=publication)
 
 
-def select_page(url: str, query: ExportQuery, options: dict, args) -> Selection | None:
-    """The page a request asks for (None: no limit and too many rows for one answer)."""
+def select_page(db: Database, query: ExportQuery, options: dict, args) -> Selection | None:
+    """The page a request asks for (None: no limit and too many rows for one answer).
+    `query` is validated here, once, where the first count needs it (after the paging
+    parameters, as before: the same parameter is named for the same bad request)."""
     limit, cursor_text = options["limit"], options["cursor"]
     if "offset" in args:  # deprecated offset paging
         if cursor_text:
             raise BadParameter("cursor", "give cursor or offset, not both")
         chosen = Selection(query, Page(limit or MAX_ROWS, options["offset"]), keyset=False)
-        chosen.total = count_cells(url, query)
+        validate(db, query)
+        chosen.total = read_count(db, query)
         if limit is None and chosen.total - chosen.page.offset > MAX_ROWS:
             return None
-        return _read(url, chosen)
+        return _read(db, chosen)
     cursor = Cursor.decode(cursor_text) if cursor_text else None
-    asked = query.publication(url)
-    newest = newest_publication(url)
+    asked = query.publication(db)
+    newest = newest_publication(db)
     publication = cursor.publication if cursor else (asked if asked is not None else newest)
     if cursor and asked is not None and publication != asked:
         raise BadParameter("cursor", "this cursor walks another publication than as_of/"
@@ -450,24 +460,25 @@ def select_page(url: str, query: ExportQuery, options: dict, args) -> Selection 
         raise BadParameter("cursor", f"bad cursor: no publication {publication}")
     chosen = Selection(_pinned(query, publication, newest), Page(
         (limit or MAX_ROWS) + 1, after=cursor.after if cursor else None), publication)
-    chosen.total = count_cells(url, chosen.query)
+    validate(db, query)  # the pinned query differs only in as_of/vintage
+    chosen.total = read_count(db, chosen.query)
     if limit is None and cursor is None and chosen.total > MAX_ROWS:
         return None
-    _read(url, chosen)
-    if chosen.query is query and publication is not None and newest_publication(url) != newest:
+    _read(db, chosen)
+    if chosen.query is query and publication is not None and newest_publication(db) != newest:
         # a publication was committed around the read: read the pinned one again
         chosen.query = _pinned(query, publication, None)
-        chosen.total = count_cells(url, chosen.query)
-        _read(url, chosen)
+        chosen.total = read_count(db, chosen.query)
+        _read(db, chosen)
     return chosen
 
 
-def _read(url: str, chosen: Selection) -> Selection:
+def _read(db: Database, chosen: Selection) -> Selection:
     page = chosen.page
     # past the end: nothing to read (the database would still walk the index to offset)
     empty = not chosen.keyset and page.offset >= chosen.total
     rows = max(0, chosen.total - page.offset)
-    chosen.table = query_table(url, chosen.query, Page(0, 0) if empty else page, rows)
+    chosen.table = read_table(db, chosen.query, Page(0, 0) if empty else page, rows)
     return chosen
 
 
@@ -487,12 +498,12 @@ def _next_link(args, chosen: Selection, limit: int | None) -> tuple[str | None, 
     return _page_link(args, limit or MAX_ROWS, cursor=token), token
 
 
-def table_response(url: str, args, rule):
+def table_response(db: Database, args, rule):
     try:
         query, options = query_from_args(args)
-        chosen = select_page(url, query, options, args)
+        chosen = select_page(db, query, options, args)
         if chosen is None:
-            total = count_cells(url, query)
+            total = read_count(db, query)
             return error_response(
                 413, "limit", f"the selection has {total:,} rows, more than {MAX_ROWS:,}: "
                 f"narrow it (indicator, area, area_type, population, group, from, to) or "
@@ -509,9 +520,9 @@ def table_response(url: str, args, rule):
                   "returned": table.height, "total": total, "cursor": options["cursor"],
                   "next_cursor": next_cursor, "publication": chosen.publication,
                   "next": next_link, "order": PAGE_ORDER}
-        metadata = export_metadata(table, query, rule, stored_membership(url, table))
+        metadata = export_metadata(table, query, rule, stored_membership(db, table))
         if query.as_of or query.vintage is not None:
-            metadata["vintage_id"] = query.publication(url)
+            metadata["vintage_id"] = query.publication(db)
         head = json.dumps({"metadata": metadata, "paging": paging}, ensure_ascii=False)
         body = head[:-1] + ', "data": ' + table.write_json() + "}"
         response = flask.Response(body, content_type=CONTENT_TYPES["json"])
@@ -520,7 +531,7 @@ def table_response(url: str, args, rule):
         response.headers["Content-Disposition"] = f"attachment; filename=trialmon.{fmt}"
     response.headers["X-Total-Count"] = str(total)
     if query.as_of or query.vintage is not None:
-        response.headers["X-Trialmon-Vintage"] = str(query.publication(url))
+        response.headers["X-Trialmon-Vintage"] = str(query.publication(db))
     if next_link:
         response.headers["Link"] = f'<{next_link}>; rel="next"'
     if table.height and table["synthetic"].any():
@@ -529,11 +540,11 @@ def table_response(url: str, args, rule):
 
 
 def download_zip(table: pl.DataFrame, query: ExportQuery, fmt: str, rule,
-                 url: str | None = None) -> bytes:
+                 db: Database | None = None) -> bytes:
     """A zip with the data file, its metadata JSON and (CSV, Parquet) a Frictionless
-    datapackage.json, for the downloads page (with `url`, the metadata lists the areas'
+    datapackage.json, for the downloads page (with `db`, the metadata lists the areas'
     membership)."""
-    membership = stored_membership(url, table) if url else None
+    membership = stored_membership(db, table) if db else None
     buffer = io.BytesIO()
     stem = "trialmon-synthetic-demo" if table.height and table["synthetic"].any() else "trialmon"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -548,24 +559,28 @@ def download_zip(table: pl.DataFrame, query: ExportQuery, fmt: str, rule,
 
 
 def indicator_meta(lang: str) -> list[dict]:
+    """Every indicator's metadata in `lang`: name, one-line text, the plain-language
+    explanation, the exact definition (texts built from indicators.meta.yml)."""
     out = []
     for ind in INDICATORS.values():
         text = ind.text.get(lang) or ind.text.get("en")
         out.append({"id": ind.id, "name": text.name if text else ind.id,
-                    "short": text.short if text else "", "definition": text.long if text else "",
+                    "short": text.short if text else "",
+                    "explanation": text.plain if text else "",
+                    "definition": text.long if text else "",
                     "unit": ind.unit, "decimals": ind.decimals, "family": ind.family,
                     "source": ind.source, "numerator": ind.numerator,
                     "denominator": ind.denominator, "first_month": ind.first_month})
     return out
 
 
-def revisions_response(url: str, args):
+def revisions_response(db: Database, args):
     """The revision table (history.revisions) as JSON, newest first."""
     try:
         values = parse_args(args, REVISION_PARAMS)
     except BadParameter as error:
         return bad_request(error.parameter, str(error))
-    with get_published_engine(url).connect() as conn:
+    with db.connect_published() as conn:
         table = history.revisions(conn, values["indicator"], values["area"],
                                   values["population"], values["group"], values["from"],
                                   values["to"])
@@ -596,10 +611,10 @@ def _cached(version_of, answer):
     return response
 
 
-def register(server: flask.Flask, url: str, data: Data | None = None) -> None:
+def register(server: flask.Flask, data: Data) -> None:
     """The API routes on `server`; `data` is the app's one data cache (one per process:
-    the dashboard passes its own; a bare server gets a new one)."""
-    data = data if data is not None else Data(url)
+    the dashboard passes its own), `data.db` the database object every read goes through."""
+    db = data.db
     openapi = json.dumps(openapi_document(), ensure_ascii=False)
 
     @server.get("/api/v1/openapi.json")
@@ -608,12 +623,12 @@ def register(server: flask.Flask, url: str, data: Data | None = None) -> None:
 
     @server.get("/api/v1/indicators")
     def api_indicators():
-        return _cached(data.version, lambda: table_response(url, flask.request.args,
+        return _cached(data.version, lambda: table_response(db, flask.request.args,
                                                             data.disclosure_rule()))
 
     @server.get("/api/v1/revisions")
     def api_revisions():
-        return revisions_response(url, flask.request.args)
+        return revisions_response(db, flask.request.args)
 
     @server.get("/api/v1/indicators/meta")
     def api_meta():
@@ -651,7 +666,7 @@ def register(server: flask.Flask, url: str, data: Data | None = None) -> None:
         if lang not in LANGUAGES:
             return error_response(404, "lang", f"no bulk file in language {lang!r}; known: "
                                                f"{', '.join(LANGUAGES)}")
-        data_file, meta_file = bulk_files(url, lang)
+        data_file, meta_file = bulk_files(db.url, lang)
         path = data_file if kind == "csv.gz" else meta_file
         if not path.exists():
             return error_response(404, None, "the bulk file is not built yet: it is written "

@@ -24,6 +24,7 @@ from dashboard.page_registry import PAGE_KEYS, PAGES
 from dashboard.pages import compare, downloads, effect, explorer, overview, static_pages
 from dashboard.pages import map as map_page
 from dashboard.state import checked_text, parse, split_path
+from trialmon.db import database
 
 NAV = tuple((page.key, page.title) for page in PAGES)
 # The code of each registered page (dashboard/page_registry.py): its layout and, where it
@@ -44,13 +45,13 @@ def create_app(url: str, warm: bool = True) -> dash.Dash:
     """The dashboard on the database at `url` (published tables only). `warm=False` runs no
     query: for a server that forks workers after building the app (shell/server.py), since
     Polars' thread pool does not survive a fork; each worker then calls `warm_up`."""
-    data = Data(url)
+    data = Data(database(url))  # the process's one data cache, on its one database object
     app = dash.Dash(__name__, title=page_title("fi", "overview"),
                     suppress_callback_exceptions=True, serve_locally=True,
                     update_title=None, assets_folder="assets")
     app.layout = shell()
     _serve_language(app)
-    api.register(app.server, url, data)  # one data cache per process
+    api.register(app.server, data)  # the same cache as the pages
     register_effects(app.server, data)
     report.register(app.server, data)
     _register_routing(app, data)
@@ -59,7 +60,7 @@ def create_app(url: str, warm: bool = True) -> dash.Dash:
         if module is not None:
             module.register(app, data)
     web.install(app, data)  # after every callback: the CSP hashes Dash's inline scripts
-    app.server.extensions["trialmon_data"] = data  # the server disposes its engine on fork
+    app.server.extensions["trialmon_data"] = data  # the server disposes data.db on fork
     if warm:
         warm_up(data)
     return app

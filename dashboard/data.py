@@ -9,6 +9,12 @@ Results are cached in memory. The cache key includes a *data version* (the newes
 ``month_status`` vintage and computation time and the number of published months),
 so a new load or recomputation is picked up by the next callback without a restart.
 
+One database object: ``Data(db)`` takes the process's ``trialmon.db.Database`` (or a URL,
+looked up with ``as_database``) and reads only through its serving engine
+(``db.connect_published`` / ``db.read_published``). The dashboard app builds one ``Data``
+per process and hands the same instance to its pages, the API, the effect endpoint and
+the reports (dashboard/app.py), so a process holds one cache.
+
 Figures as published: ``series`` and ``cross_section`` take ``as_of`` (a publication id,
 None = now) and then read the cells as that publication left them
 (indicators/history.py); ``publications``, ``publication_months``, ``revisions`` and
@@ -26,7 +32,7 @@ import sqlalchemy as sa
 
 from indicators import history
 from indicators.provenance import published_rule, warn_if_environment_differs
-from trialmon.db import get_published_engine
+from trialmon.db import Database, as_database
 from trialmon.months import utc_expr
 from trialmon.schema import (
     area,
@@ -51,16 +57,11 @@ VALUE_SCHEMA = {"indicator": pl.String, "area_type": pl.String, "area_code": pl.
 VERSION_TTL_SECONDS = 2.0
 
 
-def _frame(rows, schema: dict) -> pl.DataFrame:
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
-
-
 class Data:
     """The dashboard's view of one database."""
 
-    def __init__(self, url: str):
-        self.url = url
-        self.engine = get_published_engine(url)
+    def __init__(self, db: Database | str):
+        self.db = as_database(db)
         self._version: tuple = ()
         self._version_checked = 0.0
         self._lock = threading.Lock()
@@ -76,7 +77,7 @@ class Data:
                              sa.func.max(month_status.c.computed_at))
             systems = sa.select(sa.func.count(), sa.func.max(area_system.c.loaded_at))
             effects = sa.select(sa.func.count(), sa.func.max(effect_estimate.c.computed_at))
-            with self.engine.connect() as conn:
+            with self.db.connect_published() as conn:
                 row = (*conn.execute(stmt).one(), *conn.execute(systems).one(), conn.execute(
                     sa.select(sa.func.max(publication.c.publication_id))).scalar(),
                     *conn.execute(effects).one())
@@ -198,8 +199,7 @@ class Data:
 
     # ----------------------------------------------------------------- queries
     def _read(self, stmt, schema: dict) -> pl.DataFrame:
-        with self.engine.connect() as conn:
-            return _frame(conn.execute(stmt).all(), schema)
+        return self.db.read_published(stmt, schema)
 
     def _q_areas(self) -> pl.DataFrame:
         stmt = sa.select(area.c.area_type, area.c.area_code, area.c.name_fi, area.c.name_sv,
@@ -231,7 +231,7 @@ class Data:
                                                         "municipality_code", "valid_from")
 
     def _q_disclosure_rule(self):
-        return published_rule(self.url, self.engine)
+        return published_rule(self.db)
 
     def _q_members(self, area_type: str) -> pl.DataFrame:
         stmt = (sa.select(area_member.c.area_code, area_member.c.municipality_code,
@@ -244,13 +244,13 @@ class Data:
 
     def _q_months(self) -> list[str]:
         stmt = sa.select(month_status.c.month).distinct().order_by(month_status.c.month)
-        with self.engine.connect() as conn:
+        with self.db.connect_published() as conn:
             return [r[0] for r in conn.execute(stmt)]
 
     def _q_latest_month(self, indicator: str) -> str | None:
         stmt = sa.select(sa.func.max(indicator_value.c.month)).where(
             indicator_value.c.indicator == indicator)
-        with self.engine.connect() as conn:
+        with self.db.connect_published() as conn:
             return conn.execute(stmt).scalar()
 
     def _q_status(self) -> pl.DataFrame:
@@ -259,7 +259,7 @@ class Data:
                          c.synthetic, c.computed_at).order_by(c.month.desc(), c.source)
         names = ["month", "source", "vintage", "revision", "row_count", "rows_changed",
                  "synthetic", "computed_at"]
-        with self.engine.connect() as conn:
+        with self.db.connect_published() as conn:
             rows = [tuple(r) for r in conn.execute(stmt).all()]
         frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
         return frame.with_columns(utc_expr("vintage", frame.schema["vintage"]),
@@ -311,18 +311,18 @@ class Data:
             c.area_type == area_type, c.month == month], as_of)
 
     def _q_publications(self) -> pl.DataFrame:
-        with self.engine.connect() as conn:
+        with self.db.connect_published() as conn:
             return history.publications(conn)
 
     def _q_publication_months(self) -> pl.DataFrame:
-        with self.engine.connect() as conn:
+        with self.db.connect_published() as conn:
             return history.publication_months(conn)
 
     def _q_revisions(self, indicators, codes, population, group) -> pl.DataFrame:
-        with self.engine.connect() as conn:
+        with self.db.connect_published() as conn:
             return history.revisions(conn, indicators, codes, (population,), (group,))
 
     def _q_revised_cells(self, indicators, population, group, codes, as_of) -> pl.DataFrame:
-        with self.engine.connect() as conn:
+        with self.db.connect_published() as conn:
             return history.revised_cells(conn, indicators, population, group, codes, as_of)
 

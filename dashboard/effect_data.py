@@ -52,7 +52,7 @@ class EffectReader:
         return self._cached(self.data.version())
 
     def _read(self, _version) -> list[dict]:
-        with self.data.engine.connect() as conn:
+        with self.data.db.connect_published() as conn:
             rows = conn.execute(sa.select(effect_estimate)).mappings().all()
         return [_as_json(r) for r in rows]
 

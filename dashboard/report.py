@@ -47,7 +47,6 @@ from dashboard.data import Data
 from dashboard.i18n import fmt_change, fmt_month, fmt_number, fmt_value, indicator_text, label
 from indicators import history
 from indicators.registry import INDICATORS, LANGUAGES, TRIAL_END, TRIAL_START
-from trialmon.db import get_published_engine
 from trialmon.errors import TrialmonError
 from trialmon.months import check_month, shift_month
 from trialmon.settings import get_settings
@@ -327,7 +326,7 @@ def rankings(data: Data, month: str, lang: str, vintage: int,
 def resolve_vintage(data: Data, as_of: str | None, vintage: int | None
                     ) -> tuple[int, dt.datetime | None]:
     """The publication the report is built from (the newest when neither is given)."""
-    with get_published_engine(data.url).connect() as conn:
+    with data.db.connect_published() as conn:
         pid = history.resolve_publication(conn, as_of, vintage)
     publications = data.publications()
     if pid is None:

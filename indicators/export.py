@@ -5,15 +5,22 @@ Interface (the dashboard's downloads and HTTP API use exactly these):
 * ``ExportQuery`` (dataclass): indicators, area_types, areas, populations, groups
   (tuples; empty = all), start, end ('YYYY-MM' or None), lang ('fi'|'sv'|'en'),
   unprotected (bool, command line only).
-* ``query_table(url, query) -> pl.DataFrame``: the export format's columns
+* Every function's database argument ``db`` is the process's ``trialmon.db.Database``
+  (a URL, as the command line gives it, is looked up with ``as_database``); every read of
+  the published tables goes through its serving engine.
+* ``query_table(db, query) -> pl.DataFrame``: the export format's columns
   month, area_type, area_code, area_name, population, group, indicator, value,
   numerator, denominator, flag, vintage (+ synthetic marker column).
-* ``count_cells(url, query) -> int``; ``query_table(url, query, page=Page(limit, offset))``:
+* ``validate(db, query)``: rejects an unknown code or a bad month (``BadParameter``
+  naming the parameter). ``query_table`` and ``count_cells`` validate first;
+  ``read_table`` and ``read_count`` are the same reads for a query the caller has just
+  validated (the HTTP API validates once per request).
+* ``count_cells(db, query) -> int``; ``query_table(db, query, page=Page(limit, offset))``:
   one page in PAGE_ORDER (the primary key), cut by the database (the HTTP API);
   ``Page(limit, after=key)``: the page after the row whose PAGE_ORDER key is ``key``
   (keyset paging: an index range, however deep); ``Page(limit, order=SORT_KEYS)``: the
   first rows in the export's own order (the downloads preview).
-* ``newest_publication(url) -> int | None``: the id of the newest publication.
+* ``newest_publication(db) -> int | None``: the id of the newest publication.
 * Small reads (a page or selection of at most SMALL_READ_ROWS rows) go through the
   serving engine's connection pool; big ones through ADBC (Arrow), whose connection set-up
   costs more than a small read itself (bench/bench_serve.py, py-spy).
@@ -21,10 +28,12 @@ Interface (the dashboard's downloads and HTTP API use exactly these):
   metadata and definitions sheets).
 * ``datapackage(table, query, fmt, filename, rule) -> dict``: a Frictionless Data Package
   (Table Schema) describing a CSV or Parquet file; written beside it.
-* ``export_metadata(table, query, rule, membership=None) -> dict``: definitions, source,
+* ``export_metadata(table, query, rule, membership=None) -> dict``: definitions (each
+  indicator's name, plain-language explanation and exact definition, from
+  indicators/indicators.meta.yml through the registry's texts), source,
   licence, vintage, the suppression rule stored with the computation
   (indicators.provenance), in the export's language; written as JSON beside every export.
-* ``export_table(url, query, fmt, out) -> list[Path]``: for ``trialmon export``.
+* ``export_table(db, query, fmt, out) -> list[Path]``: for ``trialmon export``.
 * ``ExportQuery.as_of`` ('YYYY-MM-DDTHH:MM', UTC) or ``ExportQuery.vintage`` (a publication
   id): the table exactly as it stood then (indicators/history.py); the metadata names
   the publication (``vintage_id``) the table reproduces.
@@ -84,7 +93,7 @@ from indicators.registry import (
     REGISTER_INDICATORS,
 )
 from indicators.texts import SOURCE, disclosure_text
-from trialmon.db import database, get_published_engine
+from trialmon.db import Database, as_database
 from trialmon.errors import BadParameter, TrialmonError
 from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
 from trialmon.schema import (
@@ -194,14 +203,14 @@ class ExportQuery:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()
                 if k not in ("lang", "unprotected") and (v is not None or k in ("start", "end"))}
 
-    def publication(self, url: str) -> int | None:
+    def publication(self, db: Database | str) -> int | None:
         """The publication id the query asks for (None: as published now)."""
         if self.as_of is None and self.vintage is None:
             return None
         if self.unprotected:
             raise TrialmonError("as_of/vintage: only the published (protected) table has a "
                                 "history; drop --unprotected")
-        with get_published_engine(url).connect() as conn:
+        with as_database(db).connect_published() as conn:
             return history.resolve_publication(conn, self.as_of, self.vintage)
 
 
@@ -214,17 +223,24 @@ def _check_codes(kind: str, parameter: str, given: tuple[str, ...], known) -> No
                                       f"{', '.join(sorted(known))}")
 
 
-def known_area_types(url: str) -> set[str]:
+def known_area_types(db: Database | str, conn: sa.Connection | None = None) -> set[str]:
     """The registry's area types and every area system in the database (loaded ones too)."""
-    with get_published_engine(url).connect() as conn:
-        return set(AREA_TYPES) | set(conn.execute(sa.select(area.c.area_type).distinct())
-                                     .scalars())
+    if conn is None:
+        with as_database(db).connect_published() as conn:
+            return known_area_types(db, conn)
+    return set(AREA_TYPES) | set(conn.execute(sa.select(area.c.area_type).distinct()).scalars())
 
 
-def validate(url: str, query: ExportQuery) -> None:
-    """Reject a query naming an unknown code or a malformed month (TrialmonError)."""
+def validate(db: Database | str, query: ExportQuery) -> None:
+    """Reject a query naming an unknown code or a malformed month (BadParameter naming
+    the parameter). One connection of the serving engine answers both look-ups."""
+    with as_database(db).connect_published() as conn:
+        _validate(conn, query)
+
+
+def _validate(conn: sa.Connection, query: ExportQuery) -> None:
     _check_codes("indicator", "indicator", query.indicators, INDICATORS)
-    _check_codes("area type", "area_type", query.area_types, known_area_types(url))
+    _check_codes("area type", "area_type", query.area_types, known_area_types(None, conn))
     _check_codes("population", "population", query.populations, POPULATIONS)
     _check_codes("group", "group", query.groups, GROUPS)
     if query.lang not in LANGUAGES:
@@ -236,8 +252,7 @@ def validate(url: str, query: ExportQuery) -> None:
     if query.start and query.end and query.start > query.end:
         raise BadParameter("from", f"bad month range: {query.start} is after {query.end}")
     if query.areas:
-        with get_published_engine(url).connect() as conn:
-            known = set(conn.execute(sa.select(area.c.area_code).distinct()).scalars())
+        known = set(conn.execute(sa.select(area.c.area_code).distinct()).scalars())
         unknown = [a for a in query.areas if a not in known]
         if unknown:
             raise BadParameter("area", f"unknown area {unknown[0]!r}: no area has that code")
@@ -315,19 +330,15 @@ def _cut(statement, page: Page):
             .limit(page.limit).offset(page.offset))
 
 
-def _read_cells(url: str, statement, rows: int | None) -> pl.DataFrame:
+def _read_cells(db: Database, statement, rows: int | None) -> pl.DataFrame:
     """The rows of `statement`: at most SMALL_READ_ROWS expected (`rows`) through the
     serving engine's pooled connection; more through a new ADBC connection (Arrow)."""
     if rows is not None and rows <= SMALL_READ_ROWS:
-        with get_published_engine(url).connect() as conn:
-            result = conn.execute(statement)
-            names, data = list(result.keys()), [tuple(r) for r in result]
-        return pl.DataFrame(data, schema=names, orient="row", infer_schema_length=None)
-    db = database(url)
+        return db.read_published(statement)
     return db.read_frame(db.sql_text(statement), batch_rows=65_536)
 
 
-def published_cells(url: str, query: ExportQuery, page: Page | None = None,
+def published_cells(db: Database | str, query: ExportQuery, page: Page | None = None,
                     publication_id: int | None = None,
                     expected_rows: int | None = None) -> pl.DataFrame:
     """The protected cells of indicator_value matching the query (`page`: one slice of
@@ -335,7 +346,7 @@ def published_cells(url: str, query: ExportQuery, page: Page | None = None,
     that publication; `expected_rows`: how many the selection has, when known)."""
     statement = _published_select(query, publication_id, page)
     bounds = [n for n in (page.limit if page else None, expected_rows) if n is not None]
-    frame = _read_cells(url, statement, min(bounds) if bounds else None)
+    frame = _read_cells(as_database(db), statement, min(bounds) if bounds else None)
     if frame.is_empty():
         return _empty_cells()
     frame = _restore_nulls(frame, ["value", "numerator", "denominator"])
@@ -349,9 +360,10 @@ def _empty_cells() -> pl.DataFrame:
                                 "denominator": pl.Float64, "vintage": pl.Datetime("us", "UTC")})
 
 
-def unprotected_cells(url: str, query: ExportQuery) -> pl.DataFrame:
-    """Register-indicator cells rebuilt from the unprotected municipal measures."""
-    db = database(url)
+def unprotected_cells(db: Database | str, query: ExportQuery) -> pl.DataFrame:
+    """Register-indicator cells rebuilt from the unprotected municipal measures (the
+    command line's staff-only export; never the serving process)."""
+    db = as_database(db)
     mm = db.adbc_table(municipal_measure).c
     statement = sa.select(
         mm.month, mm.municipality_code, mm.population, mm.group, mm.measure,
@@ -363,7 +375,7 @@ def unprotected_cells(url: str, query: ExportQuery) -> pl.DataFrame:
     municipal = _restore_nulls(municipal, ["value"]).with_columns(
         to_utc_datetime(municipal["vintage"]), pl.col("value").cast(pl.Int64))
     vintages = municipal.group_by("month", "measure").agg(pl.col("vintage").max())
-    members = area_members(url, municipal["month"].unique().sort().to_list())
+    members = area_members(db.url, municipal["month"].unique().sort().to_list())
     cells = ratios.unprotected(areas.roll_up(municipal.drop("vintage"), members))
     built = ratios.indicator_cells(cells, vintages).with_columns(pl.col("flag").fill_null(""))
     return built.filter(pl.all_horizontal(_frame_filters(query)))
@@ -378,16 +390,14 @@ def _frame_filters(query: ExportQuery) -> list[pl.Expr]:
     return filters
 
 
-def area_names(url: str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
+def area_names(db: Database | str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
     """[month, area_type, area_code, area_name]: the name valid on the month's last day,
     else the area's latest name."""
-    with get_published_engine(url).connect() as conn:
-        rows = conn.execute(sa.select(area.c.area_type, area.c.area_code,
-                                      area.c[f"name_{lang}"], area.c.valid_from,
-                                      area.c.valid_to)).all()
-    versions = pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
-        "area_type": pl.String, "area_code": pl.String, "area_name": pl.String,
-        "valid_from": pl.Date, "valid_to": pl.Date})
+    versions = as_database(db).read_published(
+        sa.select(area.c.area_type, area.c.area_code, area.c[f"name_{lang}"],
+                  area.c.valid_from, area.c.valid_to),
+        {"area_type": pl.String, "area_code": pl.String, "area_name": pl.String,
+         "valid_from": pl.Date, "valid_to": pl.Date})
     valid = valid_on(month_end_expr("month"))
     return (
         keys.join(versions, on=["area_type", "area_code"], how="left")
@@ -397,54 +407,67 @@ def area_names(url: str, keys: pl.DataFrame, lang: str) -> pl.DataFrame:
     )
 
 
-def _synthetic_months(url: str) -> pl.DataFrame:
-    with get_published_engine(url).connect() as conn:
-        rows = conn.execute(sa.select(month_status.c.month, month_status.c.source,
-                                      month_status.c.synthetic)).all()
-    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
-        "month": pl.String, "source": pl.String, "synthetic": pl.Boolean})
+def _synthetic_months(db: Database) -> pl.DataFrame:
+    return db.read_published(
+        sa.select(month_status.c.month, month_status.c.source, month_status.c.synthetic),
+        {"month": pl.String, "source": pl.String, "synthetic": pl.Boolean})
 
 
-def count_cells(url: str, query: ExportQuery) -> int:
+def count_cells(db: Database | str, query: ExportQuery) -> int:
     """How many published cells match `query` (validated first)."""
-    validate(url, query)
-    inner = _published_select(query, query.publication(url)).subquery()
+    validate(db, query)
+    return read_count(db, query)
+
+
+def read_count(db: Database | str, query: ExportQuery) -> int:
+    """`count_cells` for a query the caller has validated (`validate`)."""
+    db = as_database(db)
+    inner = _published_select(query, query.publication(db)).subquery()
     statement = sa.select(sa.func.count()).select_from(inner)
-    with get_published_engine(url).connect() as conn:
+    with db.connect_published() as conn:
         return conn.execute(statement).scalar_one()
 
 
-def newest_publication(url: str) -> int | None:
+def newest_publication(db: Database | str) -> int | None:
     """The id of the newest publication (None before any)."""
-    with get_published_engine(url).connect() as conn:
+    with as_database(db).connect_published() as conn:
         return conn.execute(sa.select(sa.func.max(publication.c.publication_id))).scalar()
 
 
-def query_table(url: str, query: ExportQuery, page: Page | None = None,
+def query_table(db: Database | str, query: ExportQuery, page: Page | None = None,
                 expected_rows: int | None = None) -> pl.DataFrame:
     """The export table for `query` (validated first), in the export format's columns,
     sorted by SORT_KEYS; with `page`, one page of it in PAGE_ORDER (protected only);
     `expected_rows` (count_cells, when known) lets a small read skip opening ADBC."""
-    validate(url, query)
+    validate(db, query)
+    return read_table(db, query, page, expected_rows)
+
+
+def read_table(db: Database | str, query: ExportQuery, page: Page | None = None,
+               expected_rows: int | None = None) -> pl.DataFrame:
+    """`query_table` for a query the caller has validated (`validate`)."""
+    db = as_database(db)
     if page is not None and query.unprotected:
         raise TrialmonError("an unprotected export is not paged")
-    cells = published_cells(url, query, page, query.publication(url), expected_rows)
+    cells = published_cells(db, query, page, query.publication(db), expected_rows)
     if query.unprotected:
         register_ids = {i.id for i in REGISTER_INDICATORS}
         cells = pl.concat([cells.filter(~pl.col("indicator").is_in(list(register_ids))),
-                           unprotected_cells(url, query)], how="diagonal_relaxed")
-    return export_format(url, cells, query.lang, SORT_KEYS if page is None else list(page.order))
+                           unprotected_cells(db, query)], how="diagonal_relaxed")
+    return export_format(db, cells, query.lang, SORT_KEYS if page is None else list(page.order))
 
 
-def export_format(url: str, cells: pl.DataFrame, lang: str, order: list[str]) -> pl.DataFrame:
+def export_format(db: Database | str, cells: pl.DataFrame, lang: str,
+                  order: list[str]) -> pl.DataFrame:
     """Cells (published_cells) in the export format's columns, names in `lang`."""
+    db = as_database(db)
     sources = pl.DataFrame({"indicator": list(INDICATORS),
                             "source": [i.source for i in INDICATORS.values()]})
     keys = cells.select("month", "area_type", "area_code").unique()
     table = (
         cells.join(sources, on="indicator", how="left")
-        .join(_synthetic_months(url), on=["month", "source"], how="left")
-        .join(area_names(url, keys, lang), on=["month", "area_type", "area_code"],
+        .join(_synthetic_months(db), on=["month", "source"], how="left")
+        .join(area_names(db, keys, lang), on=["month", "area_type", "area_code"],
               how="left")
         .with_columns(
             pl.when(pl.col("flag").fill_null("").eq("") & pl.col("value").is_null())
@@ -468,10 +491,13 @@ def definitions(table: pl.DataFrame, lang: str) -> pl.DataFrame:
 
 
 def definitions_of(indicator_ids, lang: str) -> pl.DataFrame:
+    """The definitions of `indicator_ids` in `lang`: the plain-language explanation
+    (``explanation``, the meta file's ``plain``) first, the exact definition second."""
     used = [INDICATORS[i] for i in sorted(set(indicator_ids)) if i in INDICATORS]
     return pl.DataFrame({
         "indicator": [i.id for i in used],
         "name": [_text(i, lang).name for i in used],
+        "explanation": [_text(i, lang).plain for i in used],
         "definition": [_text(i, lang).long or _text(i, lang).short for i in used],
         "unit": [i.unit for i in used],
         "decimals": [i.decimals for i in used],
@@ -479,7 +505,8 @@ def definitions_of(indicator_ids, lang: str) -> pl.DataFrame:
         "denominator": [i.denominator for i in used],
         "first_month": [i.first_month for i in used],
         "source": [SOURCES[i.source] for i in used],
-    }, schema={"indicator": pl.String, "name": pl.String, "definition": pl.String,
+    }, schema={"indicator": pl.String, "name": pl.String, "explanation": pl.String,
+               "definition": pl.String,
                "unit": pl.String, "decimals": pl.Int64, "numerator": pl.String,
                "denominator": pl.String, "first_month": pl.String, "source": pl.String})
 
@@ -676,10 +703,10 @@ def _definitions_sheet(workbook, frame: pl.DataFrame, header) -> None:
     sheet = workbook.add_worksheet("definitions")
     _named_table(sheet, "trialmon_definitions", frame.columns, frame.height, header)
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    widths = {"indicator": 28, "name": 36, "definition": 90, "source": 40}
+    widths = {"indicator": 28, "name": 36, "explanation": 70, "definition": 90, "source": 40}
     for col, column in enumerate(frame.columns):
         sheet.set_column(col, col, widths.get(column, 12),
-                         wrap if column == "definition" else None)
+                         wrap if column in ("explanation", "definition") else None)
     for r, row in enumerate(frame.iter_rows(), start=1):
         sheet.write_row(r, 0, row)
 
@@ -806,9 +833,9 @@ def membership_metadata(table: pl.DataFrame, areas_frame: pl.DataFrame,
             .sort("area_type", "area_code").to_dicts())
 
 
-def stored_membership(url: str, table: pl.DataFrame) -> list[dict]:
+def stored_membership(db: Database | str, table: pl.DataFrame) -> list[dict]:
     """``membership_metadata`` from the database's area tables."""
-    with get_published_engine(url).connect() as conn:
+    with as_database(db).connect_published() as conn:
         areas_frame = pl.DataFrame([tuple(r) for r in conn.execute(sa.select(
             area.c.area_type, area.c.area_code, area.c.name_fi, area.c.name_sv, area.c.name_en,
             area.c.source, area.c.confidence, area.c.completeness, area.c.note)).all()],
@@ -928,15 +955,16 @@ def datapackage(table: pl.DataFrame, query: ExportQuery, fmt: str, filename: str
     }
 
 
-def export_table(url: str, query: ExportQuery, fmt: str = "csv",
+def export_table(db: Database | str, query: ExportQuery, fmt: str = "csv",
                  out: Path | None = None) -> list[Path]:
     """Write the export and its metadata JSON; CSV goes to stdout when `out` is None."""
     if fmt not in FORMATS:
         raise TrialmonError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     if out is None and fmt not in ("csv", "csv-excel"):
         raise TrialmonError(f"--out is required for {fmt}: only CSV can go to standard output")
-    table = query_table(url, query)
-    rule = published_rule(url)
+    db = as_database(db)
+    table = query_table(db, query)
+    rule = published_rule(db)
     data = render(table, fmt, query, rule=rule)
     if out is None:
         sys.stdout.write(data.decode("utf-8-sig"))  # no byte-order mark in a pipe
@@ -947,7 +975,7 @@ def export_table(url: str, query: ExportQuery, fmt: str = "csv",
     out.write_bytes(data)
     meta = out.with_name(out.name + ".metadata.json")
     meta.write_text(json.dumps(export_metadata(table, query, rule,
-                                               stored_membership(url, table)),
+                                               stored_membership(db, table)),
                                ensure_ascii=False, indent=2),
                     encoding="utf-8")
     written = [out, meta]

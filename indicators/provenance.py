@@ -6,10 +6,11 @@ Interface:
 * ``new_computation(threshold) -> DisclosureRule``: the rule a computation run is about
   to apply (a fresh ``computation_id``); ``computation_frame(rule)`` is its row of
   the ``computation`` table, written by the engine in the transaction that publishes.
-* ``published_rules(url) -> list[DisclosureRule]``: the distinct rules of the
+* ``published_rules(db) -> list[DisclosureRule]``: the distinct rules of the
   computations that published the current register months (newest first), read with
-  the serving engine. Empty when nothing was computed since provenance was recorded.
-* ``published_rule(url) -> DisclosureRule | None``: the one rule in force (the newest).
+  the serving engine of ``db`` (a ``trialmon.db.Database`` or a URL). Empty when nothing
+  was computed since provenance was recorded.
+* ``published_rule(db) -> DisclosureRule | None``: the one rule in force (the newest).
 * ``rule_statement(rule) -> dict``: the rule as the export and API metadata state it.
 * ``warn_if_environment_differs(rule)``: logs once when the serving process's threshold
   setting (TRIALMON_SUPPRESSION_THRESHOLD) differs from the stored threshold.
@@ -36,7 +37,7 @@ import sqlalchemy as sa
 
 from indicators.disclosure import METHOD, METHOD_VERSION
 from indicators.texts import disclosure_text
-from trialmon.db import get_published_engine
+from trialmon.db import Database, as_database
 from trialmon.schema import computation, month_status
 from trialmon.settings import get_settings
 
@@ -70,14 +71,14 @@ def computation_frame(rule: DisclosureRule) -> pl.DataFrame:
                "threshold": pl.Int64, "method": pl.String, "method_version": pl.String})
 
 
-def published_rules(url: str, engine: sa.Engine | None = None) -> list[DisclosureRule]:
+def published_rules(db: Database | str) -> list[DisclosureRule]:
     c, s = computation.c, month_status.c
     stmt = (sa.select(c.threshold, c.method, c.method_version, c.computation_id,
                       c.computed_at)
             .where(c.computation_id.in_(sa.select(s.computation_id).where(
                 s.source == "register", s.computation_id.is_not(None))))
             .order_by(c.computed_at.desc()))
-    with (engine or get_published_engine(url)).connect() as conn:
+    with as_database(db).connect_published() as conn:
         rows = conn.execute(stmt).all()
     rules, seen = [], set()
     for row in rows:
@@ -88,8 +89,8 @@ def published_rules(url: str, engine: sa.Engine | None = None) -> list[Disclosur
     return rules
 
 
-def published_rule(url: str, engine: sa.Engine | None = None) -> DisclosureRule | None:
-    rules = published_rules(url, engine)
+def published_rule(db: Database | str) -> DisclosureRule | None:
+    rules = published_rules(db)
     return rules[0] if rules else None
 
 

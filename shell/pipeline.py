@@ -14,7 +14,7 @@ from etl.reference import sync_reference
 from indicators.bulk import build_bulk, bulk_files
 from indicators.engine import compute
 from shell.logs import configure_logging
-from trialmon.db import get_published_engine, migrate
+from trialmon.db import database, migrate
 from trialmon.errors import TrialmonError
 from trialmon.schema import month_status
 from trialmon.settings import get_settings
@@ -23,7 +23,7 @@ from trialmon.settings import get_settings
 def prepare_database(url: str) -> None:
     """Create or upgrade the schema, then bring the reference areas up to date."""
     migrate(url)
-    sync_reference(get_published_engine(url))
+    sync_reference(database(url).published)
 
 
 def compute_indicators(url: str, months=None, progress: bool = True):
@@ -46,7 +46,7 @@ def publish_effects(url: str) -> int:
 
 
 def has_published_data(url: str) -> bool:
-    with get_published_engine(url).connect() as conn:
+    with database(url).connect_published() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(month_status)).scalar() > 0
 
 

@@ -158,7 +158,7 @@ class DashboardServer(BaseApplication):
         return self.application
 
     def _pre_fork(self, _arbiter, _worker) -> None:
-        self.data.engine.dispose()  # no pooled connection of the master is inherited
+        self.data.db.dispose()  # no pooled connection of the master is inherited
 
     def _post_fork(self, _arbiter, _worker) -> None:
         warm_up(self.data)

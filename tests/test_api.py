@@ -5,11 +5,19 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
+import yaml
 
 from tests.test_dashboard_fixture import AREAS, MONTHS, publish_fixture, rows, unemployed
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -77,6 +85,65 @@ def test_areas_and_meta(client):
     share = next(m for m in meta if m["id"] == "unemployed_share")
     assert share["unit"] == "percent" and share["decimals"] == 1 and share["denominator"]
     assert client.get("/api/v1/indicators/meta?lang=xx").status_code == 400
+
+
+def test_meta_gives_the_plain_language_explanation_of_the_meta_file(client):
+    meta_file = yaml.safe_load((ROOT / "indicators" / "indicators.meta.yml").read_text("utf-8"))
+    for lang in ("fi", "sv"):
+        meta = client.get(f"/api/v1/indicators/meta?lang={lang}").get_json()["indicators"]
+        share = next(m for m in meta if m["id"] == "unemployed_share")
+        assert share["explanation"] == meta_file["indicators"]["unemployed_share"]["plain"][lang]
+        assert share["explanation"] != share["definition"]
+    assert meta_file["indicators"]["unemployed_share"]["plain"]["fi"] != \
+        meta_file["indicators"]["unemployed_share"]["plain"]["sv"]
+
+
+@contextmanager
+def statements(client) -> Iterator[list[str]]:
+    """The SQL the app's serving engine runs while the block runs."""
+    engine = client.application.extensions["trialmon_data"].db.published
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("query", [
+    "indicator=unemployed&area=091&area_type=municipality&format=json",
+    "indicator=unemployed&area=091&limit=2&offset=1",  # deprecated offset paging
+    "indicator=unemployed&area=091&area_type=municipality&limit=2",  # keyset paging
+])
+def test_a_table_request_is_validated_once(client, query):
+    with statements(client) as seen:
+        assert client.get(f"/api/v1/indicators?{query}").status_code == 200
+    # validation looks up the stored area types and area codes: once each per request
+    assert sum("SELECT DISTINCT area.area_type" in s for s in seen) == 1
+    assert sum("SELECT DISTINCT area.area_code" in s for s in seen) == 1
+
+
+def test_too_big_a_selection_is_validated_once(client, monkeypatch):
+    from dashboard import api
+
+    monkeypatch.setattr(api, "MAX_ROWS", 10)
+    with statements(client) as seen:
+        assert client.get("/api/v1/indicators?indicator=unemployed&area=091,092"
+                          ).status_code == 413
+    assert sum("SELECT DISTINCT area.area_code" in s for s in seen) == 1
+
+
+def test_the_api_and_the_pages_share_one_data_cache(client):
+    """The app read the areas when it started (warm_up); the API answers from the same
+    cache, so it reads no area row again."""
+    with statements(client) as seen:
+        areas = client.get("/api/v1/areas").get_json()["areas"]
+    assert set(AREAS) <= {a["area_code"] for a in areas}
+    assert not [s for s in seen if re.search(r"\bFROM area\b(?!_)", s)]
 
 
 def test_root_redirects_by_accept_language_and_sets_html_lang(client):

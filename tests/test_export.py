@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from indicators.engine import compute
@@ -23,6 +25,8 @@ from indicators.registry import INDICATORS
 from shell.cli import main
 from tests.test_engine import december, load
 from trialmon.errors import TrialmonError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -185,6 +189,34 @@ def test_xlsx_opens_as_a_styled_table_with_metadata(full):
     assert "1–4" in meta["Tietosuojasääntö"] and meta["Aineisto"] == "Rekisteriaineisto."
     assert "CC BY 4.0" in meta["Lisenssi"] and meta["Rivejä"] == table.height
     assert "0/0" in meta["Merkinnät"]
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv"])
+def test_definitions_carry_the_plain_language_explanation_of_the_meta_file(loaded, tmp_path,
+                                                                          lang):
+    """The XLSX definitions sheet, the JSON metadata and datapackage.json give each
+    indicator's plain-language text in the file's language, as indicators.meta.yml has it."""
+    import openpyxl
+
+    meta_file = yaml.safe_load((ROOT / "indicators" / "indicators.meta.yml").read_text("utf-8"))
+    plain = {i: meta_file["indicators"][i]["plain"][lang]
+             for i in ("jobseekers", "unemployed_share")}
+    query = ExportQuery(indicators=tuple(plain), areas=("091",), lang=lang)
+    export_table(loaded, query, fmt="xlsx", out=tmp_path / "x.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "x.xlsx")
+    sheet = book["definitions"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["indicator", "name", "explanation", "definition"]
+    rows = {r[0]: dict(zip(header, r, strict=True))
+            for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert {i: rows[i]["explanation"] for i in plain} == plain
+    assert rows["jobseekers"]["name"] == meta_file["indicators"]["jobseekers"]["name"][lang]
+
+    sidecar = json.loads((tmp_path / "x.xlsx.metadata.json").read_text(encoding="utf-8"))
+    assert {i["indicator"]: i["explanation"] for i in sidecar["indicators"]} == plain
+    written = export_table(loaded, query, fmt="csv", out=tmp_path / "x.csv")
+    package = json.loads(written[2].read_text(encoding="utf-8"))
+    assert {i["indicator"]: i["explanation"] for i in package["trialmon"]["indicators"]} == plain
 
 
 def test_xlsx_too_big_for_one_sheet_is_split_or_refused(loaded, monkeypatch):

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from shell.pipeline import compute_indicators, prepare_database
 from tests.test_engine import december, load
-from trialmon.db import get_engine, get_published_engine, sqlite_paths
+from trialmon.db import database, get_engine, sqlite_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["/en/", "/en/explorer?areas=091", "/en/status", "/en/definitions",
@@ -45,7 +45,7 @@ def computed(sqlite_url) -> str:
 def test_no_connection_of_the_serving_engine_lists_the_microdata(computed):
     microdata = sqlite_paths(computed)[1].resolve()
     for _ in range(3):  # NullPool: each checkout is a new connection
-        with get_published_engine(computed).connect() as conn:
+        with database(computed).connect_published() as conn:
             files = [Path(r[2]).resolve() for r in conn.exec_driver_sql("PRAGMA database_list")
                      if r[2]]
             assert microdata not in files and [r[1] for r in conn.exec_driver_sql(
@@ -157,3 +157,25 @@ def test_the_server_process_never_opens_the_microdata_file(computed, tmp_path):
         opened = trace.read_text()
         assert str(published) in opened or published.name in opened  # the trace works
         assert microdata.name not in opened
+
+
+def test_the_serving_engine_is_reached_only_through_the_database_object():
+    """`get_published_engine` is `Database.published`'s implementation: no other module
+    (code, bench or test) names it, so every read of the serving side goes through the
+    one database object (docs/DEVELOPING.md, "The database object")."""
+    import ast
+
+    files = [ROOT / "app.py", *[path for folder in ("trialmon", "etl", "indicators",
+                                                  "dashboard", "shell", "bench", "tests")
+                                for path in sorted((ROOT / folder).rglob("*.py"))
+                                if "vendor" not in path.parts]]
+    assert len(files) > 50
+    named = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.ImportFrom)
+                     else [node.id] if isinstance(node, ast.Name)
+                     else [node.attr] if isinstance(node, ast.Attribute) else [])
+            if "get_published_engine" in names:
+                named.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert named and all(n.startswith("trialmon/db.py:") for n in named), named

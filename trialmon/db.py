@@ -6,15 +6,19 @@ differences live in one place.
 Interface:
 
 * ``get_engine(url)``: the full engine, for loaders, the computation and migrations.
-* ``get_published_engine(url)``: the serving engine (dashboard, API, exports of the
-  protected table): it can reach the published tables only.
 * ``migrate(url)``, ``is_at_head(url)``.
-* ``database(url) -> Database`` (one per URL and process): the bulk (ADBC, Arrow) side
-  of a database -- connections per schema, reads into Polars, bulk inserts and
-  replaces, table names and SQL text as each backend wants them, and `writers()`:
-  background write threads, one per database file. Loaders, the computation and the
-  exports use it; no other module asks which backend it is on (but for the
-  SQLAlchemy helpers below).
+* ``database(url) -> Database`` (one per URL and process; ``as_database(handle)`` turns a
+  URL given at a boundary into it): the one object a module holds for a database. It
+  owns the serving engine (``Database.published``: published tables only;
+  ``connect_published()``, ``read_published(select) -> pl.DataFrame`` for small reads;
+  ``dispose()`` before a fork) and the bulk (ADBC, Arrow) side -- connections per
+  schema, reads into Polars, bulk inserts and replaces, table names and SQL text as
+  each backend wants them, and `writers()`: background write threads, one per database
+  file. The dashboard, the API, the exports, the reports and the pipeline reach the
+  published tables only through it; no other module asks which backend it is on (but
+  for the SQLAlchemy helpers below).
+* ``get_published_engine(url)``: the implementation of ``Database.published`` (no module
+  outside this one calls it; tests/test_least_privilege.py checks).
 * ``lock_for_writing(conn, table)``, ``timestamp_for(conn, moment)``: the backend
   differences of SQLAlchemy statements.
 * ``sql_list(codes)``: a SQL IN-list of validated codes.
@@ -144,7 +148,7 @@ def is_at_head(url: str) -> bool:
 
     heads = set(ScriptDirectory(MIGRATIONS_DIR.as_posix()).get_heads())
     try:
-        with get_published_engine(url).connect() as conn:
+        with database(url).connect_published() as conn:
             current = set(MigrationContext.configure(conn).get_current_heads())
     except sa.exc.SQLAlchemyError:
         return False
@@ -188,8 +192,16 @@ def database(url: str) -> Database:
     return Database(url)
 
 
+def as_database(handle: Database | str) -> Database:
+    """`handle` as the process's one `Database` (a URL, as the command line and tests
+    give it, is looked up with `database`)."""
+    return database(handle) if isinstance(handle, str) else handle
+
+
 class Database:
-    """The bulk side of one database: ADBC connections, Arrow reads and writes, SQL text.
+    """One database: its serving engine (published tables only) for the small reads of
+    the dashboard, the API and the exports, and its bulk side: ADBC connections, Arrow
+    reads and writes, SQL text.
 
     Why a class: the SQLite/PostgreSQL differences of the fast path (which file a schema
     lives in, schema-qualified names, placeholders, how timestamps and integers are
@@ -206,8 +218,30 @@ class Database:
         return get_engine(self.url)
 
     @property
-    def published_engine(self) -> Engine:
+    def published(self) -> Engine:
+        """The serving engine: published tables only (SQLite: the microdata file is never
+        attached; PostgreSQL: the role's grants decide)."""
         return get_published_engine(self.url)
+
+    def connect_published(self) -> sa.Connection:
+        """A connection of the serving engine (use as a context manager)."""
+        return self.published.connect()
+
+    def read_published(self, statement, schema: dict | None = None) -> pl.DataFrame:
+        """A small SELECT through the serving engine as a Polars frame (`schema`: the
+        columns' types, in the statement's order; without it the column names are the
+        statement's and the types inferred from all rows)."""
+        with self.connect_published() as conn:
+            result = conn.execute(statement)
+            names, rows = list(result.keys()), [tuple(r) for r in result]
+        if schema is None:
+            return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
+    def dispose(self) -> None:
+        """Close the serving engine's pooled connections (a server's master before it
+        forks workers, so no child inherits one)."""
+        self.published.dispose()
 
     # ------------------------------------------------------------------ SQL text
 
@@ -222,7 +256,7 @@ class Database:
     def sql_text(self, statement) -> str:
         """A SQLAlchemy SELECT as SQL text for ADBC (values are validated codes, bound as
         literals)."""
-        return str(statement.compile(dialect=self.published_engine.dialect,
+        return str(statement.compile(dialect=self.published.dialect,
                                      compile_kwargs={"literal_binds": True}))
 
     def placeholders(self, sql: str) -> str:

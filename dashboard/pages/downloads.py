@@ -174,8 +174,8 @@ def preview(table, lang: str, total: int | None = None) -> list:
 def build_preview(view: View, data) -> tuple:
     """The preview, the API example and the address of a view (the first rows only)."""
     query = export_query(view, data)
-    total = count_cells(data.url, query)
-    table = query_table(data.url, query, Page(PREVIEW_ROWS, order=tuple(SORT_KEYS)), total)
+    total = count_cells(data.db, query)
+    table = query_table(data.db, query, Page(PREVIEW_ROWS, order=tuple(SORT_KEYS)), total)
     fields = {k: getattr(view, k) for k in ("indicators", "areas", "all", "population",
                                             "group", "start", "end", "format", "vintage")}
     return (preview(table, view.lang, total), api_example(view, query.areas),
@@ -204,7 +204,7 @@ def register(app, data) -> None:
         view = _view(pathname, data, indicators, areas, population, group, start, end, fmt,
                      whole, vintage)
         query = export_query(view, data)
-        table = query_table(data.url, query)
+        table = query_table(data.db, query)
         return dcc.send_bytes(api.download_zip(table, query, fmt, data.disclosure_rule(),
-                                                url=data.url),
+                                                db=data.db),
                               f"trialmon-{fmt}.zip")
