@@ -20,7 +20,7 @@ from indicators.public_statistics import compute_public_statistics
 from shell.pipeline import compute_indicators, prepare_database, publish_effects
 from trialmon.domain import LANGUAGES
 from trialmon.errors import TrialmonError
-from trialmon.settings import get_settings, resolve_db_url
+from trialmon.settings import DEFAULT_DEMO_SCALE, get_settings, resolve_db_url
 
 
 def common_options(func):
@@ -53,7 +53,8 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--scale", type=float, default=None, help="1.0 = national size (default 0.02).")
+@click.option("--scale", type=float, default=None,
+              help=f"1.0 = national size (default: TRIALMON_DEMO_SCALE, else {DEFAULT_DEMO_SCALE:g}).")
 @click.option("--from", "start", default="2020-01", show_default=True, metavar="YYYY-MM")
 @click.option("--to", "end", default="2025-12", show_default=True, metavar="YYYY-MM")
 @click.option("--seed", type=int, default=2021, show_default=True)

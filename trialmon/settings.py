@@ -88,6 +88,13 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     return parse
 
 
+# The demo's size (1.0 = national): a fifth of the real register, so that most trial-area
+# and regional cells survive disclosure control (at 0.02 most were hidden: their
+# municipalities' counts of a few persons are protected by hiding the area totals) while
+# the first start stays a few minutes (docs/reference-data.md has the figures).
+DEFAULT_DEMO_SCALE = 0.2
+
+
 def _default_workers() -> int:
     """Two gthread workers per core, at least 2 (measured by bench/bench_serve.py)."""
     return max(2, 2 * (os.cpu_count() or 1))
@@ -109,7 +116,7 @@ class Settings:
         "TRIALMON_PORT", "8050", int, "a port number 1-65535", lambda v: 0 < v < 65536))
     # Default size of the demo data built on first start (1.0 = national scale).
     demo_scale: float = field(default_factory=lambda: _env(
-        "TRIALMON_DEMO_SCALE", "0.02", float, "a number above 0 (1.0 = national size)",
+        "TRIALMON_DEMO_SCALE", str(DEFAULT_DEMO_SCALE), float, "a number above 0 (1.0 = national size)",
         lambda v: 0 < v <= 10))
     # `trialmon serve` builds demo data into an empty database only when asked.
     demo: bool = field(default_factory=lambda: _env(
