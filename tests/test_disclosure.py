@@ -9,6 +9,8 @@ Protection holds when the two differ for every suppressed cell.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -717,7 +719,7 @@ def test_a_protection_worker_ends_when_its_computation_is_killed(tmp_path):
             except ProcessLookupError:
                 break
             try:  # a zombie of init's is gone for our purpose
-                if open(f"/proc/{worker}/stat").read().split()[2] == "Z":
+                if Path(f"/proc/{worker}/stat").read_text().split()[2] == "Z":
                     break
             except FileNotFoundError:
                 break
