@@ -557,6 +557,17 @@ HEADERS = {
            "synthetic": "syntetisk"},
     "en": {c: c.replace("_", " ") for c in COLUMNS},
 }
+# The definitions sheet's own headers (its indicator, numerator and denominator columns
+# take the data sheet's words above).
+DEFINITION_HEADERS = {
+    "fi": {"name": "nimi", "explanation": "selitys", "definition": "määritelmä",
+           "unit": "yksikkö", "decimals": "desimaalit", "first_month": "ensimmäinen kuukausi",
+           "source": "lähde"},
+    "sv": {"name": "namn", "explanation": "förklaring", "definition": "definition",
+           "unit": "enhet", "decimals": "decimaler", "first_month": "första månad",
+           "source": "källa"},
+    "en": {},
+}
 COLUMN_WIDTHS = {"month": 10, "area_type": 13, "area_code": 11, "area_name": 28,
                  "population": 16, "group": 20, "indicator": 28, "value": 12, "numerator": 12,
                  "denominator": 12, "flag": 12, "vintage": 21, "synthetic": 11}
@@ -590,7 +601,7 @@ def xlsx_bytes(table: pl.DataFrame, query: ExportQuery, sheet_rows: int = SHEET_
         for n, chunk in enumerate(chunks, start=1):
             _data_sheet(workbook, chunk, lang, n, header, formats)
         _metadata_sheet(workbook, table, query, header, rule)
-        _definitions_sheet(workbook, definitions(table, lang), header)
+        _definitions_sheet(workbook, definitions(table, lang), header, lang)
     return buffer.getvalue()
 
 
@@ -698,10 +709,13 @@ def _rows_xml(chunk: pl.DataFrame, styles: dict[int, int], first_row: int = 2) -
                                       pl.lit("</row>"), ignore_nulls=True).alias("row"))["row"]
 
 
-def _definitions_sheet(workbook, frame: pl.DataFrame, header) -> None:
-    """The indicators' definitions as the named table trialmon_definitions."""
+def _definitions_sheet(workbook, frame: pl.DataFrame, header, lang: str) -> None:
+    """The indicators' definitions as the named table trialmon_definitions, with headers
+    in the file's language."""
     sheet = workbook.add_worksheet("definitions")
-    _named_table(sheet, "trialmon_definitions", frame.columns, frame.height, header)
+    words = {**HEADERS[lang], **DEFINITION_HEADERS[lang]}
+    _named_table(sheet, "trialmon_definitions", [words.get(c, c) for c in frame.columns],
+                 frame.height, header)
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     widths = {"indicator": 28, "name": 36, "explanation": 70, "definition": 90, "source": 40}
     for col, column in enumerate(frame.columns):

@@ -206,8 +206,12 @@ def test_definitions_carry_the_plain_language_explanation_of_the_meta_file(loade
     book = openpyxl.load_workbook(tmp_path / "x.xlsx")
     sheet = book["definitions"]
     header = [c.value for c in sheet[1]]
-    assert header[:4] == ["indicator", "name", "explanation", "definition"]
-    rows = {r[0]: dict(zip(header, r, strict=True))
+    # the headers in the file's language (written out here, not taken from the module)
+    words = {"fi": ["indikaattori", "nimi", "selitys", "määritelmä"],
+             "sv": ["indikator", "namn", "förklaring", "definition"]}[lang]
+    assert header[:4] == words
+    rows = {r[0]: dict(zip(["indicator", "name", "explanation", "definition"], r[:4],
+                           strict=True))
             for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert {i: rows[i]["explanation"] for i in plain} == plain
     assert rows["jobseekers"]["name"] == meta_file["indicators"]["jobseekers"]["name"][lang]
