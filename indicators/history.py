@@ -53,6 +53,7 @@ import sqlalchemy as sa
 
 from trialmon.db import timestamp_for
 from trialmon.errors import BadParameter
+from trialmon.months import as_utc
 from trialmon.schema import (
     indicator_value,
     indicator_value_history,
@@ -187,7 +188,7 @@ def month_rows(publication_id: int, diff: CellDiff) -> pl.DataFrame:
 
 
 def _aware_series(values: list) -> pl.Series:
-    return pl.Series("vintage", [_aware(v) for v in values], dtype=pl.Datetime("us", "UTC"))
+    return pl.Series("vintage", [as_utc(v) for v in values], dtype=pl.Datetime("us", "UTC"))
 
 
 OLD_SCHEMA = {**{k: pl.String for k in KEY}, "value": pl.Float64, "numerator": pl.Float64,
@@ -282,14 +283,6 @@ def resolve_publication(conn, as_of: str | None = None, vintage: str | int | Non
     return int(found or 0)
 
 
-def _aware(value):
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 PUBLICATION_SCHEMA = {"publication_id": pl.Int64, "published_at": pl.Datetime("us", "UTC"),
                       "source": pl.String, "reason": pl.String, "cells_added": pl.Int64,
                       "cells_changed": pl.Int64, "cells_removed": pl.Int64,
@@ -302,7 +295,7 @@ def publications(conn) -> pl.DataFrame:
     rows = conn.execute(sa.select(p.publication_id, p.published_at, p.source, p.reason,
                                   p.cells_added, p.cells_changed, p.cells_removed,
                                   p.threshold).order_by(p.publication_id.desc())).all()
-    return pl.DataFrame([(r[0], _aware(r[1]), *r[2:]) for r in rows], orient="row",
+    return pl.DataFrame([(r[0], as_utc(r[1]), *r[2:]) for r in rows], orient="row",
                         schema=PUBLICATION_SCHEMA)
 
 
