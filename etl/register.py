@@ -423,8 +423,8 @@ def _load(url: str, sources: list[tuple[str, pl.LazyFrame]], rejected: list[_Rej
     started = time.perf_counter()
     context = _context(url)
     report = None
-    if not rejected and len(sources) == 1 and _row_count(sources[0][1]) <= KEEP_ROWS:
-        report = _load_streamed(url, *sources[0], context, synthetic=synthetic,
+    if not rejected and len(sources) == 1 and (rows := _row_count(sources[0][1])) <= KEEP_ROWS:
+        report = _load_streamed(url, *sources[0], rows, context, synthetic=synthetic,
                                 progress=progress)
     if report is None:
         report = _load_validated_first(url, sources, rejected, context, synthetic=synthetic,
@@ -439,8 +439,8 @@ class _NotStreamable(Exception):
     back and the source is validated first, which names every problem."""
 
 
-def _load_streamed(url: str, name: str, scan: pl.LazyFrame, context: _Context, *,
-                   synthetic: bool, progress: bool) -> LoadReport | None:
+def _load_streamed(url: str, name: str, scan: pl.LazyFrame, rows: int, context: _Context,
+                   *, synthetic: bool, progress: bool) -> LoadReport | None:
     """One source validated month by month in a helper thread while the previous month
     is written (validation overlaps the bulk insert), in one transaction; None when the
     source is not streamable (nothing committed) and must be validated first."""
@@ -448,10 +448,10 @@ def _load_streamed(url: str, name: str, scan: pl.LazyFrame, context: _Context, *
     validated = time.perf_counter()
     try:
         with (_Writer(url, synthetic=synthetic) as writer,
-              progress_bar(progress, "writing") as bar,
+              progress_bar(progress, "validating and writing rows", length=rows) as bar,
               closing(_prefetched(_validated_months(name, scan, context))) as deliveries):
             for delivery in deliveries:
-                _write(writer, delivery, report, bar)
+                _write(writer, delivery, report, bar, step=delivery.rows.height)
                 report.rows_read += delivery.rows.height
             if _signature(name) != signature:
                 raise InputRejected([Problem(name, None, None, None,
@@ -529,11 +529,12 @@ def _prefetched(items: Iterator) -> Iterator:
             items.close()
 
 
-def _write(writer: _Writer, delivery: _Delivery, report: LoadReport, bar) -> None:
+def _write(writer: _Writer, delivery: _Delivery, report: LoadReport, bar, step: int = 1
+           ) -> None:
     month_started = time.perf_counter()
     outcome = writer.write_month(delivery)
     report.months[outcome.month] = outcome
-    bar.update(1, f"{outcome.month} {outcome.outcome} "
+    bar.update(step, f"{outcome.month} {outcome.outcome} "
                   f"({time.perf_counter() - month_started:.1f} s)")
 
 
