@@ -47,10 +47,10 @@ END_MONTH = "2024-12"
 # --------------------------------------------------------------------------- the extract
 
 
-def month_range(end: str, months: int) -> list[str]:
-    year, month = map(int, end.split("-"))
-    index = year * 12 + month - 1
-    return [f"{i // 12}-{i % 12 + 1:02d}" for i in range(index - months + 1, index + 1)]
+def months_ending(end: str, months: int) -> list[str]:
+    from trialmon.months import month_range, shift_month
+
+    return list(month_range(shift_month(end, 1 - months), end))
 
 
 def simple_month(month: str, rows: int, codes: list[str], rng: np.random.Generator
@@ -114,7 +114,7 @@ def write_simple(path: Path, months: list[str], rows_per_month: int, seed: int) 
 
 
 def write_extract(path: Path, args) -> str:
-    months = month_range(END_MONTH, args.months)
+    months = months_ending(END_MONTH, args.months)
     if args.rows is None:
         try:
             from etl.demo import write_parquet
