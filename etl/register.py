@@ -13,11 +13,21 @@ Interface:
   ``LoadReport.summary()``: a human-readable report.
 * ``load_history(url)``: every vintage of every month, for ``trialmon status``.
 
-A load is all or nothing: every source is read and validated before anything is
-written (a rejection raises ``InputRejected`` listing the first problems), then
-all months are written in one transaction on one ADBC connection. A month whose
+A load is all or nothing: all months are written in one transaction on one ADBC
+connection, committed only when every row passed every rule (a rejection raises
+``InputRejected`` listing the first problems, and the database is as before). A single
+source within the row budget is validated month by month in a helper thread while the
+previous month is written (Decisions below); any other load validates every source
+before anything is written. A month whose
 content hash equals its current vintage's is left alone, so loading the same file
 twice changes nothing; any other month becomes a new vintage (a revision).
+
+Decisions (issue 9, "the load at its floor"; docs/DEVELOPING.md): validation overlaps
+the bulk insert instead of preceding it, as long as the source holds each month in one
+run of rows; anything else (a month seen again, a flagged row, a duplicate) rolls back
+and takes the validate-first path, so problems are named exactly as before. The
+microdata file takes the load through a rollback journal (pages written once, no WAL
+checkpoint copy), then goes back to WAL.
 
 Memory is bounded by KEEP_ROWS: sources are validated into memory while the load's
 rows fit in it; a source beyond it (a national five-year extract) is validated in
