@@ -257,9 +257,9 @@ class Database:
         leaves a hot journal that the next connection rolls back). Stays in WAL when
         another connection holds the file."""
         if self.sqlite:
-            import adbc_driver_manager
+            import adbc_driver_manager  # start-up: only bulk paths
             import adbc_driver_manager.dbapi as adbc_dbapi  # start-up: only bulk paths
-            import adbc_driver_sqlite
+            import adbc_driver_sqlite  # start-up: only bulk paths
 
             database = adbc_driver_sqlite.connect(self._sqlite_path(schema).as_posix())
             raw = adbc_driver_manager.AdbcConnection(database)
@@ -285,8 +285,8 @@ class Database:
         """SQLite: the file of `schema` back in WAL mode after a `rollback_journal` load
         (as every SQLAlchemy connection sets it too)."""
         if self.sqlite:
-            import adbc_driver_manager
-            import adbc_driver_sqlite
+            import adbc_driver_manager  # start-up: only bulk paths
+            import adbc_driver_sqlite  # start-up: only bulk paths
 
             with (adbc_driver_sqlite.connect(self._sqlite_path(schema).as_posix()) as database,
                   adbc_driver_manager.AdbcConnection(database) as raw):
@@ -383,7 +383,7 @@ class Database:
 
 def _run_pragma(raw_connection, pragma: str) -> None:
     """One PRAGMA on a low-level ADBC SQLite connection (in autocommit)."""
-    import adbc_driver_manager
+    import adbc_driver_manager  # start-up: only bulk paths
 
     with adbc_driver_manager.AdbcStatement(raw_connection) as statement:
         statement.set_sql_query(f"PRAGMA {pragma}")
