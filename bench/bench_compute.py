@@ -1,8 +1,9 @@
 """Benchmark: load + compute of a national-scale synthetic extract into SQLite.
 
-Targets (issue "Indicator engine"): five years at national scale (~40 million
-person-months) loaded and computed in under 5 minutes and 8 GB peak memory; one new
-month's incremental load + compute in under 20 seconds.
+Targets (issue 9): five years at national scale (~38 million person-months) loaded
+and computed in under 150 s and 8 GB peak memory; one new month's incremental load +
+compute in under 8 s (the issue "Indicator engine" asked 5 minutes and 20 s). The
+last lines are a summary of these figures with the machine's load average.
 
     .venv/bin/python bench/bench_compute.py                 # full size (minutes)
     .venv/bin/python bench/bench_compute.py --scale 0.05 --months 12
@@ -28,6 +29,7 @@ Measured on the 2-core development machine (shared, so +-20%), 2026-11-22:
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import subprocess
@@ -38,10 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from trialmon.months import shift_month  # noqa: E402 (after the path insert)
 
-def shift_month(month: str, offset: int) -> str:
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + offset
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+BULK_TARGET_SECONDS = 150  # issue 9
+INCREMENT_TARGET_SECONDS = 8  # issue 9
 
 
 def peak_rss_mb() -> float:
@@ -117,13 +119,19 @@ def main() -> None:
     from shell.pipeline import prepare_database as upgrade
 
     upgrade(url)
-    total, rows = load_and_compute(url, bulk, f"bulk {args.start}..{end}")
-    print(f"bulk: {total:.1f} s end to end = {rows / total:,.0f} rows/s "
-          f"(target < 300 s at 40M rows)")
-    total, rows = load_and_compute(url, increment, f"incremental {new_month}")
-    print(f"incremental: {total:.1f} s (target < 20 s)")
-    print(f"peak RSS {peak_rss_mb():,.0f} MB (target < 8,192 MB)")
+    bulk_total, rows = load_and_compute(url, bulk, f"bulk {args.start}..{end}")
+    print(f"bulk: {bulk_total:.1f} s end to end = {rows / bulk_total:,.0f} rows/s")
+    bulk_load_average = os.getloadavg()
+    increment_total, _ = load_and_compute(url, increment, f"incremental {new_month}")
     sizes(url)
+    print(f"\nsummary ({rows:,} rows, {args.months} months, scale {args.scale:g}; load average "
+          f"{', '.join(f'{x:.1f}' for x in bulk_load_average)} after the bulk run, "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} at the end):\n"
+          f"  load + compute of {args.start}..{end}: {bulk_total:.1f} s "
+          f"(target < {BULK_TARGET_SECONDS} s at national scale, 60 months)\n"
+          f"  one new month {new_month}, incremental load + compute: {increment_total:.1f} s "
+          f"(target < {INCREMENT_TARGET_SECONDS} s)\n"
+          f"  peak RSS {peak_rss_mb():,.0f} MB (target < 8,192 MB)")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -46,10 +47,10 @@ END_MONTH = "2024-12"
 # --------------------------------------------------------------------------- the extract
 
 
-def month_range(end: str, months: int) -> list[str]:
-    year, month = map(int, end.split("-"))
-    index = year * 12 + month - 1
-    return [f"{i // 12}-{i % 12 + 1:02d}" for i in range(index - months + 1, index + 1)]
+def months_ending(end: str, months: int) -> list[str]:
+    from trialmon.months import month_range, shift_month
+
+    return list(month_range(shift_month(end, 1 - months), end))
 
 
 def simple_month(month: str, rows: int, codes: list[str], rng: np.random.Generator
@@ -113,7 +114,7 @@ def write_simple(path: Path, months: list[str], rows_per_month: int, seed: int) 
 
 
 def write_extract(path: Path, args) -> str:
-    months = month_range(END_MONTH, args.months)
+    months = months_ending(END_MONTH, args.months)
     if args.rows is None:
         try:
             from etl.demo import write_parquet
@@ -280,6 +281,7 @@ def run(work: Path, args) -> None:
     cpu_ratio = end_to_end["write_cpu"] / bare["write_cpu"]
     print(f"  = {ratio:.2f}x the floor in wall time, {cpu_ratio:.2f}x in CPU time "
           "(target <= 1.5x)")
+    load_average = os.getloadavg()
     if args.profile is not None:
         print(profile_top(args.profile))
     if not args.no_postgres:
@@ -291,6 +293,13 @@ def run(work: Path, args) -> None:
                           "write_cpu"))
     peak = max(f["peak_mb"] for f in (read, end_to_end, *([pg] if not args.no_postgres else [])))
     print(f"peak memory of any load stage: {peak:,.0f} MB (target < 4096 MB)")
+    print(f"\nsummary ({rows:,} rows, {months} months; load average "
+          f"{', '.join(f'{x:.1f}' for x in load_average)} after the SQLite stages):\n"
+          f"  load / floor: {ratio:.2f}x wall ({end_to_end['write_seconds']:.1f} s / "
+          f"{bare['write_seconds']:.1f} s), {cpu_ratio:.2f}x CPU "
+          f"({end_to_end['write_cpu']:.1f} s / {bare['write_cpu']:.1f} s), target <= 1.5x: "
+          f"{'met' if max(ratio, cpu_ratio) <= 1.5 else 'MISSED'}\n"
+          f"  peak memory of the load: {end_to_end['peak_mb']:,.0f} MB (target < 4,096 MB)")
 
 
 if __name__ == "__main__":

@@ -13,11 +13,21 @@ Interface:
   ``LoadReport.summary()``: a human-readable report.
 * ``load_history(url)``: every vintage of every month, for ``trialmon status``.
 
-A load is all or nothing: every source is read and validated before anything is
-written (a rejection raises ``InputRejected`` listing the first problems), then
-all months are written in one transaction on one ADBC connection. A month whose
+A load is all or nothing: all months are written in one transaction on one ADBC
+connection, committed only when every row passed every rule (a rejection raises
+``InputRejected`` listing the first problems, and the database is as before). A single
+source within the row budget is validated month by month in a helper thread while the
+previous month is written (Decisions below); any other load validates every source
+before anything is written. A month whose
 content hash equals its current vintage's is left alone, so loading the same file
 twice changes nothing; any other month becomes a new vintage (a revision).
+
+Decisions (issue 9, "the load at its floor"; docs/DEVELOPING.md): validation overlaps
+the bulk insert instead of preceding it, as long as the source holds each month in one
+run of rows; anything else (a month seen again, a flagged row, a duplicate) rolls back
+and takes the validate-first path, so problems are named exactly as before. The
+microdata file takes the load through a rollback journal (pages written once, no WAL
+checkpoint copy), then goes back to WAL.
 
 Memory is bounded by KEEP_ROWS: sources are validated into memory while the load's
 rows fit in it; a source beyond it (a national five-year extract) is validated in
@@ -30,6 +40,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -420,6 +432,126 @@ def _load(url: str, sources: list[tuple[str, pl.LazyFrame]], rejected: list[_Rej
           synthetic: bool, progress: bool) -> LoadReport:
     started = time.perf_counter()
     context = _context(url)
+    report = None
+    if not rejected and len(sources) == 1 and (rows := _row_count(sources[0][1])) <= KEEP_ROWS:
+        report = _load_streamed(url, *sources[0], rows, context, synthetic=synthetic,
+                                progress=progress)
+    if report is None:
+        report = _load_validated_first(url, sources, rejected, context, synthetic=synthetic,
+                                       progress=progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _NotStreamable(Exception):
+    """Internal: a source cannot be written while it is validated (a month not in one run
+    of rows, a problem to locate, no rows, an unreadable file): the transaction is rolled
+    back and the source is validated first, which names every problem."""
+
+
+def _load_streamed(url: str, name: str, scan: pl.LazyFrame, rows: int, context: _Context,
+                   *, synthetic: bool, progress: bool) -> LoadReport | None:
+    """One source validated month by month in a helper thread while the previous month
+    is written (validation overlaps the bulk insert), in one transaction; None when the
+    source is not streamable (nothing committed) and must be validated first."""
+    report, signature = LoadReport(), _signature(name)
+    validated = time.perf_counter()
+    try:
+        with (_Writer(url, synthetic=synthetic) as writer,
+              progress_bar(progress, "validating and writing rows", length=rows) as bar,
+              closing(_prefetched(_validated_months(name, scan, context))) as deliveries):
+            for delivery in deliveries:
+                _write(writer, delivery, report, bar, step=delivery.rows.height)
+                report.rows_read += delivery.rows.height
+            if _signature(name) != signature:
+                raise InputRejected([Problem(name, None, None, None,
+                                             "the file changed while it was being loaded")])
+            writer.commit()
+    except _NotStreamable:
+        return None
+    _say(progress, f"{name}: {report.rows_read:,} rows valid, written "
+                   f"({time.perf_counter() - validated:.1f} s)")
+    return report
+
+
+def _validated_months(name: str, scan: pl.LazyFrame, context: _Context
+                      ) -> Iterator[_Delivery]:
+    """The source's months in row order, each checked by every rule when its last row has
+    been read (a source holds a month in one run of rows, as extracts are delivered);
+    raises _NotStreamable otherwise."""
+    plan, rules = checked_plan(scan, context.current_month, context.municipality_spans,
+                               row_local=True)
+    flags = [f"__rule_{i}" for i in range(len(rules))]
+    checked = plan.select(*COLUMNS, pl.any_horizontal(flags).alias("__bad"))
+    month, pieces, done = None, [], set()
+    try:
+        for batch in checked.collect_batches(lazy=True, engine="streaming"):
+            for piece_month, piece in _month_runs(batch):
+                if piece_month != month:
+                    if pieces:
+                        yield _checked_month(name, month, pieces)
+                        done.add(month)
+                    month, pieces = piece_month, []
+                    if month in done:
+                        raise _NotStreamable
+                pieces.append(piece)
+    except (pl.exceptions.PolarsError, OSError):
+        raise _NotStreamable from None
+    if not pieces:
+        raise _NotStreamable
+    yield _checked_month(name, month, pieces)
+
+
+def _month_runs(batch: pl.DataFrame) -> Iterator[tuple[str | None, pl.DataFrame]]:
+    """(month, rows) of each run of one month in a batch: zero-copy slices, found by
+    comparing neighbours (no hashing of the month text)."""
+    runs = batch["month"].rle().struct.unnest()
+    offset = 0
+    for length, month in runs.iter_rows():  # one row per run: a month or two per batch
+        yield month, batch.slice(offset, length)
+        offset += length
+
+
+def _checked_month(name: str, month: str | None, pieces: list[pl.DataFrame]) -> _Delivery:
+    """One month's validated rows; _NotStreamable if a rule flags a row or a person
+    appears twice (the validated-first path then names the problems)."""
+    rows = pl.concat(pieces)
+    if rows["__bad"].any() or rows["person_id"].n_unique() != rows.height:  # one month
+        raise _NotStreamable
+    return _Delivery(name, month, rows.drop("__bad"))
+
+
+_END = object()
+
+
+def _prefetched(items: Iterator) -> Iterator:
+    """`items`, each produced in a helper thread while the caller works on the previous
+    one (Polars and the ADBC driver release the GIL). Errors surface in the caller."""
+    with ThreadPoolExecutor(1, thread_name_prefix="validate") as helper:
+        try:
+            pending = helper.submit(next, items, _END)
+            while (item := pending.result()) is not _END:
+                pending = helper.submit(next, items, _END)
+                yield item
+        finally:
+            pending.cancel()
+            helper.shutdown(wait=True)
+            items.close()
+
+
+def _write(writer: _Writer, delivery: _Delivery, report: LoadReport, bar, step: int = 1
+           ) -> None:
+    month_started = time.perf_counter()
+    outcome = writer.write_month(delivery)
+    report.months[outcome.month] = outcome
+    bar.update(step, f"{outcome.month} {outcome.outcome} "
+                  f"({time.perf_counter() - month_started:.1f} s)")
+
+
+def _load_validated_first(url: str, sources: list[tuple[str, pl.LazyFrame]],
+                          rejected: list[_Rejected], context: _Context, *, synthetic: bool,
+                          progress: bool) -> LoadReport:
+    """Every source validated (all problems named) before anything is written."""
     with tempfile.TemporaryDirectory(prefix="trialmon-load-") as spool_dir:
         validated = _validate_all(sources, context, progress, rejected, Path(spool_dir))
         report = LoadReport(rows_read=sum(v.rows for v in validated))
@@ -428,13 +560,8 @@ def _load(url: str, sources: list[tuple[str, pl.LazyFrame]], rejected: list[_Rej
               progress_bar(progress, "writing", length=n_months) as bar):
             for source in validated:
                 for delivery in _source_deliveries(source):
-                    month_started = time.perf_counter()
-                    outcome = writer.write_month(delivery)
-                    report.months[outcome.month] = outcome
-                    bar.update(1, f"{outcome.month} {outcome.outcome} "
-                                  f"({time.perf_counter() - month_started:.1f} s)")
+                    _write(writer, delivery, report, bar)
             writer.commit()
-    report.seconds = time.perf_counter() - started
     return report
 
 
@@ -509,7 +636,7 @@ class _Writer:
         self.index_dropped = False
 
     def __enter__(self) -> _Writer:
-        self.conn = self.db.connect(MICRODATA, bulk_write=True)
+        self.conn = self.db.connect(MICRODATA, bulk_write=True, rollback_journal=True)
         self.cursor = self.conn.cursor()
         self.db.set_batch_rows(self.cursor, 1 << 30)  # infer types from all rows
         return self
@@ -519,6 +646,7 @@ class _Writer:
             self.conn.rollback()
         self.cursor.close()
         self.conn.close()
+        self.db.resume_wal(MICRODATA)
 
     def commit(self) -> None:
         if self.index_dropped:

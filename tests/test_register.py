@@ -531,3 +531,88 @@ def test_a_load_killed_half_way_leaves_the_database_as_before(loaded, tmp_path):
     # and the database still takes the same load afterwards
     report = load_register_files(loaded, [path], progress=False)
     assert report.changed_months == {"2024-01", "2024-02"}
+
+
+# --------------------------------------------------------------------------- streamed load
+
+
+def _spy_on_validating_first(monkeypatch) -> list[str]:
+    """Names of the sources of each load that took the validate-everything-first path."""
+    import etl.register
+
+    used, original = [], etl.register._load_validated_first
+
+    def spy(url, sources, *args, **kwargs):
+        used.extend(name for name, _ in sources)
+        return original(url, sources, *args, **kwargs)
+
+    monkeypatch.setattr(etl.register, "_load_validated_first", spy)
+    return used
+
+
+def test_a_single_source_is_written_while_it_is_validated_and_loads_the_same(
+        db, tmp_path, monkeypatch):
+    import etl.register
+
+    path = write_csv(tmp_path / "example.csv", example_lines())
+    validated_first = _spy_on_validating_first(monkeypatch)
+    streamed = load_register_files(db, [path], progress=False)
+    assert validated_first == []  # months in one run of rows each: streamed
+    content = dump(db)
+    _empty_register(db)
+    monkeypatch.setattr(etl.register, "_load_streamed", lambda *args, **kwargs: None)
+    first = load_register_files(db, [path], progress=False)
+    assert validated_first == [str(path)]
+    assert _without_ids(dump(db)) == _without_ids(content)
+    assert streamed.months == first.months and streamed.rows_read == first.rows_read == 24
+    assert [v[4] for v in content[1]] == [  # content hashes, from independently typed rows
+        content_hash(typed_example().filter(pl.col("month") == m)) for m in ("2024-01", "2024-02")]
+
+
+def test_interleaved_months_are_validated_first_and_load_the_same(db, tmp_path, monkeypatch):
+    lines = example_lines()
+    in_order = write_csv(tmp_path / "example.csv", lines)
+    load_register_files(db, [in_order], progress=False)
+    expected = dump(db)
+    _empty_register(db)
+    shuffled = write_csv(tmp_path / "example.csv", lines[::2] + lines[1::2])  # same name
+    validated_first = _spy_on_validating_first(monkeypatch)
+    report = load_register_files(db, [shuffled], progress=False)
+    assert validated_first == [str(shuffled)]  # 2024-01 comes back after 2024-02
+    assert _without_ids(dump(db)) == _without_ids(expected)
+    assert {m: o.rows for m, o in report.months.items()} == {"2024-01": 11, "2024-02": 13}
+
+
+def test_a_problem_in_a_later_month_rolls_back_the_month_written_before(db, tmp_path,
+                                                                        monkeypatch):
+    import etl.register
+
+    written, write_month = [], etl.register._Writer.write_month
+
+    def spy(self, delivery):
+        written.append(delivery.month)
+        return write_month(self, delivery)
+
+    monkeypatch.setattr(etl.register._Writer, "write_month", spy)
+    # data row 20 is 2024-02,P000006 (the 9th row of February)
+    path = write_csv(tmp_path / "bad.csv", set_field(example_lines(), 20, "sex", "X"))
+    with pytest.raises(InputRejected) as rejected:
+        load_register_files(db, [path], progress=False)
+    assert f"{path}, row 20, column 'sex': value 'X': must be M or F" in str(rejected.value)
+    assert written == ["2024-01"]  # January was written before February was checked
+    assert dump(db) == ([], [])
+    indexes = sa.inspect(get_engine(db)).get_indexes("register_row", schema="microdata")
+    assert [i["name"] for i in indexes] == ["ix_register_row_month"]  # the drop rolled back
+
+
+def test_the_microdata_file_is_back_in_wal_mode_after_a_load(db, tmp_path):
+    import sqlite3
+
+    from trialmon.db import is_sqlite, sqlite_paths
+
+    if not is_sqlite(db):
+        pytest.skip("SQLite journal modes")
+    load_register_files(db, [write_csv(tmp_path / "example.csv", example_lines())],
+                        progress=False)
+    with sqlite3.connect(sqlite_paths(db)[1]) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -43,7 +43,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -279,27 +279,53 @@ class Database:
 
     # ------------------------------------------------------------------ connections
 
-    def connect(self, schema: str | None = None, *, bulk_write: bool = False):
+    def connect(self, schema: str | None = None, *, bulk_write: bool = False,
+                rollback_journal: bool = False):
         """A DB-API connection of the ADBC driver (autocommit off: callers commit once,
         so a load is atomic). SQLite: the connection opens the file that holds `schema`
         (the microdata file for ``microdata``). `bulk_write`: a big page cache (index
-        pages of big inserts) and helper threads for sorting."""
+        pages of big inserts) and helper threads for sorting. `rollback_journal`: the
+        file is switched from WAL to a rollback journal before the transaction begins,
+        so new pages are written once instead of to the WAL and again at the checkpoint;
+        call `resume_wal` after closing (readers wait for the commit meanwhile; a kill
+        leaves a hot journal that the next connection rolls back). Stays in WAL when
+        another connection holds the file."""
         if self.sqlite:
-            import adbc_driver_sqlite.dbapi as adbc_sqlite  # start-up: only bulk paths
+            import adbc_driver_manager  # start-up: only bulk paths
+            import adbc_driver_manager.dbapi as adbc_dbapi  # start-up: only bulk paths
+            import adbc_driver_sqlite  # start-up: only bulk paths
 
-            published, microdata = sqlite_paths(self.url)
-            path = microdata if schema == MICRODATA else published
-            conn = adbc_sqlite.connect(path.as_posix())
+            database = adbc_driver_sqlite.connect(self._sqlite_path(schema).as_posix())
+            raw = adbc_driver_manager.AdbcConnection(database)
             pragmas = ["busy_timeout=60000"]
             if bulk_write:
                 pragmas += ["cache_size=-262144", "temp_store=MEMORY", "threads=2"]
-            with conn.cursor() as cursor:
-                for pragma in pragmas:
-                    cursor.execute(f"PRAGMA {pragma}")
-            return conn
+            for pragma in pragmas:  # in autocommit, before the transaction begins
+                _run_pragma(raw, pragma)
+            if rollback_journal:
+                # another process reading the file: the load writes through WAL
+                with suppress(adbc_driver_manager.Error):
+                    _run_pragma(raw, "journal_mode=DELETE")
+            return adbc_dbapi.Connection(database, raw)
         import adbc_driver_postgresql.dbapi as adbc_pg  # start-up: only bulk paths
 
         return adbc_pg.connect(libpq_uri(self.url))
+
+    def _sqlite_path(self, schema: str | None) -> Path:
+        published, microdata = sqlite_paths(self.url)
+        return microdata if schema == MICRODATA else published
+
+    def resume_wal(self, schema: str | None = None) -> None:
+        """SQLite: the file of `schema` back in WAL mode after a `rollback_journal` load
+        (as every SQLAlchemy connection sets it too)."""
+        if self.sqlite:
+            import adbc_driver_manager  # start-up: only bulk paths
+            import adbc_driver_sqlite  # start-up: only bulk paths
+
+            with (adbc_driver_sqlite.connect(self._sqlite_path(schema).as_posix()) as database,
+                  adbc_driver_manager.AdbcConnection(database) as raw):
+                _run_pragma(raw, "busy_timeout=60000")
+                _run_pragma(raw, "journal_mode=WAL")
 
     @contextmanager
     def transaction(self, schema: str | None = None) -> Iterator:
@@ -387,6 +413,15 @@ class Database:
         """Delete the rows `delete_where` selects and bulk-insert `frame`, on an open cursor."""
         cursor.execute(f"DELETE FROM {self.table_name(table, schema)} WHERE {delete_where}")
         self.ingest(cursor, table, frame, schema)
+
+
+def _run_pragma(raw_connection, pragma: str) -> None:
+    """One PRAGMA on a low-level ADBC SQLite connection (in autocommit)."""
+    import adbc_driver_manager  # start-up: only bulk paths
+
+    with adbc_driver_manager.AdbcStatement(raw_connection) as statement:
+        statement.set_sql_query(f"PRAGMA {pragma}")
+        statement.execute_update()
 
 
 class Writers:
