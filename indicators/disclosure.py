@@ -16,8 +16,10 @@ protected on its own, the exit family after the rest with unemployed_previous_mo
 fixed to unemployed(t-1)'s pattern; a target moves (up or down, whichever hides less)
 with the parents its relations need, along a cheapest cycle of the area network; an
 exposed move first grows until a sibling municipality on the same two nodes can take
-its fall (a two-arc cycle the next audit certifies; ``JOINT_MOVES``); a target without
-a cycle after two rounds moves with all its ancestors.
+its fall (a two-arc cycle the next audit certifies; ``JOINT_MOVES``); a target whose
+move a repair did not certify moves with its ancestors, one step of parents more each
+time (all of them after ``_ESCALATE_DEPTHS``); a two-slice nest whose complement is 0 in
+every area is an identity of the month's data (one unit).
 
 Slice-wise method (``linked=False``):
 
@@ -73,7 +75,7 @@ def _graph_tools():
 # whenever a change here can change which cells are suppressed.
 # (computation.method is VARCHAR(64); the relations are in DISCLOSURE_TEXT and the docs)
 METHOD = "primary threshold + linked secondary suppression"
-METHOD_VERSION = "4-linked-identities"
+METHOD_VERSION = "5-linked-depth"
 
 # A run of fewer months than this is not worth a process of its own (each run also
 # protects the month before it, and a spawned process takes ~2 s to start).
@@ -683,7 +685,9 @@ _MAX_ROUNDS = 40
 # all trials and the comparison group whenever another way exists (their totals are
 # the dashboard's headline figures).
 AREA_COST_WEIGHT = {"country": 100.0, "all_trials": 10.0, "comparison": 10.0}
-_ESCALATE = 2
+# An escalated target first rises with its parents one step up, then two, ... and with
+# all its ancestors after this many steps (docs/disclosure.md, "Escalation by depth").
+_ESCALATE_DEPTHS = 3
 
 Slice = tuple[str, str, str]  # (population, group, measure)
 
@@ -1157,7 +1161,7 @@ class _Block:
             else:
                 self.uncertified += 1
 
-    def ancestors(self, u: int, a: int) -> dict[int, int]:
+    def ancestors(self, u: int, a: int, depth: int | None = None) -> dict[int, int]:
         """u and every unit containing it (parents in population, group and measure,
         recursively), all rising: a move that shrinks no complement (one more person of
         the least specific kind). Units with a fixed pattern are left out.
@@ -1168,11 +1172,14 @@ class _Block:
         elsewhere on the same side (else a trial-side move falls only in comparison
         municipalities, and its cycle hides all_trials and the comparison total)."""
         w = {u: 1}
+        level = {u: 0}
         todo = [u]
         while todo:
-            t = todo.pop()
+            t = todo.pop(0)
             for r, c in self.rel_coef[t]:
                 terms = self.rel_terms[r]
+                if c < 0 and depth is not None and level[t] >= depth:
+                    continue  # no parents beyond `depth` steps up
                 if c < 0:
                     grown = [p for p, cp in terms.items() if cp > 0]
                 elif (self._X_valid_l[r][a] and self._X_l[r][a] == 0
@@ -1185,36 +1192,41 @@ class _Block:
                 for p in grown:
                     if p not in w and not self.F[p].any():
                         w[p] = 1
+                        level[p] = level[t] + (c < 0)
                         todo.append(p)
         return w
 
     def _certify(self, targets: dict[tuple[int, int], int]) -> None:
         """Every target rises with its closure along a cycle of the closure's network;
-        a target still exposed after ``_ESCALATE`` rounds rises with all its ancestors
-        instead (a move that can always rise). Repeated until every target and every
+        a target whose move a repair did not certify rises with its ancestors instead,
+        one step of parents more each time it stays exposed, then all of them (a move
+        that can always rise). Repeated until every target and every
         hidden cell lies on a usable cycle.
 
         A target's move is worked out once (closures are cached and the hidden pattern
         only grows, so a later round would find the same move and hide nothing new);
         a round works only the targets that are new or newly escalated, in key order.
         """
-        escalated: set[tuple[int, int]] = set()
+        escalated: dict[tuple[int, int], int] = {}  # target -> ancestor depth (0: all)
+        repaired: set[tuple] = set()  # (move, area) exposed once: a repair was tried
         tried: set[tuple] = set()
         move_of: dict[tuple[int, int], tuple] = {}
         target_areas: dict[tuple, set[int]] = {}  # move -> areas where it is certified
         source: dict[tuple, set[tuple[int, int]]] = {}
-        for round_ in range(_MAX_ROUNDS):
+        for _round in range(_MAX_ROUNDS):
             for (u, a) in sorted(k for k in targets if k not in move_of):
                 need = targets[(u, a)]
-                w = self.ancestors(u, a) if (u, a) in escalated else self.closure(u, a, need)
+                depth = escalated.get((u, a))
+                w = (self.ancestors(u, a, depth or None) if depth is not None
+                     else self.closure(u, a, need))
                 if w is None and need > 1:
                     need, w = 1, self.closure(u, a, 1)
                 if w is None:
                     need, w = 1, self.ancestors(u, a)
-                    escalated.add((u, a))
+                    escalated[(u, a)] = depth = 0
                 move = (tuple(sorted(w.items())), need)
                 self._hide_units(move[0], a)
-                move_of[(u, a)] = (move, a, (u, a) in escalated)
+                move_of[(u, a)] = (move, a, escalated.get((u, a)))
                 target_areas.setdefault(move, set()).add(a)
                 source.setdefault((move, a), set()).add((u, a))
             grid = _UnitGrid(self, target_areas)
@@ -1224,12 +1236,15 @@ class _Block:
             if JOINT_MOVES:
                 exposed = self._pair_with_siblings(grid, exposed, move_of, target_areas, source,
                                                    tried)
-            if round_ + 1 >= _ESCALATE:
-                for row in exposed:
-                    key = (grid.nets[int(grid.net[row])], int(grid.area[row]))
-                    escalated.update(source.get(key, ()))
-                for key in [k for k in escalated if k in move_of and not move_of[k][2]]:
-                    self._forget(key, move_of, target_areas, source)
+            for row in exposed:  # a move the last repair did not certify goes deeper
+                key = (grid.nets[int(grid.net[row])], int(grid.area[row]))
+                if key not in repaired:
+                    repaired.add(key)
+                    continue
+                for target in source.get(key, ()):
+                    escalated[target] = _deeper(escalated.get(target))
+            for key in [k for k in escalated if k in move_of and move_of[k][2] != escalated[k]]:
+                self._forget(key, move_of, target_areas, source)
             grid.repair(exposed)
             for key in uncovered:
                 targets.setdefault(key, 1)
@@ -1497,6 +1512,15 @@ class _UnitGrid:
         for layer in _one_per_slice(exposed, self.net):
             self.block.hide_cells(*self._pairs_of_rows(np.asarray(paths.close(layer))))
             self.block.stranded += paths.stranded.size
+
+
+def _deeper(depth: int | None) -> int:
+    """The next ancestor depth of an escalated target that is still exposed: one more
+    step of parents at a time (a move with fewer parents hides fewer large totals), all
+    of them (0) after ``_ESCALATE_DEPTHS``."""
+    if depth is None:
+        return 1
+    return 0 if depth == 0 or depth >= _ESCALATE_DEPTHS else depth + 1
 
 
 def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
