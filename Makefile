@@ -17,11 +17,11 @@ UV := $(PYTHON) -m uv
 $(STAMP): pyproject.toml $(wildcard uv.lock)
 	$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q --disable-pip-version-check uv || true
 	if $(UV) --version >/dev/null 2>&1 && [ -f uv.lock ]; then \
-		UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync -q --frozen --extra test --python $(PYTHON); \
+		UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync -q --frozen --compile-bytecode --extra test --python $(PYTHON); \
 	else \
 		echo "no uv or no uv.lock: installing from the ranges in pyproject.toml" >&2; \
 		( $(UV) venv -q $(VENV) -p $(PYTHON) || $(PYTHON) -m venv $(VENV) ) && \
-		( $(UV) pip install -q -p $(BIN)/python -e '.[test]' \
+		( $(UV) pip install -q --compile-bytecode -p $(BIN)/python -e '.[test]' \
 		  || $(BIN)/python -m pip install -q -e '.[test]' ); \
 	fi
 	touch $(STAMP)

@@ -85,8 +85,9 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def create_database(server_url: str, name: str) -> str:
-    """Create an empty database on the server and return its URL."""
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """Create an empty database on the server (or a copy of ``template``, a database
+    nobody is connected to) and return its URL."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -94,5 +95,6 @@ def create_database(server_url: str, name: str) -> str:
     with psycopg.connect(url.set(drivername="postgresql").render_as_string(False),
                          autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template
+                                                     else ""))
     return url.set(database=name).render_as_string(hide_password=False)

@@ -215,14 +215,15 @@ def test_every_page_draws_the_demo_data_in_chromium(served_demo):
         for number, (name, path) in enumerate(PAGES.items()):
             driver.get(base + path)
             # the first page meets workers whose caches are cold (once in CI it took over
-            # 30 s on a just-started server; never locally): more time for it
-            WebDriverWait(driver, 120 if number == 0 else 30, poll_frequency=0.2).until(
+            # 30 s on a just-started server; never locally): more time for it. The suite
+            # runs beside it on two cores, so the others get a minute each.
+            WebDriverWait(driver, 120 if number == 0 else 60, poll_frequency=0.2).until(
                 lambda d: d.execute_script(
                     "return document.querySelector('#page h1, #page h2') !== null"
                     " && !document.querySelector('[data-dash-is-loading=\"true\"]')"),
                 f"{path} not drawn")
             if name in ("explorer", "compare", "map"):
-                WebDriverWait(driver, 30).until(
+                WebDriverWait(driver, 60).until(
                     lambda d: d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
             time.sleep(0.5)  # let the charts finish their transition before the picture
             height = driver.execute_script("return document.body.scrollHeight")
@@ -231,6 +232,6 @@ def test_every_page_draws_the_demo_data_in_chromium(served_demo):
             driver.set_window_size(1366, 1000)
             assert driver.execute_script("return document.documentElement.lang") == path[1:3]
         severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        assert severe == []
+        assert severe == [], f"browser errors: {severe}"
     finally:
         driver.quit()

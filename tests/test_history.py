@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
+import os
+import shutil
 import time
+from pathlib import Path
 
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from etl.demo import generate_months
 from etl.register import load_register_frames
 from indicators.engine import compute
 from indicators.export import ExportQuery, query_table
+from shell.pipeline import prepare_database
+from tests import pgserver
 from trialmon.db import get_engine
 
 KEY = ["indicator", "population", "group", "area_type", "area_code", "month"]
@@ -71,27 +78,95 @@ def publications(url: str) -> list[dict]:
             "SELECT * FROM publication ORDER BY publication_id")).mappings()]
 
 
-@pytest.fixture
-def revised(db):
-    """Three synthetic months published, then 2024-06 re-delivered without 40 jobseekers
-    of its biggest municipality. Returns (url, before, after, moment between)."""
+def _publish_three_months(url: str) -> list[pl.DataFrame]:
+    """Three synthetic months loaded and computed; returns their register frames."""
     frames = list(generate_months(0.01, *MONTHS, seed=11))
-    load_register_frames(db, [(f"first-{f['month'][0]}", f) for f in frames],
+    load_register_frames(url, [(f"first-{f['month'][0]}", f) for f in frames],
                          synthetic=True, progress=False)
-    compute(db, ["2024-04", "2024-05", "2024-06"], progress=False)
-    before = snapshot(db)
-    time.sleep(1.2)
-    between = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    time.sleep(1.2)
+    compute(url, ["2024-04", "2024-05", "2024-06"], progress=False)
+    return frames
+
+
+def _redeliver_june(url: str, frames: list[pl.DataFrame]) -> None:
+    """2024-06 re-delivered without 40 jobseekers of its biggest municipality, computed."""
     june = frames[-1]
     biggest = june.group_by("municipality_code").len().sort("len")["municipality_code"][-1]
     dropped = june.filter(pl.col("municipality_code") == biggest).head(40)["person_id"]
     corrected = june.filter(~pl.col("person_id").is_in(dropped.implode()))
-    report = load_register_frames(db, [("corrected-2024-06", corrected)], synthetic=True,
+    report = load_register_frames(url, [("corrected-2024-06", corrected)], synthetic=True,
                                   progress=False)
     assert report.changed_months == {"2024-06"}
-    compute(db, ["2024-06"], progress=False)
-    return db, before, snapshot(db), between
+    compute(url, ["2024-06"], progress=False)
+
+
+class _Template:
+    """A database built once per module and backend; each test works on its own copy
+    (SQLite: the folder of its files; PostgreSQL: CREATE DATABASE ... TEMPLATE), so the
+    tests stay independent without rebuilding it."""
+
+    def __init__(self, url: str, server: str | None):
+        self.url, self.server = url, server  # server: PostgreSQL's, None on SQLite
+
+    @classmethod
+    def empty(cls, backend: str, folder, request) -> _Template:
+        if backend == "sqlite":
+            return cls(f"sqlite:///{(folder / 'trialmon.sqlite').as_posix()}", None)
+        server = request.getfixturevalue("pg_server_url")
+        return cls(pgserver.create_database(server, f"template_{os.getpid()}_"
+                                                    f"{next(_copies)}"), server)
+
+    def copy(self, tmp_path, monkeypatch) -> str:
+        """A new database with this one's contents; its URL."""
+        get_engine(self.url).dispose()  # PostgreSQL copies only a database nobody is in
+        name = make_url(self.url).database
+        if self.server is None:
+            shutil.copytree(Path(name).parent, tmp_path / "copy")
+            return f"sqlite:///{(tmp_path / 'copy' / 'trialmon.sqlite').as_posix()}"
+        monkeypatch.setenv("TRIALMON_DOWNLOADS_DIR", str(tmp_path / "downloads"))
+        return pgserver.create_database(self.server, f"{name}_{next(_copies)}",
+                                        template=name)
+
+
+_copies = itertools.count()
+
+
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def published_template(request, tmp_path_factory):
+    """Three synthetic months published (``_publish_three_months``), once per backend:
+    (template, the months' register frames)."""
+    folder = tmp_path_factory.mktemp("published")
+    template = _Template.empty(request.param, folder, request)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TRIALMON_DOWNLOADS_DIR", str(folder / "downloads"))
+        prepare_database(template.url)
+        frames = _publish_three_months(template.url)
+    return template, frames
+
+
+@pytest.fixture(scope="module")
+def revised_template(published_template, tmp_path_factory):
+    """The published template with 2024-06 re-delivered (``_redeliver_june``):
+    (template, before, after, a moment between the two publications)."""
+    published, frames = published_template
+    with pytest.MonkeyPatch.context() as patch:
+        url = published.copy(tmp_path_factory.mktemp("revised"), patch)
+        before = snapshot(url)
+        time.sleep(1.2)
+        between = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        time.sleep(1.2)
+        _redeliver_june(url, frames)
+        after = snapshot(url)
+    return _Template(url, published.server), before, after, between
+
+
+@pytest.fixture
+def revised(revised_template, tmp_path, monkeypatch):
+    """Three synthetic months published, then 2024-06 re-delivered without 40 jobseekers
+    of its biggest municipality (a copy of ``revised_template``). Returns (url, before,
+    after, moment between)."""
+    template, before, after, between = revised_template
+    return template.copy(tmp_path, monkeypatch), before, after, between
 
 
 def test_a_revision_keeps_exactly_the_changed_cells(revised):
@@ -247,29 +322,22 @@ def test_a_new_threshold_and_a_membership_change_are_recorded_as_such(revised, m
     assert set(moved["area_code"]) >= {member[0]}
 
 
-def test_a_cursor_walk_reads_one_publication_while_another_is_committed(db):
+def test_a_cursor_walk_reads_one_publication_while_another_is_committed(
+        published_template, tmp_path, monkeypatch):
     """Keyset paging (dashboard/api.py): a walk begun before a revision returns exactly
     the table of its first page's publication; a new walk returns the revised table. The
     oracle is the table read straight from the database before and after."""
     from dashboard.app import create_app
 
-    frames = list(generate_months(0.01, *MONTHS, seed=11))
-    load_register_frames(db, [(f"first-{f['month'][0]}", f) for f in frames],
-                         synthetic=True, progress=False)
-    compute(db, ["2024-04", "2024-05", "2024-06"], progress=False)
+    template, frames = published_template
+    db = template.copy(tmp_path, monkeypatch)
     before = snapshot(db)
     client = create_app(db).server.test_client()
     query = "/api/v1/indicators?area_type=country,all_trials&format=json"
     first = client.get(query + "&limit=40").get_json()
     seen, link = list(first["data"]), first["paging"]["next"]
 
-    june = frames[-1]
-    biggest = june.group_by("municipality_code").len().sort("len")["municipality_code"][-1]
-    dropped = june.filter(pl.col("municipality_code") == biggest).head(40)["person_id"]
-    corrected = june.filter(~pl.col("person_id").is_in(dropped.implode()))
-    load_register_frames(db, [("corrected-2024-06", corrected)], synthetic=True,
-                         progress=False)
-    compute(db, ["2024-06"], progress=False)
+    _redeliver_june(db, frames)
     after = snapshot(db)
     selected = pl.col("area_type").is_in(["country", "all_trials"])
     last = tuple(seen[-1][k] for k in KEY)
