@@ -22,8 +22,10 @@ How (and why this way):
   ``ratios.indicator_cells``.
 * The published cells of all chunks (up to PUBLISH_CELLS, ~70k per month) replace
   the register-indicator rows of ``indicator_value`` and the ``month_status`` rows
-  (source 'register') in one transaction (delete + one bulk insert in primary-key
-  order; a full recompute on SQLite rebuilds the month index after the insert).
+  (source 'register') in one transaction: only the cells that differ from the stored
+  ones are deleted and inserted (a new month leaves its neighbour's unchanged cells
+  alone); a full recompute on SQLite replaces the months whole (one bulk insert in
+  primary-key order) and rebuilds the secondary indexes after the insert.
   Rows of the public-statistics indicators are never touched here.
 * Figures as published (indicators/history.py, docs/as-published.md): inside that
   transaction ``keep_published_history`` first diffs the new cells against the
@@ -206,32 +208,61 @@ def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFra
     """Replace the months' register-indicator cells and month status in one transaction.
 
     `cells` should come in primary-key order (INDICATOR_VALUE_KEY), so that the key's
-    B-tree is filled page by page instead of at random. `rebuild_index` (a full recompute on SQLite): the
-    secondary indexes are dropped and built again after the insert, in the same transaction --
-    one sort instead of millions of scattered index inserts. `rule`: the computation's
-    disclosure rule, stored in the same transaction as the rows that point to it, so
-    state is recorded only for what was published.
+    B-tree is filled page by page instead of at random. Only the cells that differ from
+    the stored ones are written (``stored_as_is``): a new month leaves its neighbours'
+    cells, most of them unchanged, where they are. `rebuild_index` (a full recompute on
+    SQLite): the months are replaced whole and the secondary indexes dropped and built
+    again after the insert, in the same transaction -- one sort instead of millions of
+    scattered index inserts. `rule`: the computation's disclosure rule, stored in the
+    same transaction as the rows that point to it, so state is recorded only for what
+    was published.
     """
     in_months = f"month IN ({sql_list(months)})"
+    where = f"{in_months} AND indicator IN ({sql_list(REGISTER_INDICATOR_IDS)})"
     db = database(url)
     rebuild_index = rebuild_index and db.sqlite
     with db.transaction() as cursor:
-        cells = keep_published_history(url, cursor, months, cells, status)
-        if rebuild_index:
-            for name in SECONDARY_INDEXES:
-                cursor.execute(f"DROP INDEX IF EXISTS {name}")
-        db.replace_rows(cursor, "indicator_value",
-                        f"{in_months} AND indicator IN ({sql_list(REGISTER_INDICATOR_IDS)})",
-                        cells)
-        if rebuild_index:
-            for name, columns in SECONDARY_INDEXES.items():
-                cursor.execute(f"CREATE INDEX {name} ON indicator_value ({columns})")
+        old, cells = keep_published_history(url, cursor, months, cells, status)
+        kept = None if rebuild_index else stored_as_is(old, cells)
+        if kept is None:
+            if rebuild_index:
+                for name in SECONDARY_INDEXES:
+                    cursor.execute(f"DROP INDEX IF EXISTS {name}")
+            db.replace_rows(cursor, "indicator_value", where, cells)
+            if rebuild_index:
+                for name, columns in SECONDARY_INDEXES.items():
+                    cursor.execute(f"CREATE INDEX {name} ON indicator_value ({columns})")
+        else:
+            db.delete_keys(cursor, "indicator_value", where,
+                           old.join(kept, on=INDICATOR_VALUE_KEY, how="anti")
+                           .select(INDICATOR_VALUE_KEY))
+            db.ingest(cursor, "indicator_value",
+                      cells.join(kept, on=INDICATOR_VALUE_KEY, how="anti",
+                                 maintain_order="left"))
         if rule is not None:
             db.replace_rows(cursor, "computation",
                             f"computation_id = {sql_list([rule.computation_id])}",
                             computation_frame(rule))
         db.replace_rows(cursor, "month_status", f"{in_months} AND source = 'register'", status)
         db.refresh_statistics(cursor, "indicator_value")
+
+
+def stored_as_is(old: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame | None:
+    """The keys of `cells` stored exactly so already (figures, flag, vintage and
+    publication equal to `old`'s), or None when fewer than a tenth of the stored cells
+    would stay: then replacing the months whole (one range delete) costs about the same
+    as deleting cell by cell and is simpler. (A new month keeps about half: its
+    neighbour's cells, most of them unchanged.)"""
+    if old.is_empty():
+        return pl.DataFrame(schema={k: pl.String for k in INDICATOR_VALUE_KEY})
+    stored = ["value", "numerator", "denominator", "flag", "vintage", "published_in"]
+    joined = cells.select(*INDICATOR_VALUE_KEY, *stored).with_columns(
+        pl.col("flag").fill_null("")).join(
+        old.select(*INDICATOR_VALUE_KEY, *stored).with_columns(pl.col("flag").fill_null("")),
+        on=INDICATOR_VALUE_KEY, suffix="__old")
+    kept = joined.filter(pl.all_horizontal(
+        pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in stored)).select(INDICATOR_VALUE_KEY)
+    return kept if 10 * kept.height >= old.height else None
 
 
 # --------------------------------------------------------------------------- figures as published
@@ -281,18 +312,19 @@ def _append(url: str, cursor, table: str, frame: pl.DataFrame) -> None:
 
 def keep_published_history(url: str, cursor, months: list[str], cells: pl.DataFrame,
                            status: pl.DataFrame | None, source: str = "register"
-                           ) -> pl.DataFrame:
+                           ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Figures as published (indicators/history.py), inside the publishing transaction:
     the months' published cells that `cells` will change or remove are kept in
     indicator_value_history, the publication is recorded (why, counts per month), and
     `cells` come back stamped with the publication that published each value (unchanged
-    cells keep theirs). Set-based: one read, one Polars diff, bulk appends."""
+    cells keep theirs). Set-based: one read, one Polars diff, bulk appends. Returns
+    (the months' cells as published before, `cells` stamped)."""
     old = _published_cells(cursor, months)
     next_id = _fetch(cursor, "SELECT coalesce(max(publication_id), 0) + 1 AS id "
                              "FROM publication")["id"][0]
     diff = history.diff_cells(old, cells, int(next_id))
     if not diff.changes_anything:
-        return diff.cells
+        return old, diff.cells
     members = _fetch(cursor, "SELECT area_type, area_code, municipality_code, valid_from, "
                              "valid_to FROM area_member")
     members_hash = history.membership_hash(members)
@@ -305,7 +337,7 @@ def keep_published_history(url: str, cursor, months: list[str], cells: pl.DataFr
         int(next_id), dt.datetime.now(dt.UTC), source, reasons, diff, threshold,
         members_hash))
     _append(url, cursor, "publication_month", history.month_rows(int(next_id), diff))
-    return diff.cells
+    return old, diff.cells
 
 
 # --------------------------------------------------------------------------- the computation

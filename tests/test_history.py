@@ -322,6 +322,40 @@ def test_a_new_threshold_and_a_membership_change_are_recorded_as_such(revised, m
     assert set(moved["area_code"]) >= {member[0]}
 
 
+def addressed(url: str) -> pl.DataFrame:
+    """Every published cell with its figures, vintage and physical address (SQLite's
+    rowid, PostgreSQL's ctid): a row that is not rewritten keeps its address."""
+    address = "rowid" if url.startswith("sqlite") else "ctid::text"
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(sa.text(
+            'SELECT indicator, population, "group", area_type, area_code, month, value, '
+            f"numerator, denominator, coalesce(flag, ''), CAST(vintage AS VARCHAR(40)), "
+            f"CAST({address} AS VARCHAR(40)) FROM indicator_value")).all()
+    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+        **{k: pl.String for k in KEY}, "value": pl.Float64, "numerator": pl.Float64,
+        "denominator": pl.Float64, "flag": pl.String, "vintage": pl.String,
+        "address": pl.String})
+
+
+def test_a_revision_rewrites_only_the_cells_it_changes(published_template, tmp_path,
+                                                       monkeypatch):
+    """A re-delivered month is recomputed with its neighbour (2024-05: its interview
+    cohort reads June); the neighbour's cells whose figures and vintage stay the same are
+    left where they are, not deleted and inserted again."""
+    template, frames = published_template
+    url = template.copy(tmp_path, monkeypatch)
+    before = addressed(url)
+    _redeliver_june(url, frames)
+    joined = before.join(addressed(url), on=KEY, suffix="_new")
+    same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_new"))
+                             for c in ["value", "numerator", "denominator", "flag", "vintage"])
+    kept = joined.filter(same)
+    may_2024 = kept.filter(pl.col("month") == "2024-05").height
+    assert may_2024 > 0.9 * before.filter(pl.col("month") == "2024-05").height
+    assert kept.filter(pl.col("address") != pl.col("address_new")).height == 0
+    assert joined.filter(~same & (pl.col("month") == "2024-06")).height > 0
+
+
 def test_a_cursor_walk_reads_one_publication_while_another_is_committed(
         published_template, tmp_path, monkeypatch):
     """Keyset paging (dashboard/api.py): a walk begun before a revision returns exactly

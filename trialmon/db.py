@@ -395,6 +395,19 @@ class Database:
         cursor.adbc_ingest(table, arrow, mode="append",
                            db_schema_name=None if self.sqlite else schema)
 
+    def delete_keys(self, cursor, table: str, where: str, keys: pl.DataFrame) -> None:
+        """Delete the rows of `table` (among those `where` selects: it should narrow them
+        through an index) whose key columns equal a row of `keys`: the keys go into a
+        temporary table in one bulk insert, then one DELETE with a row-value IN."""
+        if not keys.height:
+            return
+        cursor.adbc_ingest("stale_keys", self.storable(keys).to_arrow(), mode="replace",
+                           temporary=True)
+        columns = ", ".join(f'"{c}"' for c in keys.columns)
+        cursor.execute(f"DELETE FROM {table} WHERE {where} AND ({columns}) IN "
+                       f"(SELECT {columns} FROM stale_keys)")
+        cursor.execute("DROP TABLE stale_keys")
+
     def refresh_statistics(self, cursor, table: str) -> None:
         """PostgreSQL: let the planner see `table`'s new size at once (autovacuum would,
         later). Not on SQLite: with sampled statistics (ANALYZE) its planner read the
