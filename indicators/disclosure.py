@@ -54,6 +54,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections import deque
 
 import numpy as np
 import polars as pl
@@ -688,6 +689,7 @@ AREA_COST_WEIGHT = {"country": 100.0, "all_trials": 10.0, "comparison": 10.0}
 # An escalated target first rises with its parents one step up, then two, ... and with
 # all its ancestors after this many steps (docs/disclosure.md, "Escalation by depth").
 _ESCALATE_DEPTHS = 3
+ALL_ANCESTORS = -1  # the depth of a target that rises with every ancestor
 
 Slice = tuple[str, str, str]  # (population, group, measure)
 
@@ -1173,9 +1175,9 @@ class _Block:
         municipalities, and its cycle hides all_trials and the comparison total)."""
         w = {u: 1}
         level = {u: 0}
-        todo = [u]
+        todo = deque([u])
         while todo:
-            t = todo.pop(0)
+            t = todo.popleft()
             for r, c in self.rel_coef[t]:
                 terms = self.rel_terms[r]
                 if c < 0 and depth is not None and level[t] >= depth:
@@ -1207,7 +1209,7 @@ class _Block:
         only grows, so a later round would find the same move and hide nothing new);
         a round works only the targets that are new or newly escalated, in key order.
         """
-        escalated: dict[tuple[int, int], int] = {}  # target -> ancestor depth (0: all)
+        escalated: dict[tuple[int, int], int] = {}  # target -> ancestor depth
         repaired: set[tuple] = set()  # (move, area) exposed once: a repair was tried
         tried: set[tuple] = set()
         move_of: dict[tuple[int, int], tuple] = {}
@@ -1217,13 +1219,13 @@ class _Block:
             for (u, a) in sorted(k for k in targets if k not in move_of):
                 need = targets[(u, a)]
                 depth = escalated.get((u, a))
-                w = (self.ancestors(u, a, depth or None) if depth is not None
-                     else self.closure(u, a, need))
+                w = (self.ancestors(u, a, None if depth == ALL_ANCESTORS else depth)
+                     if depth is not None else self.closure(u, a, need))
                 if w is None and need > 1:
                     need, w = 1, self.closure(u, a, 1)
                 if w is None:
                     need, w = 1, self.ancestors(u, a)
-                    escalated[(u, a)] = depth = 0
+                    escalated[(u, a)] = ALL_ANCESTORS
                 move = (tuple(sorted(w.items())), need)
                 self._hide_units(move[0], a)
                 move_of[(u, a)] = (move, a, escalated.get((u, a)))
@@ -1517,10 +1519,11 @@ class _UnitGrid:
 def _deeper(depth: int | None) -> int:
     """The next ancestor depth of an escalated target that is still exposed: one more
     step of parents at a time (a move with fewer parents hides fewer large totals), all
-    of them (0) after ``_ESCALATE_DEPTHS``."""
+    of them (``ALL_ANCESTORS``) after ``_ESCALATE_DEPTHS``."""
     if depth is None:
         return 1
-    return 0 if depth == 0 or depth >= _ESCALATE_DEPTHS else depth + 1
+    return (ALL_ANCESTORS if depth == ALL_ANCESTORS or depth >= _ESCALATE_DEPTHS
+            else depth + 1)
 
 
 def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
