@@ -161,7 +161,14 @@ class DashboardServer(BaseApplication):
         self.data.db.dispose()  # no pooled connection of the master is inherited
 
     def _post_fork(self, _arbiter, _worker) -> None:
-        warm_up(self.data)
+        """Warm the new worker's caches. Only an optimisation: a worker replaced while the
+        database is down must still start (gunicorn stops the whole server when a worker
+        fails to boot), answer 503 meanwhile and warm up on its first requests."""
+        try:
+            warm_up(self.data)
+        except Exception as error:  # noqa: BLE001 (any failure: the worker serves cold)
+            log.warning("worker started without warming its caches: %s",
+                        str(error).splitlines()[0] if str(error) else type(error).__name__)
 
     def _when_ready(self, _arbiter) -> None:
         o = self.options

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -122,6 +123,21 @@ def _pg_ctl(datadir: str, action: str, options: str = "") -> None:
     subprocess.run(pgserver._as_postgres(command), check=True, capture_output=True)
 
 
+def _workers(pid: int) -> list[int]:
+    """The gunicorn workers of the master `pid`: its children running `serve` (not, e.g.,
+    multiprocessing's resource tracker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # the process ended meanwhile
+            continue
+        if parent == pid and b"serve" in command:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
 def test_postgresql_stopped_and_restarted_while_serving(tmp_path):
     if not pgserver.available():
         pytest.skip("PostgreSQL binaries not installed")
@@ -149,6 +165,18 @@ def test_postgresql_stopped_and_restarted_while_serving(tmp_path):
             status, _, body = get(served.base + "/api/v1/indicators?indicator=unemployed"
                                                 "&area=SSS&format=json")
             assert status == 503 and json.loads(body)["error"] == "data temporarily unavailable"
+            # a worker that dies now is replaced by one that starts without the database
+            # (its warm-up fails): the server must stay up and keep answering 503
+            worker = _workers(served.process.pid)[0]
+            os.kill(worker, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while worker in _workers(served.process.pid) or len(
+                    _workers(served.process.pid)) < 2:
+                assert time.monotonic() < deadline, "the killed worker was not replaced"
+                time.sleep(0.2)
+            time.sleep(1)
+            assert served.process.poll() is None, served.log()[-2000:]
+            assert get(served.base + "/readyz")[0] == 503
             _pg_ctl(datadir, "start", options)
             deadline = time.monotonic() + 30
             while get(served.base + "/readyz")[0] != 200:
