@@ -157,7 +157,7 @@ def served_demo(tmp_path_factory):
                 _get(base + "/en/")
                 break
             except OSError:
-                # the first start protects 72 demo months (README: about 5 min on 2 cores)
+                # the first start protects 72 demo months (README: minutes on 2 cores)
                 assert time.monotonic() - started < 840, "dashboard did not come up in 840 s"
                 time.sleep(1)
         print(f"python app.py: demo data built and dashboard up in "
