@@ -225,8 +225,9 @@ def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFra
     db = database(url)
     rebuild_index = rebuild_index and db.sqlite
     with db.transaction() as cursor:
-        old, cells = keep_published_history(url, cursor, months, cells, status)
-        kept = None if rebuild_index else stored_as_is(old, cells)
+        old, diff = keep_published_history(url, cursor, months, cells, status)
+        cells = diff.cells
+        kept = None if rebuild_index else stored_as_is(old, diff)
         if kept is None:
             if rebuild_index:
                 for name in SECONDARY_INDEXES:
@@ -250,21 +251,13 @@ def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFra
         db.refresh_statistics(cursor, "indicator_value")
 
 
-def stored_as_is(old: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame | None:
-    """The keys of `cells` stored exactly so already (figures, flag, vintage and
-    publication equal to `old`'s), or None when fewer than a tenth of the stored cells
-    would stay: then replacing the months whole (one range delete) costs about the same
-    as deleting cell by cell and is simpler. (A new month keeps about half: its
-    neighbour's cells, most of them unchanged.)"""
-    if old.is_empty():
-        return pl.DataFrame(schema={k: pl.String for k in INDICATOR_VALUE_KEY})
-    stored = ["value", "numerator", "denominator", "flag", "vintage", "published_in"]
-    joined = cells.select(*INDICATOR_VALUE_KEY, *stored).with_columns(
-        pl.col("flag").fill_null("")).join(
-        old.select(*INDICATOR_VALUE_KEY, *stored).with_columns(pl.col("flag").fill_null("")),
-        on=INDICATOR_VALUE_KEY, suffix="__old")
-    kept = joined.filter(pl.all_horizontal(
-        pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in stored)).select(INDICATOR_VALUE_KEY)
+def stored_as_is(old: pl.DataFrame, diff: history.CellDiff) -> pl.DataFrame | None:
+    """The keys of the new cells stored exactly so already (``diff.unchanged``: figures,
+    flag and vintage equal to `old`'s, so also their publication), or None when fewer than
+    a tenth of the stored cells would stay: then replacing the months whole (one range
+    delete) costs about the same as deleting cell by cell and is simpler. (A new month
+    keeps about half: its neighbour's cells, most of them unchanged.)"""
+    kept = diff.unchanged
     return kept if 10 * kept.height >= old.height else None
 
 
@@ -315,19 +308,19 @@ def _append(url: str, cursor, table: str, frame: pl.DataFrame) -> None:
 
 def keep_published_history(url: str, cursor, months: list[str], cells: pl.DataFrame,
                            status: pl.DataFrame | None, source: str = "register"
-                           ) -> tuple[pl.DataFrame, pl.DataFrame]:
+                           ) -> tuple[pl.DataFrame, history.CellDiff]:
     """Figures as published (indicators/history.py), inside the publishing transaction:
     the months' published cells that `cells` will change or remove are kept in
     indicator_value_history, the publication is recorded (why, counts per month), and
     `cells` come back stamped with the publication that published each value (unchanged
     cells keep theirs). Set-based: one read, one Polars diff, bulk appends. Returns
-    (the months' cells as published before, `cells` stamped)."""
+    (the months' cells as published before, the diff: ``diff.cells`` stamped)."""
     old = _published_cells(cursor, months)
     next_id = _fetch(cursor, "SELECT coalesce(max(publication_id), 0) + 1 AS id "
                              "FROM publication")["id"][0]
     diff = history.diff_cells(old, cells, int(next_id))
     if not diff.changes_anything:
-        return old, diff.cells
+        return old, diff
     members = _fetch(cursor, "SELECT area_type, area_code, municipality_code, valid_from, "
                              "valid_to FROM area_member")
     members_hash = history.membership_hash(members)
@@ -340,7 +333,7 @@ def keep_published_history(url: str, cursor, months: list[str], cells: pl.DataFr
         int(next_id), dt.datetime.now(dt.UTC), source, reasons, diff, threshold,
         members_hash))
     _append(url, cursor, "publication_month", history.month_rows(int(next_id), diff))
-    return old, diff.cells
+    return old, diff
 
 
 # --------------------------------------------------------------------------- the computation

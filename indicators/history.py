@@ -6,7 +6,9 @@ Interface:
   be published against the ones they replace (``old`` as stored, with ``published_in``);
   ``CellDiff.cells`` are the new cells stamped with the publication that published
   each value, ``CellDiff.history`` the replaced (changed or removed) old cells,
-  ``CellDiff.by_month`` the counts per month.
+  ``CellDiff.by_month`` the counts per month, ``CellDiff.unchanged`` the keys of the
+  cells already stored exactly so (same figures and vintage: a publisher may leave
+  them in place).
 * ``publication_reasons(...)``: why a publication happened (a list of codes).
 * ``as_of_select(columns, where, publication_id)``: a SELECT of the cells exactly as they
   stood after publication ``publication_id`` (current cells published up to then, plus
@@ -76,6 +78,7 @@ class CellDiff:
     cells: pl.DataFrame  # the new cells + published_in
     history: pl.DataFrame  # replaced old cells + published_in, replaced_in
     by_month: pl.DataFrame  # month, cells_added, cells_changed, cells_removed
+    unchanged: pl.DataFrame  # KEY of the new cells stored exactly so (figures and vintage)
 
     def counts(self) -> tuple[int, int, int]:
         sums = self.by_month.select(pl.col("cells_added", "cells_changed", "cells_removed")
@@ -130,7 +133,10 @@ def diff_cells(old: pl.DataFrame, new: pl.DataFrame, publication_id: int) -> Cel
     by_month = (counts.group_by("month").agg(pl.all().sum()).sort("month")
                 .with_columns(pl.col("cells_added", "cells_changed", "cells_removed")
                               .cast(pl.Int64)))
-    return CellDiff(cells=cells, history=history, by_month=by_month)
+    unchanged = joined.filter(pl.col("__existed") & ~pl.col("__changed")
+                              & pl.col("vintage").eq_missing(pl.col("vintage__old"))
+                              ).select(KEY)
+    return CellDiff(cells=cells, history=history, by_month=by_month, unchanged=unchanged)
 
 
 def membership_hash(members: pl.DataFrame) -> str:
