@@ -2,12 +2,16 @@
 
 Interface:
 
-* ``municipal_measures(rows: pl.LazyFrame, months: list[str], loaded: set[str]) -> pl.DataFrame``
-  ``rows`` holds the register rows of the months in ``months`` and their neighbours
-  (t-1, t+1) as far as loaded; returns the long frame
-  [month, municipality_code, population, group, measure, value (Int64, null when a
-  needed neighbouring month is not loaded or the month precedes the measure's first month)]
-  for every measure of ``indicators.registry.MEASURES`` and every month in ``months``.
+* ``municipal_measures(rows: pl.LazyFrame, months: list[str], loaded: set[str],
+  known=None) -> pl.DataFrame``
+  ``rows`` holds the register rows of ``months_read(months, loaded, known)``; returns
+  the long frame [month, municipality_code, population, group, measure, value (Int64,
+  null when a needed neighbouring month is not loaded or the month precedes the
+  measure's first month)] for every measure of ``indicators.registry.MEASURES`` and
+  every month in ``months``. ``known``: cells already computed (same columns); a
+  family whose measures it holds for a month is taken from it, not counted again.
+* ``months_read(months, loaded, known=None) -> list[str]``: the loaded months whose
+  rows that needs (t-1, t and t+1 of every month, less what ``known`` spares).
 
 How it works: the rows are *prepared* once (month index and dates, and a ``cell``
 struct holding the municipality and the population/group memberships of the row).
@@ -273,6 +277,33 @@ def _family_cells(
     return out
 
 
+def _known_families(known: pl.DataFrame | None) -> dict[str, set[int]]:
+    """{month: indexes into FAMILIES} of the families ``known`` holds every measure of."""
+    if known is None or known.is_empty():
+        return {}
+    held = known.select("month", "measure").unique()
+    measures: dict[str, set[str]] = {}
+    for month, measure in held.iter_rows():
+        measures.setdefault(month, set()).add(measure)
+    return {month: {i for i, f in enumerate(FAMILIES) if set(f.measures) <= names}
+            for month, names in measures.items()}
+
+
+def months_read(months: list[str], loaded: set[str],
+                known: pl.DataFrame | None = None) -> list[str]:
+    """The loaded months whose register rows ``municipal_measures`` needs: each month
+    itself and the neighbour of every family it computes (t-1 for the flows, t+1 for
+    the interview cohort). Why ``known`` matters: a month recomputed only because the
+    month after it is new needs its interview cohort again, not its flows, so t-1's
+    rows (a whole national month) are not read."""
+    spared = _known_families(known)
+    needed = set(months)
+    for t in months:
+        needed |= {shift_month(t, f.neighbour) for i, f in enumerate(FAMILIES)
+                   if i not in spared.get(t, set())}
+    return sorted(needed & set(loaded))
+
+
 def _check_schema(rows: pl.LazyFrame) -> None:
     """Fail loudly on a wrongly typed input: an integer 0/1 in place of a boolean
     would silently turn ``~earnings_related`` into a bitwise not."""
@@ -295,8 +326,10 @@ def _check_families() -> None:
         raise RuntimeError(f"measure families {covered} do not match registry.MEASURES")
 
 
-def municipal_measures(rows: pl.LazyFrame, months: list[str], loaded: set[str]) -> pl.DataFrame:
-    """Every measure x population x group x municipality x month in ``months`` (see module doc)."""
+def municipal_measures(rows: pl.LazyFrame, months: list[str], loaded: set[str],
+                       known: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Every measure x population x group x municipality x month in ``months`` (see module
+    doc); families ``known`` holds for a month are taken from it as they are."""
     months = sorted(set(months))
     if not months:
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
@@ -308,12 +341,24 @@ def municipal_measures(rows: pl.LazyFrame, months: list[str], loaded: set[str]) 
     neighbours = {shift_month(t, d) for t in months for d in (-1, 1)} & set(loaded)
     calendar = _month_calendar(set(months) | neighbours)
     prepared = prepare_rows(rows, calendar)
-    parts = [cells for f in FAMILIES for cells in _family_cells(f, prepared, months, loaded)]
-    collected = pl.collect_all(parts)
-    return (
-        pl.concat(collected)
+    spared = _known_families(known)
+    parts = [cells for i, f in enumerate(FAMILIES)
+             for cells in _family_cells(f, prepared,
+                                        [t for t in months if i not in spared.get(t, set())],
+                                        loaded)]
+    counted = (
+        pl.concat(pl.collect_all(parts))
         .join(calendar.select("month_idx", "month"), on="month_idx", how="left")
         .select(list(OUTPUT_SCHEMA))
         .cast(OUTPUT_SCHEMA)
-        .pipe(sorted_by_codes, ["month", "municipality_code", "population", "group", "measure"])
-    )
+    ) if parts else pl.DataFrame(schema=OUTPUT_SCHEMA)
+    if spared:
+        taken = pl.DataFrame(
+            [(month, measure) for month, families in spared.items() if month in months
+             for i in families for measure in FAMILIES[i].measures],
+            schema={"month": pl.Utf8, "measure": pl.Utf8}, orient="row")
+        given = known.select(list(OUTPUT_SCHEMA)).cast(OUTPUT_SCHEMA).join(
+            taken, on=["month", "measure"], how="semi")
+        counted = pl.concat([counted, given])
+    return counted.pipe(sorted_by_codes,
+                        ["month", "municipality_code", "population", "group", "measure"])

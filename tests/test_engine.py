@@ -200,6 +200,32 @@ def test_incremental_recomputes_only_the_dependent_months(db):
         pl.col("month").is_in(["2025-08", "2025-12"])).sort(keys))
 
 
+def test_a_new_month_reads_only_itself_and_the_month_before(db):
+    """A new month M recomputes M-1 too (its interview cohort reads M), but M-1's stocks
+    and flows are as stored: M-2's rows are not read, and the table equals a full
+    recompute's."""
+    months = ["2025-08", "2025-09", "2025-10", "2025-11"]
+    # a few new jobseekers every month (inflows) and leavers (exits) in Mikkeli
+    def month_rows(m: str) -> list[dict]:
+        return december(m) + people(m, "491", 7, tag=m)
+
+    load(db, {m: month_rows(m) for m in months})
+    compute(db, months, progress=False)
+    new = month_rows("2025-12")
+    assert load(db, {"2025-12": new}) == {"2025-12"}
+    report = compute(db, ["2025-12"], progress=False)
+    assert report.months == ["2025-11", "2025-12"]
+    assert report.rows_read == len(month_rows("2025-11")) + len(new)  # not 2025-10's
+    keys = ["indicator", "population", "group", "area_type", "area_code", "month"]
+    incremental = cells(db).sort(keys)
+    assert one(db, "inflow_unemployed", "491", "2025-11")["value"] == 7
+    loads = status(db)  # 2025-11's interview cohort is new (it reads 2025-12), its flows not
+    assert vintage_of(db, "initial_interview_5wd_share", "2025-11") == loads["2025-12"]["vintage"]
+    assert vintage_of(db, "inflow_unemployed", "2025-11") == loads["2025-11"]["vintage"]
+    compute(db, None, progress=False)
+    assert cells(db).sort(keys).equals(incremental)
+
+
 def test_cli_compute_recomputes_everything_with_the_same_result(db):
     from shell.cli import main
 

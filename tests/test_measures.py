@@ -17,6 +17,7 @@ from indicators.measures import (
     GROUP_FILTERS,
     POPULATION_FILTERS,
     measure_first_months,
+    months_read,
     municipal_measures,
 )
 from indicators.process import fifth_working_day_after, working_day_calendar
@@ -283,6 +284,30 @@ def test_flows_pair_t_minus_1_with_t():
     # 050: rows in both months, nobody unemployed: explicit zeros
     assert value(out, feb, "050", "unemployed_previous_month") == 0
     assert value(out, feb, "050", "inflow_unemployed") == 0
+
+
+def test_known_families_are_taken_as_given_and_their_neighbour_is_not_read():
+    """Cells passed as ``known`` replace a whole family's counting in that month: the
+    flows of February given, February needs no January rows (months_read), and the
+    given values come back unchanged while the other families are counted."""
+    loaded = {"2024-01", "2024-02"}
+    full = municipal_measures(flow_rows(), ["2024-02"], loaded)
+    flows = ("inflow_unemployed", "unemployed_previous_month", "exit_open_market",
+             "exit_services")
+    given = full.filter(pl.col("measure").is_in(flows)).with_columns(
+        pl.when(pl.col("measure") == "inflow_unemployed").then(pl.col("value") + 100)
+        .otherwise(pl.col("value")).alias("value"))
+    assert months_read(["2024-02"], loaded) == ["2024-01", "2024-02"]
+    assert months_read(["2024-02"], loaded, given) == ["2024-02"]
+    feb_rows = flow_rows().filter(pl.col("month") == "2024-02")
+    out = municipal_measures(feb_rows, ["2024-02"], loaded, given)
+    assert value(out, "2024-02", "091", "inflow_unemployed") == 3 + 100  # as given
+    assert out.filter(~pl.col("measure").is_in(flows)).equals(
+        full.filter(~pl.col("measure").is_in(flows)))
+    # only part of a family given: the family is counted (the given part is not used)
+    part = given.filter(pl.col("measure") == "exit_services").with_columns(
+        pl.col("value") + 100)
+    assert municipal_measures(flow_rows(), ["2024-02"], loaded, part).equals(full)
 
 
 def test_flows_are_null_where_the_previous_month_is_not_loaded():
