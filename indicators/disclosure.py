@@ -81,6 +81,9 @@ METHOD_VERSION = "5-linked-depth"
 # A run of fewer months than this is not worth a process of its own (each run also
 # protects the month before it, and a spawned process takes ~2 s to start).
 RUN_MIN_MONTHS = 6
+# ... and with a ``WorkerPool`` that outlives the call (its processes start once per
+# computation): a national six-month chunk then splits into two runs of three.
+POOLED_RUN_MIN_MONTHS = 3
 
 SLICE_KEYS = ["month", "population", "group", "measure"]
 AREA_KEYS = ["month", "area_type", "area_code"]
@@ -113,9 +116,43 @@ class DisclosureError(ValueError):
     """The input cannot be protected as given (wrong columns, overlapping areas)."""
 
 
+class WorkerPool:
+    """Worker processes for ``protect`` that outlive one call: a computation protects
+    its months chunk by chunk, and a pool started per call paid ~2 s of process start
+    each time (ten times in a five-year national run), so chunks of six months ran in
+    one process. Started on first use ('spawn': a forked child of a process that ran
+    Polars can hang on its first query); ``close`` (or the ``with`` block) ends it."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._executor = None
+
+    def executor(self):
+        if self._executor is None:
+            import multiprocessing  # start-up: only a parallel protection needs it
+            from concurrent.futures import ProcessPoolExecutor  # start-up: as above
+
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_die_with_parent, initargs=(os.getpid(),))
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5, *,
             sums: dict[str, tuple[str, ...]] | None = None, linked: bool = True,
-            previous: pl.DataFrame | None = None, workers: int = 1) -> pl.DataFrame:
+            previous: pl.DataFrame | None = None, workers: int = 1,
+            pool: WorkerPool | None = None) -> pl.DataFrame:
     """Flag every cell that must not be published: primary and secondary suppression.
 
     Primary: ``1 <= value < threshold`` (zero is shown, null is left alone). Secondary:
@@ -126,12 +163,14 @@ def protect(cells: pl.DataFrame, members: pl.DataFrame, threshold: int = 5, *,
     others; such a measure is hidden exactly where one of its parts is, which keeps the
     identity from reopening a hidden part (docs/disclosure.md). ``workers`` (linked): up
     to that many processes protect runs of consecutive months side by side, with the
-    same result as one (each run first protects the month before it for its pattern).
+    same result as one (each run first protects the month before it for its pattern);
+    ``pool``: those processes, kept between calls (its size replaces ``workers``).
     """
     _check_input(cells, members, threshold)
     if linked:
         flags = _protect_linked(cells, members, threshold,
-                                SUM_IDENTITIES if sums is None else sums, previous, workers)
+                                SUM_IDENTITIES if sums is None else sums, previous,
+                                pool.workers if pool else workers, pool)
         return cells.with_columns(pl.Series("suppressed", flags, dtype=pl.Boolean))
     arcs, nodes_per_month = _network(members)
     flags = np.zeros(cells.height, dtype=bool)
@@ -737,47 +776,46 @@ def linked_relations(slices: list[Slice], sums: dict[str, tuple[str, ...]]
 
 def _protect_linked(cells: pl.DataFrame, members: pl.DataFrame, threshold: int,
                     sums: dict[str, tuple[str, ...]], previous: pl.DataFrame | None,
-                    workers: int = 1) -> np.ndarray:
+                    workers: int = 1, pool: WorkerPool | None = None) -> np.ndarray:
     arcs, nodes_per_month = _network(members)
     n_nodes = dict(zip(nodes_per_month["month"], nodes_per_month["n_nodes"], strict=True))
     indexed = cells.select(*CELL_COLUMNS[:-1], pl.col("value").cast(pl.Int64)).with_row_index("_row")
     carried = None if previous is None else _unemployed_pattern(previous)
     parts = dict(indexed.partition_by("month", as_dict=True))
     months = sorted(month for (month,) in parts)
-    runs = _month_runs(months, workers)
+    runs = _month_runs(months, workers, POOLED_RUN_MIN_MONTHS if pool else RUN_MIN_MONTHS)
     jobs = [(run, {m: parts[(m,)] for m in [*lead, *run]}, arcs.filter(
                 pl.col("month").is_in([*lead, *run])), n_nodes, threshold, sums,
              carried, lead) for lead, run in runs]
     flags = np.zeros(cells.height, dtype=bool)
-    for rows, hidden in _run_jobs(jobs, workers):
+    for rows, hidden in _run_jobs(jobs, workers, pool):
         flags[rows] = hidden
     return flags
 
 
-def _month_runs(months: list[str], workers: int) -> list[tuple[list[str], list[str]]]:
+def _month_runs(months: list[str], workers: int, min_months: int = RUN_MIN_MONTHS
+                ) -> list[tuple[list[str], list[str]]]:
     """Months split into `workers` runs of consecutive months, each with its lead-in:
     the month before the run (protected only to carry its 'unemployed' pattern, as the
-    sequential loop would; the first run needs none). Runs of fewer than RUN_MIN_MONTHS
+    sequential loop would; the first run needs none). Runs of fewer than `min_months`
     are not worth a process."""
     if not months:
         return []
-    count = max(1, min(workers, len(months) // RUN_MIN_MONTHS))
+    count = max(1, min(workers, len(months) // min_months))
     size = -(-len(months) // count)
     runs = [months[i:i + size] for i in range(0, len(months), size)]
     return [(months[max(0, i * size - 1):i * size], run) for i, run in enumerate(runs)]
 
 
-def _run_jobs(jobs: list[tuple], workers: int):
-    """Each job's (rows, hidden) flags; several jobs in worker processes ('spawn': a
-    forked child of a process that ran Polars can hang on its first query)."""
+def _run_jobs(jobs: list[tuple], workers: int, pool: WorkerPool | None = None):
+    """Each job's (rows, hidden) flags; several jobs in worker processes (``pool``'s, or
+    a pool for this call)."""
     if len(jobs) <= 1 or workers <= 1:
         return [_protect_months(*job) for job in jobs]
-    import multiprocessing  # start-up: only a parallel protection needs it
-    from concurrent.futures import ProcessPoolExecutor  # start-up: as above
-
-    with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-        return list(pool.map(_protect_months, *zip(*jobs, strict=True)))
+    if pool is not None:
+        return list(pool.executor().map(_protect_months, *zip(*jobs, strict=True)))
+    with WorkerPool(len(jobs)) as own:
+        return list(own.executor().map(_protect_months, *zip(*jobs, strict=True)))
 
 
 def _die_with_parent(parent: int) -> None:

@@ -21,6 +21,9 @@ How (and why this way):
   (``current_measures``): a new month M recomputes M-1 for its interview cohort, which
   reads M, but takes M-1's stocks and flows as stored, so M-2's rows (a national month,
   ~0.5 s) are not read. A full recompute counts everything again.
+* The protection's worker processes (TRIALMON_COMPUTE_WORKERS) start once per
+  computation (``disclosure.WorkerPool``), not once per chunk: a national six-month
+  chunk is then worth two runs of three months (a process start is ~2 s).
 * Per chunk: ``measures.municipal_measures`` -> the unprotected municipal counts
   replace the chunk's rows of ``microdata.municipal_measure`` (written by a
   background thread); ``areas.roll_up`` to every area type; ``disclosure.protect``;
@@ -60,7 +63,7 @@ import sqlalchemy as sa
 from etl.contract import COLUMNS as CONTRACT_COLUMNS
 from indicators import areas, history, overlay, ratios
 from indicators.areas import area_members
-from indicators.disclosure import protect
+from indicators.disclosure import WorkerPool, protect
 from indicators.measures import months_read, municipal_measures, sorted_by_codes
 from indicators.provenance import DisclosureRule, computation_frame, new_computation
 from indicators.registry import MEASURES, REGISTER_INDICATORS
@@ -492,12 +495,14 @@ class Phases:
 def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[str],
                   vintages: pl.DataFrame, members: pl.DataFrame, threshold: int,
                   phases: Phases, writers: Writers, previous: pl.DataFrame | None = None,
-                  known: pl.DataFrame | None = None) -> tuple[int, pl.DataFrame, pl.DataFrame]:
+                  known: pl.DataFrame | None = None, pool: WorkerPool | None = None
+                  ) -> tuple[int, pl.DataFrame, pl.DataFrame]:
     """Compute one chunk of months and queue the write of its municipal measures;
     returns (municipal rows, the chunk's published cells, not yet written, and the
     protected 'unemployed' cells of its last month). ``previous``: those of the month
     before the chunk (unemployed_previous_month keeps their suppression pattern).
-    ``known``: stored municipal measures still current (``current_measures``)."""
+    ``known``: stored municipal measures still current (``current_measures``); ``pool``:
+    the computation's protection processes (None: ``protect`` starts its own if any)."""
     loaded_at = dict(zip(vintages["month"], vintages["loaded_at"], strict=True))
     by_measure = measure_vintages(chunk, loaded_at)
     municipal = municipal_measures(rows.lazy(), chunk, loaded, known).with_columns(
@@ -512,7 +517,8 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
     cells = areas.roll_up(municipal, chunk_members)
     phases.mark("roll-up")
     protected = protect_all(cells, chunk_members, threshold,
-                            functools.partial(protect, workers=get_settings().compute_workers),
+                            functools.partial(protect, workers=get_settings().compute_workers,
+                                              pool=pool),
                             previous=previous)
     phases.mark("protect")
     published = ratios.indicator_cells(protected, by_measure)
@@ -661,6 +667,8 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
     cache = RowCache(url)
     phases = Phases()
     writers = database(url).writers()
+    workers = get_settings().compute_workers
+    pool = WorkerPool(workers) if workers > 1 else None
     try:
         publisher = Publisher(url, vintages, full=targets == sorted(loaded), writers=writers,
                               rule=rule)
@@ -679,7 +687,7 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
                 phases.mark("read rows")
                 municipal_rows, cells, previous = compute_chunk(
                     url, chunk, rows, loaded, vintages, members, threshold, phases, writers,
-                    previous, known)
+                    previous, known, pool)
                 report.municipal_rows += municipal_rows
                 report.published_rows += cells.height
                 publisher.add(chunk, cells)
@@ -688,6 +696,8 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
         publisher.flush()
     finally:
         cache.close()
+        if pool is not None:
+            pool.close()
         writers.wait()
     phases.mark("publish (waiting for writes)")
     report.rows_read, report.phases = cache.rows_read, phases.seconds

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from indicators.disclosure import DisclosureError, protect
+from indicators.disclosure import DisclosureError, WorkerPool, protect
 
 MONTH = "2024-01"
 _CAP = 10**6  # an upper bound no test value comes near: keeps every programme bounded
@@ -676,6 +676,16 @@ def test_months_protected_in_parallel_processes_get_the_same_flags_as_in_one():
     two = protect(cells, network, 5, workers=2)
     assert one["suppressed"].sum() > 1000  # a real pattern, not an empty one
     assert one["suppressed"].to_list() == two["suppressed"].to_list()
+    # a computation's pool serves chunk after chunk with the same processes, and runs
+    # as short as three months (six months: two runs) keep every flag
+    first_half = pl.col("month").is_in(months[:6])
+    with WorkerPool(2) as pool:
+        pooled = protect(cells, network, 5, pool=pool)
+        processes = set(pool.executor()._processes)
+        half = protect(cells.filter(first_half), network, 5, pool=pool)
+        assert set(pool.executor()._processes) == processes and len(processes) == 2
+    assert pooled["suppressed"].to_list() == one["suppressed"].to_list()
+    assert half["suppressed"].to_list() == one.filter(first_half)["suppressed"].to_list()
 
 
 def test_a_protection_worker_ends_when_its_computation_is_killed(tmp_path):
