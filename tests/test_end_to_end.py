@@ -146,13 +146,17 @@ def served_demo(tmp_path_factory):
     env.pop("TRIALMON_DB_URL", None)
     if BOUNDARIES.exists():
         env["TRIALMON_BOUNDARIES"] = str(BOUNDARIES)
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # the server's log goes to a file: a pipe nobody reads fills up (64 KB of warnings
+    # and access lines) and then blocks the server in mid-request
+    log = data.parent / "server.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=sink)
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
     try:
         while True:
-            assert server.poll() is None, server.stderr.read().decode()[-3000:]
+            assert server.poll() is None, log.read_text(errors="replace")[-3000:]
             try:
                 _get(base + "/en/")
                 break
@@ -196,6 +200,7 @@ def test_every_page_draws_the_demo_data_in_chromium(served_demo):
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("Chromium/chromedriver not installed")
     from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
@@ -217,11 +222,17 @@ def test_every_page_draws_the_demo_data_in_chromium(served_demo):
             # the first page meets workers whose caches are cold (once in CI it took over
             # 30 s on a just-started server; never locally): more time for it. The suite
             # runs beside it on two cores, so the others get a minute each.
-            WebDriverWait(driver, 120 if number == 0 else 60, poll_frequency=0.2).until(
-                lambda d: d.execute_script(
-                    "return document.querySelector('#page h1, #page h2') !== null"
-                    " && !document.querySelector('[data-dash-is-loading=\"true\"]')"),
-                f"{path} not drawn")
+            try:
+                WebDriverWait(driver, 120 if number == 0 else 60, poll_frequency=0.2).until(
+                    lambda d: d.execute_script(
+                        "return document.querySelector('#page h1, #page h2') !== null"
+                        " && !document.querySelector('[data-dash-is-loading=\"true\"]')"),
+                    f"{path} not drawn")
+            except TimeoutException:
+                driver.save_screenshot(str(out / f"{name}-not-drawn.png"))
+                raise AssertionError(f"{path} not drawn; browser log: "
+                                     f"{driver.get_log('browser')}; page: "
+                                     f"{driver.page_source[-3000:]}") from None
             if name in ("explorer", "compare", "map"):
                 WebDriverWait(driver, 60).until(
                     lambda d: d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))

@@ -113,13 +113,15 @@ def test_the_server_process_never_opens_the_microdata_file(computed, tmp_path):
     command = [sys.executable, "app.py"]
     if strace:
         command = [strace, "-f", "-qq", "-e", "trace=open,openat", "-o", str(trace), *command]
-    server = subprocess.Popen(command, cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "server.log"  # not a pipe: unread, it fills and blocks the server
+    with log.open("wb") as sink:
+        server = subprocess.Popen(command, cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=sink)
     base = f"http://127.0.0.1:{port}"
     try:
         started = time.monotonic()
         while True:
-            assert server.poll() is None, server.stderr.read().decode()[-3000:]
+            assert server.poll() is None, log.read_text(errors="replace")[-3000:]
             try:
                 _get(base + "/api/v1/areas")
                 break
