@@ -61,9 +61,23 @@ def create_app(url: str, warm: bool = True) -> dash.Dash:
             module.register(app, data)
     web.install(app, data)  # after every callback: the CSP hashes Dash's inline scripts
     app.server.extensions["trialmon_data"] = data  # the server disposes data.db on fork
+    finish_dash_setup(app)
     if warm:
         warm_up(data)
     return app
+
+
+def finish_dash_setup(app: dash.Dash) -> None:
+    """Run Dash's first-request setup now, once, in one thread.
+
+    Dash does it in a `before_request` hook that marks itself done *before* it registers
+    the script paths it will serve. In a threaded server the browser's parallel script
+    requests reach a fresh worker together: all but the first skip the setup and are
+    answered 500 ("not a registered library") until it has finished. Seen in CI as a
+    page that never drew (prop-types 500). Done here, before gunicorn forks, every
+    worker starts with the paths registered. Runs no query (safe before a fork)."""
+    with app.server.app_context():
+        app._setup_server()  # noqa: SLF001 (no public hook; the flag makes it run once)
 
 
 def warm_up(data: Data) -> None:

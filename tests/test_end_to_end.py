@@ -205,7 +205,7 @@ def test_every_page_draws_the_demo_data_in_chromium(served_demo):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
 
-    base, _ = served_demo
+    base, data = served_demo
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -230,9 +230,11 @@ def test_every_page_draws_the_demo_data_in_chromium(served_demo):
                     f"{path} not drawn")
             except TimeoutException:
                 driver.save_screenshot(str(out / f"{name}-not-drawn.png"))
+                server_log = (data.parent / "server.log").read_text(errors="replace")
                 raise AssertionError(f"{path} not drawn; browser log: "
-                                     f"{driver.get_log('browser')}; page: "
-                                     f"{driver.page_source[-3000:]}") from None
+                                     f"{driver.get_log('browser')}; server log: "
+                                     f"{server_log[-4000:]}; page: "
+                                     f"{driver.page_source[-2000:]}") from None
             if name in ("explorer", "compare", "map"):
                 WebDriverWait(driver, 60).until(
                     lambda d: d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
