@@ -543,6 +543,26 @@ def published_unemployed(url: str, month: str) -> pl.DataFrame | None:
                         .alias("suppressed"))
 
 
+def derived_unemployed(url: str, month: str, cache: RowCache, loaded: set[str],
+                       threshold: int) -> pl.DataFrame | None:
+    """The protected 'unemployed' cells of a loaded ``month`` that is not published,
+    derived for the chunk after it (a backfill of older months, or the demo's newest
+    months computed first): its exit family must keep that month's pattern, or the
+    month would be published once with a free pattern and again, when ``month`` is
+    computed, with the linked one (both kept as published: the pair would give away
+    what each hides). The pattern depends on the month's own cells only (the exit
+    family is protected last and never moves 'unemployed'), so nothing before it is
+    needed, and it equals what a computation of ``month`` will publish."""
+    rows = cache.rows(months_read([month], loaded))
+    if not rows.height:
+        return None
+    municipal = municipal_measures(rows.lazy(), [month], loaded).with_columns(
+        pl.col("value").cast(pl.Int64))
+    members = area_members(url, [month])
+    protected = protect_all(areas.roll_up(municipal, members), members, threshold, protect)
+    return protected.filter(pl.col("measure") == "unemployed")
+
+
 def protect_all(cells: pl.DataFrame, members: pl.DataFrame, threshold: int,
                 protect: Callable, previous: pl.DataFrame | None = None) -> pl.DataFrame:
     """The network's areas through ``protect`` (linked to ``previous``, the month before's
@@ -641,11 +661,14 @@ def rule_differs(state: pl.DataFrame, rule: DisclosureRule) -> bool:
                         | (pl.col("method_version") != rule.method_version)).height > 0
 
 
-def compute(url: str, months: Iterable[str] | None = None, progress: bool = True) -> ComputeReport:
+def compute(url: str, months: Iterable[str] | None = None, progress: bool = True, *,
+            pending_from: str | None = None) -> ComputeReport:
     """Recompute the published register indicators of `months` (None = every loaded month)
     and of every loaded month whose published state is missing or outdated. When the
     disclosure rule of this run (the threshold setting, the method version) differs from
-    a published month's, every month is recomputed: one rule for the whole table."""
+    a published month's, every month is recomputed: one rule for the whole table.
+    `pending_from`: outdated months before it are left for a later call (the demo's first
+    start publishes its newest months first; `derived_unemployed` keeps them linked)."""
 
     started = time.perf_counter()
     vintages = current_vintages(url)
@@ -655,7 +678,10 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
     if months is None or rule_differs(state, rule):
         targets, dependants = sorted(loaded), set()
     else:
-        changed = {*map(check_month, months), *pending_months(vintages, state)}
+        pending = pending_months(vintages, state)
+        if pending_from is not None:
+            pending = [m for m in pending if m >= check_month(pending_from)]
+        changed = {*map(check_month, months), *pending}
         targets = months_to_recompute(changed, loaded)
         dependants = set(targets) - changed
     report = ComputeReport(months=targets)
@@ -680,6 +706,9 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
                 if before in loaded and (previous is None
                                          or previous["month"].max() != before):
                     previous = published_unemployed(url, before)
+                    if previous is None:
+                        previous = derived_unemployed(url, before, cache, loaded, threshold)
+                    phases.mark("lead-in month")
                 known = current_measures(url, [m for m in chunk if m in dependants], vintages)
                 rows = cache.rows(months_read(chunk, loaded, known))
                 if index + 1 < len(chunks):
