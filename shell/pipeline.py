@@ -5,19 +5,25 @@ fills an empty database with synthetic data; serving is shell/server.py."""
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import sys
+from collections.abc import Callable
 
+import polars as pl
 import sqlalchemy as sa
 
 from etl.reference import sync_reference
 from indicators.bulk import build_bulk, bulk_files
-from indicators.engine import compute
+from indicators.engine import compute, current_vintages, pending_months, published_state
 from shell.logs import configure_logging
 from trialmon.db import database, migrate
 from trialmon.errors import TrialmonError
 from trialmon.schema import month_status
-from trialmon.settings import get_settings
+from trialmon.settings import get_settings, resolve_db_url
+
+log = logging.getLogger("trialmon.server")
 
 
 def prepare_database(url: str) -> None:
@@ -50,30 +56,108 @@ def has_published_data(url: str) -> bool:
         return conn.execute(sa.select(sa.func.count()).select_from(month_status)).scalar() > 0
 
 
-def ensure_demo_data(url: str, quiet: bool = False) -> None:
-    """An empty database gets the default demo data, so the first start shows something."""
-    if has_published_data(url):
-        return
-    from etl.demo import build_demo  # start-up: only an empty database needs the generator
+DEMO_MONTHS = ("2020-01", "2025-12")
+# The demo months computed before a first start serves: the last trial year and the
+# month a year before its end (the Overview opens on the newest month with trial data
+# and compares it with the month before and a year before). The rest follows while the
+# dashboard already serves (issue 13: a first start under a minute).
+DEMO_FIRST_VIEW_FROM = "2023-12"
 
-    scale = get_settings().demo_scale
-    logging.getLogger("trialmon.server").warning(
-        "empty database: building synthetic demo data (scale %g) ...", scale)
-    months = build_demo(url, scale=scale, start="2020-01", end="2025-12", seed=2021,
-                        progress=not quiet)
-    compute_indicators(url, months=sorted(months), progress=not quiet)
+
+def ensure_demo_data(url: str, quiet: bool = False,
+                     serve_from_here: Callable[[], None] | None = None) -> None:
+    """An empty database gets the default demo data, so the first start shows something.
+
+    With `serve_from_here` (a server waiting to start), the demo's last trial year is
+    published first and `serve_from_here()` is called; the older months, the effect
+    estimates and the bulk files follow while the dashboard serves. A start that finds a
+    demo history unfinished (the server was stopped while it was built) finishes it."""
+    if not has_published_data(url):
+        from etl.demo import build_demo  # start-up: only an empty database needs it
+
+        scale = get_settings().demo_scale
+        log.warning("empty database: building synthetic demo data (scale %g) ...", scale)
+        months = build_demo(url, scale=scale, start=DEMO_MONTHS[0], end=DEMO_MONTHS[1],
+                            seed=2021, progress=not quiet)
+        if serve_from_here is None:
+            compute_indicators(url, months=sorted(months), progress=not quiet)
+            return
+        compute(url, [], progress=not quiet, pending_from=DEMO_FIRST_VIEW_FROM)
+    if serve_from_here is not None:
+        serve_from_here()
+    pending = unpublished_demo_months(url) if demo_history_unfinished(url) else []
+    if pending:
+        log.warning("demo data: computing %d older month(s) %s..%s; the dashboard shows "
+                    "them as they are published", len(pending), pending[0], pending[-1])
+        compute_indicators(url, months=pending, progress=not quiet)
+        log.warning("demo data complete: every month, the effect estimates and the bulk "
+                    "download files are published")
+
+
+def demo_history_unfinished(url: str) -> bool:
+    """Whether the published months are a demo whose newest months came first and whose
+    older ones are still missing. Read from the published tables only: a start on a
+    finished (or a real) database never opens the person-level data."""
+    s = month_status.c
+    stmt = (sa.select(sa.func.min(s.month), sa.func.max(s.month),
+                      sa.func.min(sa.cast(s.synthetic, sa.Integer)))
+            .where(s.source == "register"))
+    with database(url).connect_published() as conn:
+        oldest, newest, all_synthetic = conn.execute(stmt).one()
+    return (bool(all_synthetic) and newest == DEMO_MONTHS[1]
+            and oldest is not None and oldest > DEMO_MONTHS[0])
+
+
+def unpublished_demo_months(url: str) -> list[str]:
+    """Synthetic months loaded but not published: what a demo start has still to compute
+    (real data are never computed behind the operator's back)."""
+    vintages = current_vintages(url).filter(pl.col("synthetic"))
+    return sorted(pending_months(vintages, published_state(url)))
+
+
+PREPARED = b"1"  # what the preparing process writes when the server may start
 
 
 def prepare_for_serving(url: str, demo: bool, quiet: bool, log_format: str,
-                        log_level: str) -> None:
-    """What runs before a server starts (shell/server.py runs it in a spawned process, so
-    this module imports nothing of the dashboard): migrate, reference, demo data if asked.
-    A TrialmonError is logged in one line and exits 1."""
+                        log_level: str, ready_fd: int | None = None) -> None:
+    """What runs before a server starts (shell/server.py runs it in a process of its
+    own, so this module imports nothing of the dashboard): migrate, reference, demo data
+    if asked. `ready_fd`: a pipe to write PREPARED to as soon as the server may start;
+    the rest of the demo data is then built here while it serves. A TrialmonError is
+    logged in one line and exits 1."""
     configure_logging(log_format, log_level)
+
+    def serve_from_here() -> None:
+        os.write(ready_fd, PREPARED)
+        os.close(ready_fd)
+
     try:
         prepare_database(url)
         if demo:
-            ensure_demo_data(url, quiet=quiet)
+            ensure_demo_data(url, quiet=quiet,
+                             serve_from_here=serve_from_here if ready_fd is not None else None)
+        if ready_fd is not None and not demo:
+            serve_from_here()
     except TrialmonError as error:
-        logging.getLogger("trialmon.server").error("%s", error)
+        log.error("%s", error)
         sys.exit(1)
+    except KeyboardInterrupt:  # Ctrl-C reaches this process too: the server says it
+        sys.exit(130)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m shell.pipeline`: the preparing process of `trialmon serve`; the database
+    from $TRIALMON_DB_URL."""
+    parser = argparse.ArgumentParser(prog="python -m shell.pipeline")
+    parser.add_argument("--ready-fd", type=int)
+    parser.add_argument("--demo", action="store_true")
+    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--log-format", default="text")
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    prepare_for_serving(resolve_db_url(), args.demo, args.quiet, args.log_format,
+                        args.log_level, args.ready_fd)
+
+
+if __name__ == "__main__":
+    main()

@@ -33,7 +33,9 @@ Decisions:
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 
 from gunicorn.app.base import BaseApplication
@@ -41,7 +43,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from dashboard.app import create_app, warm_up
 from shell.logs import configure_logging, logging_config
-from shell.pipeline import prepare_for_serving
+from shell.pipeline import PREPARED
 from trialmon.errors import TrialmonError
 from trialmon.settings import get_settings, resolve_db_url
 
@@ -77,25 +79,55 @@ def create_wsgi_app(url: str | None = None):
     return create_app(url or resolve_db_url()).server
 
 
-def prepare_apart(url: str, options: ServeOptions) -> None:
-    """Migrate, sync the reference, build demo data if asked: once, before serving, in a
-    spawned process (see Decisions: the master runs no Polars query)."""
-    child = multiprocessing.get_context("spawn").Process(
-        target=prepare_for_serving, name="trialmon-prepare",
-        args=(url, options.demo, options.quiet, options.log_format, options.log_level))
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        raise TrialmonError(f"preparing the database failed (exit code {child.exitcode})")
+def prepare_apart(url: str, options: ServeOptions) -> subprocess.Popen | None:
+    """Migrate, sync the reference, build demo data if asked: in a process of its own
+    (`python -m shell.pipeline`; see Decisions: the master runs no Polars query), until
+    it says the server may start. Returns that process while it still works (the rest of
+    a first start's demo months), else None; the server stops it when it stops.
+
+    A plain subprocess, not multiprocessing: gunicorn forks its workers from this
+    process, and a forked worker would try to join a multiprocessing child at exit."""
+    ready, ready_write = os.pipe()
+    command = [sys.executable, "-m", "shell.pipeline", "--ready-fd", str(ready_write),
+               "--log-format", options.log_format, "--log-level", options.log_level,
+               *(["--demo"] if options.demo else []), *(["--quiet"] if options.quiet else [])]
+    # the URL (it may hold a password) goes by the environment, not the command line
+    child = subprocess.Popen(command, pass_fds=[ready_write],
+                             env={**os.environ, "TRIALMON_DB_URL": url})
+    os.close(ready_write)
+    with os.fdopen(ready, "rb") as said:
+        can_serve = said.read(1) == PREPARED  # b"" when it ended without saying so
+    if can_serve:
+        return child
+    if child.wait() != 0:
+        raise TrialmonError(f"preparing the database failed (exit code {child.returncode})")
+    return None
 
 
 def serve(url: str, options: ServeOptions) -> None:
     configure_logging(options.log_format, options.log_level)
-    prepare_apart(url, options)
-    if options.dev:
-        _serve_dev(url, options)
-    else:
-        DashboardServer(url, options).run()
+    preparing = prepare_apart(url, options)
+    try:
+        if options.dev:
+            _serve_dev(url, options)
+        else:
+            DashboardServer(url, options).run()
+    finally:
+        stop_preparing(preparing)
+
+
+def stop_preparing(child: subprocess.Popen | None) -> None:
+    """A server that stops stops the demo months still being computed for it (the next
+    start finishes them: `pipeline.unpublished_demo_months`)."""
+    if child is None or child.poll() is not None:
+        return
+    log.warning("stopping the demo data still being computed; the next start finishes it")
+    child.terminate()
+    try:
+        child.wait(GRACEFUL_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 class QuietRequestHandler(WSGIRequestHandler):
