@@ -662,13 +662,14 @@ def rule_differs(state: pl.DataFrame, rule: DisclosureRule) -> bool:
 
 
 def compute(url: str, months: Iterable[str] | None = None, progress: bool = True, *,
-            pending_from: str | None = None) -> ComputeReport:
+            pending: bool = True) -> ComputeReport:
     """Recompute the published register indicators of `months` (None = every loaded month)
     and of every loaded month whose published state is missing or outdated. When the
     disclosure rule of this run (the threshold setting, the method version) differs from
     a published month's, every month is recomputed: one rule for the whole table.
-    `pending_from`: outdated months before it are left for a later call (the demo's first
-    start publishes its newest months first; `derived_unemployed` keeps them linked)."""
+    `pending=False`: only `months` and what depends on them; other outdated months are
+    left for a later call (the demo's first start publishes its last trial year first;
+    `derived_unemployed` keeps the months linked whatever the order)."""
 
     started = time.perf_counter()
     vintages = current_vintages(url)
@@ -678,10 +679,8 @@ def compute(url: str, months: Iterable[str] | None = None, progress: bool = True
     if months is None or rule_differs(state, rule):
         targets, dependants = sorted(loaded), set()
     else:
-        pending = pending_months(vintages, state)
-        if pending_from is not None:
-            pending = [m for m in pending if m >= check_month(pending_from)]
-        changed = {*map(check_month, months), *pending}
+        outdated = pending_months(vintages, state) if pending else []
+        changed = {*map(check_month, months), *outdated}
         targets = months_to_recompute(changed, loaded)
         dependants = set(targets) - changed
     report = ComputeReport(months=targets)

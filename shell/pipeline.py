@@ -20,6 +20,7 @@ from indicators.engine import compute, current_vintages, pending_months, publish
 from shell.logs import configure_logging
 from trialmon.db import database, migrate
 from trialmon.errors import TrialmonError
+from trialmon.months import month_range
 from trialmon.schema import month_status
 from trialmon.settings import get_settings, resolve_db_url
 
@@ -57,11 +58,11 @@ def has_published_data(url: str) -> bool:
 
 
 DEMO_MONTHS = ("2020-01", "2025-12")
-# The demo months computed before a first start serves: the last trial year and the
-# month a year before its end (the Overview opens on the newest month with trial data
-# and compares it with the month before and a year before). The rest follows while the
+# The demo months computed before a first start serves: the Overview's first view (it
+# opens on the newest month with trial data, 2024-12, and compares it with the month
+# before and the same month a year before). The other months follow while the
 # dashboard already serves (issue 13: a first start under a minute).
-DEMO_FIRST_VIEW_FROM = "2023-12"
+DEMO_FIRST_VIEW = ("2023-12", "2024-12")
 
 
 def ensure_demo_data(url: str, quiet: bool = False,
@@ -82,30 +83,32 @@ def ensure_demo_data(url: str, quiet: bool = False,
         if serve_from_here is None:
             compute_indicators(url, months=sorted(months), progress=not quiet)
             return
-        compute(url, [], progress=not quiet, pending_from=DEMO_FIRST_VIEW_FROM)
+        compute(url, list(month_range(*DEMO_FIRST_VIEW)), progress=not quiet, pending=False)
     if serve_from_here is not None:
         serve_from_here()
     pending = unpublished_demo_months(url) if demo_history_unfinished(url) else []
     if pending:
-        log.warning("demo data: computing %d older month(s) %s..%s; the dashboard shows "
-                    "them as they are published", len(pending), pending[0], pending[-1])
+        log.warning("demo data: computing the other %d month(s) %s..%s; the dashboard "
+                    "shows them as soon as they are published", len(pending), pending[0],
+                    pending[-1])
         compute_indicators(url, months=pending, progress=not quiet)
         log.warning("demo data complete: every month, the effect estimates and the bulk "
                     "download files are published")
 
 
 def demo_history_unfinished(url: str) -> bool:
-    """Whether the published months are a demo whose newest months came first and whose
-    older ones are still missing. Read from the published tables only: a start on a
-    finished (or a real) database never opens the person-level data."""
+    """Whether the published months are a demo whose first view came first and whose
+    other months are still missing (synthetic, and strictly inside the demo's range).
+    Read from the published tables only: a start on a finished (or a real) database
+    never opens the person-level data."""
     s = month_status.c
     stmt = (sa.select(sa.func.min(s.month), sa.func.max(s.month),
                       sa.func.min(sa.cast(s.synthetic, sa.Integer)))
             .where(s.source == "register"))
     with database(url).connect_published() as conn:
         oldest, newest, all_synthetic = conn.execute(stmt).one()
-    return (bool(all_synthetic) and newest == DEMO_MONTHS[1]
-            and oldest is not None and oldest > DEMO_MONTHS[0])
+    return (bool(all_synthetic) and oldest is not None
+            and DEMO_MONTHS[0] < oldest <= newest < DEMO_MONTHS[1])
 
 
 def unpublished_demo_months(url: str) -> list[str]:
