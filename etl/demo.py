@@ -50,7 +50,7 @@ Modelling choices where the brief is silent:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -741,11 +741,16 @@ def demo_source_name(month: str, scale: float, seed: int) -> str:
 
 
 def build_demo(url: str, scale: float, start: str, end: str, seed: int,
-               progress: bool = True, *, reference=None, effect: float = 0.0) -> set[str]:
+               progress: bool = True, *, reference=None, effect: float = 0.0,
+               only: Collection[str] | None = None) -> set[str]:
     """Generate the months and load them through the register loader, marked synthetic.
-    Returns the months whose stored rows changed."""
-    frames = _named(generate_months(scale, start, end, seed, reference=reference,
-                                    effect=effect), scale, seed)
+    `only`: load just these of the months (all are generated: each month follows from
+    the one before; generating is a few seconds, loading most of the time). Returns the
+    months whose stored rows changed."""
+    generated = generate_months(scale, start, end, seed, reference=reference, effect=effect)
+    if only is not None:
+        generated = (frame for frame in generated if frame["month"][0] in only)
+    frames = _named(generated, scale, seed)
     report = load_register_frames(url, frames, synthetic=True, progress=progress)
     return set(report.changed_months)
 

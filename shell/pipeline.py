@@ -20,7 +20,7 @@ from indicators.engine import compute, current_vintages, pending_months, publish
 from shell.logs import configure_logging
 from trialmon.db import database, migrate
 from trialmon.errors import TrialmonError
-from trialmon.months import month_range
+from trialmon.months import month_range, shift_month
 from trialmon.schema import month_status
 from trialmon.settings import get_settings, resolve_db_url
 
@@ -58,42 +58,64 @@ def has_published_data(url: str) -> bool:
 
 
 DEMO_MONTHS = ("2020-01", "2025-12")
+DEMO_SEED = 2021
 # The demo months computed before a first start serves: the Overview's first view (it
 # opens on the newest month with trial data, 2024-12, and compares it with the month
 # before and the same month a year before). The other months follow while the
 # dashboard already serves (issue 13: a first start under a minute).
 DEMO_FIRST_VIEW = ("2023-12", "2024-12")
+# ... and the months whose rows that computation reads, loaded first: it computes the
+# first view +-1 month (flows of the month after, the interview cohort of the month
+# before), each reads its neighbours, and the month before those gives its pattern.
+DEMO_FIRST_LOAD = (shift_month(DEMO_FIRST_VIEW[0], -3), shift_month(DEMO_FIRST_VIEW[1], 2))
 
 
 def ensure_demo_data(url: str, quiet: bool = False,
                      serve_from_here: Callable[[], None] | None = None) -> None:
     """An empty database gets the default demo data, so the first start shows something.
 
-    With `serve_from_here` (a server waiting to start), the demo's last trial year is
-    published first and `serve_from_here()` is called; the older months, the effect
-    estimates and the bulk files follow while the dashboard serves. A start that finds a
-    demo history unfinished (the server was stopped while it was built) finishes it."""
+    With `serve_from_here` (a server waiting to start), the months the Overview's first
+    view reads are loaded and published first and `serve_from_here()` is called; the
+    other months, the effect estimates and the bulk files follow while the dashboard
+    serves. A start that finds a demo unfinished (the server was stopped while it was
+    built) finishes it."""
     if not has_published_data(url):
-        from etl.demo import build_demo  # start-up: only an empty database needs it
-
-        scale = get_settings().demo_scale
-        log.warning("empty database: building synthetic demo data (scale %g) ...", scale)
-        months = build_demo(url, scale=scale, start=DEMO_MONTHS[0], end=DEMO_MONTHS[1],
-                            seed=2021, progress=not quiet)
+        log.warning("empty database: building synthetic demo data (scale %g) ...",
+                    get_settings().demo_scale)
         if serve_from_here is None:
+            months = build_demo_months(url, None, quiet)
             compute_indicators(url, months=sorted(months), progress=not quiet)
             return
+        build_demo_months(url, set(month_range(*DEMO_FIRST_LOAD)), quiet)
         compute(url, list(month_range(*DEMO_FIRST_VIEW)), progress=not quiet, pending=False)
     if serve_from_here is not None:
         serve_from_here()
-    pending = unpublished_demo_months(url) if demo_history_unfinished(url) else []
+    if demo_history_unfinished(url):
+        finish_demo(url, quiet)
+
+
+def build_demo_months(url: str, only: set[str] | None, quiet: bool) -> set[str]:
+    """Generate the default demo and load its months (`only`: just these)."""
+    from etl.demo import build_demo  # start-up: only a demo start needs the generator
+
+    return build_demo(url, scale=get_settings().demo_scale, start=DEMO_MONTHS[0],
+                      end=DEMO_MONTHS[1], seed=DEMO_SEED, progress=not quiet, only=only)
+
+
+def finish_demo(url: str, quiet: bool) -> None:
+    """Load the demo months not yet loaded and compute every one not yet published."""
+    loaded = set(current_vintages(url).filter(pl.col("synthetic"))["month"])
+    missing = set(month_range(*DEMO_MONTHS)) - loaded
+    if missing:
+        log.warning("demo data: loading the other %d month(s)", len(missing))
+        build_demo_months(url, missing, quiet)
+    pending = unpublished_demo_months(url)
     if pending:
-        log.warning("demo data: computing the other %d month(s) %s..%s; the dashboard "
-                    "shows them as soon as they are published", len(pending), pending[0],
-                    pending[-1])
+        log.warning("demo data: computing the other %d month(s); the dashboard shows them "
+                    "as soon as they are published", len(pending))
         compute_indicators(url, months=pending, progress=not quiet)
-        log.warning("demo data complete: every month, the effect estimates and the bulk "
-                    "download files are published")
+    log.warning("demo data complete: every month, the effect estimates and the bulk "
+                "download files are published")
 
 
 def demo_history_unfinished(url: str) -> bool:

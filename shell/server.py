@@ -119,8 +119,13 @@ def serve(url: str, options: ServeOptions) -> None:
 def stop_preparing(child: subprocess.Popen | None) -> None:
     """A server that stops stops the demo months still being computed for it (the next
     start finishes them: `pipeline.unpublished_demo_months`)."""
-    if child is None or child.poll() is not None:
+    if child is None:
         return
+    try:
+        child.wait(1)  # it may be just finishing
+        return
+    except subprocess.TimeoutExpired:
+        pass
     log.warning("stopping the demo data still being computed; the next start finishes it")
     child.terminate()
     try:

@@ -181,15 +181,16 @@ def _published_months(base: str) -> list[str]:
 
 @pytest.mark.slow
 def test_python_app_py_builds_demo_data_and_serves_the_dashboard(served_demo):
-    """The first start serves as soon as the last trial year is published (from the month
-    a year before its end); the older months follow while it serves."""
+    """The first start serves as soon as the Overview's first view is published (the
+    newest month with trial data, 2024-12, and the year before it); the other months
+    follow while it serves."""
     base, data, up = served_demo
     status, page = _get(base + "/en/")
     assert status == 200 and b"<html" in page.lower()
     assert (data / "trialmon.sqlite").exists()
     assert (data / "trialmon-microdata.sqlite").exists()
     first_view = _published_months(base)
-    assert first_view[-1] == "2025-12" and first_view[0] <= "2023-12", first_view
+    assert {"2023-12", "2024-11", "2024-12"} <= set(first_view), first_view
     started = time.monotonic()
     while len(months := _published_months(base)) < 72:
         assert time.monotonic() - started < 600, f"history not complete in 600 s: {months}"
