@@ -1543,14 +1543,25 @@ class _UnitGrid:
         return exposed_targets, [(int(u), int(a)) for u, a in np.argwhere(loose)]
 
     def repair(self, exposed: np.ndarray) -> None:
+        """Cheapest cycles through the exposed rows, hidden. The search graph holds only
+        the networks of the exposed moves (in later rounds a few of hundreds): the
+        networks are disjoint and keep their node ids, so each search scans exactly
+        the edges it would scan in the graph of every move."""
         if not exposed.size:
             return
-        rank = np.tile(self.block.rank[self.areas], len(self.nets))
-        paths = _CyclePaths(self.net, self.tail, self.head, np.zeros(self.tail.size, np.int64),
-                            np.zeros(self.tail.size, bool), self.candidate, rank, self.unknown,
-                            forward=self.fwd, backward=self.bwd, cost=self.cost)
+        nets = np.unique(self.net[exposed])
+        rows = _ranges(nets * self.n_a, (nets + 1) * self.n_a)
+        local = np.full(self.tail.size, -1, dtype=np.int64)
+        local[rows] = np.arange(rows.size)
+        rank = np.tile(self.block.rank[self.areas], nets.size)
+        paths = _CyclePaths(self.net[rows], self.tail[rows], self.head[rows],
+                            np.zeros(rows.size, np.int64), np.zeros(rows.size, bool),
+                            self.candidate[rows], rank, self.unknown[rows],
+                            forward=self.fwd[rows], backward=self.bwd[rows],
+                            cost=self.cost[rows])
         for layer in _one_per_slice(exposed, self.net):
-            self.block.hide_cells(*self._pairs_of_rows(np.asarray(paths.close(layer))))
+            chosen = rows[np.asarray(paths.close(local[layer]), dtype=np.int64)]
+            self.block.hide_cells(*self._pairs_of_rows(chosen))
             self.block.stranded += paths.stranded.size
 
 
