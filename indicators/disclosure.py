@@ -997,6 +997,7 @@ class _Block:
         self._levels: dict = {}
         self._must_change: dict = {}
         self._parallel = None
+        self.exposure: dict = {}  # move -> (where unknown, exposed there): _UnitGrid._exposed
         # plain lists for the scalar look-ups of the closures (numpy scalars are slow)
         self._V_l, self._free_l, self._F_l = self.V.tolist(), self.free.tolist(), self.F.tolist()
         self._X_l, self._X_valid_l = self.X.tolist(), self.X_valid.tolist()
@@ -1488,23 +1489,17 @@ class _UnitGrid:
             caps = [block.capacities_of_move(w, need) for w, need in self.nets]
             self.fwd = np.stack([up[in_net] for up, _ in caps]).ravel()
             self.bwd = np.stack([down[in_net] for _, down in caps]).ravel()
-            # per unit (slice) first, then summed over each move's units by one sparse
-            # product (net x pair incidence): counts of hidden / usable units, costs
+            # per unit (slice) first, then over each move's units (consecutive pairs):
+            # all hidden / all usable, and the published value hidden
             hid_u = block.H[:, in_net] | block.free[:, in_net]
             value_u = block.V[:, in_net]
             ok_u = hid_u | ((value_u >= 1) & ~block.F[:, in_net])
             published_u = np.where(hid_u, 0, value_u * block.unit_size[:, None])
-            units = self.pair_unit
-            sparse, csgraph = _graph_tools()
-            incidence = sparse.csr_matrix(
-                (np.ones(units.size, dtype=np.int64), (self.pair_net, np.arange(units.size))),
-                shape=(m, units.size))
-            n_units = lengths[:, None]
-            unknown = (incidence @ hid_u[units].astype(np.int64)) == n_units
+            over_moves = _over_moves(self.pair_unit, self.pair_start, lengths)
+            unknown = over_moves(hid_u, np.logical_and)
             self.unknown = unknown.ravel()
-            self.candidate = (((incidence @ ok_u[units].astype(np.int64)) == n_units)
-                              & ~unknown).ravel()
-            self.cost = ((incidence @ published_u[units]) * block.weight[in_net]).ravel()
+            self.candidate = (over_moves(ok_u, np.logical_and) & ~unknown).ravel()
+            self.cost = (over_moves(published_u, np.add) * block.weight[in_net]).ravel()
         rows = []
         for j, move in enumerate(self.nets):
             areas = target_areas.get(move)
@@ -1526,10 +1521,7 @@ class _UnitGrid:
         b = self.block
         if not self.tail.size:
             return self.targets, []
-        value = np.zeros(self.tail.size, dtype=np.int64)
-        free = np.zeros(self.tail.size, dtype=bool)
-        exposed = _Network(self.tail, self.head, value, free, self.unknown,
-                           forward=self.fwd, backward=self.bwd).exposed()
+        exposed = self._exposed()
         exposed_targets = self.targets[exposed[self.targets]]
         covered = np.zeros_like(b.H)
         ok = (self.unknown & ~exposed).reshape(len(self.nets), self.n_a)
@@ -1541,6 +1533,36 @@ class _UnitGrid:
         if units.size:
             loose[units] = b.H[units] & ~covered[units] & ~b.F[units] & ~b.free[units]
         return exposed_targets, [(int(u), int(a)) for u, a in np.argwhere(loose)]
+
+    def _exposed(self) -> np.ndarray:
+        """Mask of the rows whose move's value there the attacker can pin.
+
+        A move's answer depends only on the move (its arcs and capacities) and on where
+        it is unknown, and the moves' networks are disjoint: a move whose unknown arcs
+        are those of its last audit keeps that answer (``_Block.exposure``), and only
+        the others are audited, together (most moves do not change between rounds).
+        """
+        known = self.block.exposure
+        unknown = self.unknown.reshape(len(self.nets), self.n_a)
+        keys = [row.tobytes() for row in unknown]
+        exposed = np.zeros((len(self.nets), self.n_a), dtype=bool)
+        todo = []
+        for j, move in enumerate(self.nets):
+            last = known.get(move)
+            if last is not None and last[0] == keys[j]:
+                exposed[j] = last[1]
+            else:
+                todo.append(j)
+        if todo:
+            nets = np.array(todo, dtype=np.int64)
+            rows = _ranges(nets * self.n_a, (nets + 1) * self.n_a)
+            found = _Network(self.tail[rows], self.head[rows], np.zeros(rows.size, np.int64),
+                             np.zeros(rows.size, bool), self.unknown[rows],
+                             forward=self.fwd[rows], backward=self.bwd[rows]).exposed()
+            exposed[nets] = found.reshape(nets.size, self.n_a)
+            for j in todo:
+                known[self.nets[j]] = (keys[j], exposed[j])
+        return exposed.ravel()
 
     def repair(self, exposed: np.ndarray) -> None:
         """Cheapest cycles through the exposed rows, hidden. The search graph holds only
@@ -1563,6 +1585,19 @@ class _UnitGrid:
             chosen = rows[np.asarray(paths.close(local[layer]), dtype=np.int64)]
             self.block.hide_cells(*self._pairs_of_rows(chosen))
             self.block.stranded += paths.stranded.size
+
+
+def _over_moves(pair_unit: np.ndarray, start: np.ndarray, lengths: np.ndarray):
+    """f(table, op): per move (its units are the pairs start .. start + length - 1),
+    ``op`` folded over the rows ``table[unit]`` of its units. A move has a few units,
+    so one step per position in the move beats a reduction over the pairs."""
+    def fold(table: np.ndarray, op) -> np.ndarray:
+        out = table[pair_unit[start]]
+        for k in range(1, int(lengths.max(initial=1))):
+            longer = np.flatnonzero(lengths > k)
+            out[longer] = op(out[longer], table[pair_unit[start[longer] + k]])
+        return out
+    return fold
 
 
 def _deeper(depth: int | None) -> int:
