@@ -1002,6 +1002,7 @@ class _Block:
         self._V_l, self._free_l, self._F_l = self.V.tolist(), self.free.tolist(), self.F.tolist()
         self._X_l, self._X_valid_l = self.X.tolist(), self.X_valid.tolist()
         self._exact_l = self.rel_exact.tolist()
+        self._movable_l = (self.free | ((self.V >= 1) & ~self.F)).tolist()
 
     def _zero_everywhere(self, terms: dict[int, int]) -> bool:
         """The relation's complement is 0 in every area of the month: in these data the
@@ -1029,12 +1030,9 @@ class _Block:
     # -- moves -------------------------------------------------------------------
     def _movable(self, u: int, a: int) -> bool:
         """Can (u, a) be part of a move: unknown already, or hideable (positive, not fixed).
-        (Independent of the hidden pattern: hidden cells are positive or fixed.)"""
-        if self._free_l[u][a]:
-            return True
-        if self._V_l[u][a] >= 1 and not self._F_l[u][a]:
-            return True
-        return bool(self.H[u, a])
+        (Independent of the hidden pattern: hidden cells are positive or fixed.)
+        ``_movable_l`` is the first two (fixed for a pass), read inline in the loops."""
+        return self._movable_l[u][a] or bool(self.H[u, a])
 
     def closure(self, u: int, a: int, need: int) -> dict[int, int] | None:
         """The units moving with a change of ``need`` in (u, a), as +1 / -1 of one move:
@@ -1043,7 +1041,9 @@ class _Block:
         ``need``. None if impossible.
         """
         key = (u, a, need)
-        if key not in self._closures:
+        try:
+            return self._closures[key]
+        except KeyError:
             rise = self._closure(u, a, need, 1)
             fall = (self._closure(u, a, need, -1)
                     if self._free_l[u][a] or self._V_l[u][a] - 1 >= need else None)
@@ -1051,8 +1051,8 @@ class _Block:
             # the move hiding the least published value here (ties: fewer units, rise)
             cost = [(sum(self._V_l[t][a] for t in w if not self.H[t, a]), len(w), i)
                     for i, w in enumerate(options)]
-            self._closures[key] = options[min(cost)[2]] if options else None
-        return self._closures[key]
+            found = self._closures[key] = options[min(cost)[2]] if options else None
+        return found
 
     def _closure(self, u: int, a: int, need: int, sign: int) -> dict[int, int] | None:
         """The closure of u moving by ``sign`` (a fall is the rise of -u)."""
@@ -1079,18 +1079,20 @@ class _Block:
         return result
 
     def _fix(self, r: int, k: int, w: dict[int, int], a: int, need: int):
+        """The term that repairs relation r: the smallest movable one that can rise,
+        else the largest that can give ``need`` (ties by unit)."""
         terms = self.rel_terms[r]
-        value, free = self._V_l, self._free_l
+        value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
         raise_sign = 1 if k < 0 else -1  # the coefficient whose rise moves k towards 0
-        grow = sorted((value[t][a], t) for t, c in terms.items()
-                      if t not in w and c * raise_sign > 0 and self._movable(t, a))
+        grow = [(value[t][a], t) for t, c in terms.items()
+                if t not in w and c * raise_sign > 0 and (movable[t][a] or hidden[t, a])]
         if grow:
-            return grow[0][1], 1
-        shrink = sorted((value[t][a], t) for t, c in terms.items()
-                        if t not in w and c * raise_sign < 0 and self._movable(t, a)
-                        and (free[t][a] or value[t][a] - 1 >= need))
+            return min(grow)[1], 1
+        shrink = [(value[t][a], t) for t, c in terms.items()
+                  if t not in w and c * raise_sign < 0 and (movable[t][a] or hidden[t, a])
+                  and (free[t][a] or value[t][a] - 1 >= need)]
         if shrink:
-            return shrink[-1][1], -1
+            return max(shrink)[1], -1
         return None
 
     def capacities_of_move(self, w: tuple, need: int) -> tuple[np.ndarray, np.ndarray]:
