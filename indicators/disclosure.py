@@ -1189,16 +1189,15 @@ class _Block:
         """A complement from 1 to threshold - 1 must move: a target on one of its terms
         (the smallest positive child, else the parent) whose move changes it."""
         small = ~self.rel_exact[:, None] & self.X_valid & (self.X >= 1) & (self.threshold > self.X)
-        for r, a in np.argwhere(small):
+        value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
+        for r, a in np.argwhere(small).tolist():
             terms = self.rel_terms[r]
-            a = int(a)
-            value, free = self._V_l, self._free_l
             options = sorted((c > 0, value[t][a], t) for t, c in terms.items()
-                             if self._movable(t, a) and (free[t][a] or value[t][a] >= 1))
+                             if (movable[t][a] or hidden[t, a]) and (free[t][a] or value[t][a] >= 1))
             for _, _, t in options:
                 w = self.closure(t, a, 1)
                 if w is not None and sum(terms.get(x, 0) * c for x, c in w.items()) != 0:
-                    targets[(t, int(a))] = max(targets.get((t, int(a)), 0), 1)
+                    targets[(t, a)] = max(targets.get((t, a), 0), 1)
                     self._must_change.setdefault((t, a), []).append(r)
                     break
             else:
@@ -1342,15 +1341,15 @@ class _Block:
     def _likely_siblings(self, w: dict[int, int], a: int) -> list[int]:
         """The siblings of ``a`` where ``w`` itself can fall (its rising units >= 2 or
         free, all movable), the ``_SIBLINGS_TRIED`` cheapest (value of ``w`` hidden)."""
-        value, free = self._V_l, self._free_l
+        value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
         ranked = []
         for b in self._siblings(a):
             cost = 0
             for u, sign in w.items():
-                if not self._movable(u, b) or (sign > 0 and not (free[u][b]
-                                                                 or value[u][b] >= 2)):
+                if not (movable[u][b] or hidden[u, b]) or (
+                        sign > 0 and not (free[u][b] or value[u][b] >= 2)):
                     break
-                if not (free[u][b] or self.H[u, b]):
+                if not (free[u][b] or hidden[u, b]):
                     cost += value[u][b]
             else:
                 ranked.append((cost, b))
@@ -1369,9 +1368,9 @@ class _Block:
         """``w`` plus the units that let it rise by 1 in area a and fall by 1 in area b:
         every unit movable in both, a unit falling keeps >= 1, every complement >= 0."""
         w = dict(w)
-        value, free = self._V_l, self._free_l
+        value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
         for t, sign in w.items():
-            if not (self._movable(t, a) and self._movable(t, b)):
+            if not ((movable[t][a] or hidden[t, a]) and (movable[t][b] or hidden[t, b])):
                 return None
             falls_at = b if sign > 0 else a
             if not (free[t][falls_at] or value[t][falls_at] >= 2):
@@ -1398,7 +1397,7 @@ class _Block:
                     continue
                 sign = -1 if c * kr > 0 else 1  # moves k towards 0
                 falls_at = b if sign > 0 else a
-                if (self._movable(t, a) and self._movable(t, b)
+                if ((movable[t][a] or hidden[t, a]) and (movable[t][b] or hidden[t, b])
                         and (free[t][falls_at] or value[t][falls_at] >= 2)):
                     options.append((sign < 0, value[t][a] + value[t][b], t, sign))
             if not options:
