@@ -879,8 +879,9 @@ class _Block:
         computable = part.group_by("population", "group", "measure").agg(
             pl.col("value").is_not_null().any().alias("_any"))
         part = part.join(computable, on=["population", "group", "measure"]).filter("_any")
-        self.slices: list[Slice] = sorted(set(zip(part["population"], part["group"],
-                                                  part["measure"], strict=True)))
+        distinct = part.select("population", "group", "measure").unique()
+        self.slices: list[Slice] = sorted(zip(*(distinct[c].to_list() for c in distinct.columns),
+                                              strict=True))
         areas = pl.concat([
             arcs.select("area_type", "area_code", "tail", "head"),
             part.select("area_type", "area_code").unique()
@@ -888,7 +889,8 @@ class _Block:
                   how="anti")
             .with_columns(tail=pl.lit(-1, pl.Int64), head=pl.lit(-1, pl.Int64)),
         ], how="vertical_relaxed").sort("area_type", "area_code")
-        self.area_keys = list(zip(areas["area_type"], areas["area_code"], strict=True))
+        self.area_keys = list(zip(areas["area_type"].to_list(), areas["area_code"].to_list(),
+                                  strict=True))
         self.tail = areas["tail"].cast(pl.Int64).to_numpy()
         self.head = areas["head"].cast(pl.Int64).to_numpy()
         self.isolated = self.tail < 0
