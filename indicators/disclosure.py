@@ -995,6 +995,7 @@ class _Block:
                 f"{self.X[r, a]} < 0) in {self.area_keys[a]} of {self.slices[0]}")
         self._closures: dict = {}
         self._capacities: dict = {}
+        self._capacity_rows: dict = {}
         self._rows_cache: dict = {}
         self._levels: dict = {}
         self._must_change: dict = {}
@@ -1101,6 +1102,15 @@ class _Block:
         """``capacities`` of a move given as its sorted (unit, sign) tuple."""
         cached = self._capacities.get((w, need))
         return cached if cached is not None else self.capacities(dict(w), need)
+
+    def capacity_rows(self, move: tuple, areas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``capacities`` of a move over ``areas`` (the network's, the same every round),
+        kept for the next rounds' grids."""
+        rows = self._capacity_rows.get(move)
+        if rows is None:
+            up, down = self.capacities_of_move(*move)
+            rows = self._capacity_rows[move] = (up[areas], down[areas])
+        return rows
 
     def capacities(self, w: dict[int, int], need: int) -> tuple[np.ndarray, np.ndarray]:
         """Where the move w (units rising +1, giving way -1) can rise (forward) and fall
@@ -1477,9 +1487,9 @@ class _UnitGrid:
         m = len(self.nets)
         self.net = np.repeat(np.arange(m), self.n_a)
         self.area = np.tile(in_net, m)
-        offset = self.net * block.n_nodes
-        self.tail = block.tail[self.area] + offset
-        self.head = block.head[self.area] + offset
+        offset = np.arange(m, dtype=np.int64)[:, None] * block.n_nodes
+        self.tail = (block.tail[in_net] + offset).ravel()
+        self.head = (block.head[in_net] + offset).ravel()
         lengths = np.array([len(w) for w, _ in self.nets], dtype=np.int64)
         self.pair_start = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
         self.pair_net = np.repeat(np.arange(m), lengths)
@@ -1489,9 +1499,9 @@ class _UnitGrid:
             self.fwd = self.bwd = self.unknown = self.candidate = empty
             self.cost = np.zeros(0, dtype=np.float64)
         else:
-            caps = [block.capacities_of_move(w, need) for w, need in self.nets]
-            self.fwd = np.stack([up[in_net] for up, _ in caps]).ravel()
-            self.bwd = np.stack([down[in_net] for _, down in caps]).ravel()
+            caps = [block.capacity_rows(move, in_net) for move in self.nets]
+            self.fwd = np.stack([up for up, _ in caps]).ravel()
+            self.bwd = np.stack([down for _, down in caps]).ravel()
             # per unit (slice) first, then over each move's units (consecutive pairs):
             # all hidden / all usable, and the published value hidden
             hid_u = block.H[:, in_net] | block.free[:, in_net]
@@ -1503,14 +1513,16 @@ class _UnitGrid:
             self.unknown = unknown.ravel()
             self.candidate = (over_moves(ok_u, np.logical_and) & ~unknown).ravel()
             self.cost = (over_moves(published_u, np.add) * block.weight[in_net]).ravel()
-        rows = []
+        nets, areas = [], []
         for j, move in enumerate(self.nets):
-            areas = target_areas.get(move)
-            if areas:
-                position = self.position[np.fromiter(areas, np.int64, len(areas))]
-                rows.append(j * self.n_a + position[position >= 0])
-        self.targets = (np.unique(np.concatenate(rows)) if rows
-                        else np.zeros(0, dtype=np.int64))
+            where = target_areas.get(move)
+            if where:
+                nets += [j] * len(where)
+                areas += where
+        position = self.position[np.array(areas, dtype=np.int64)]
+        on_net = position >= 0
+        self.targets = np.unique(np.array(nets, dtype=np.int64)[on_net] * self.n_a
+                                 + position[on_net])
 
     def _pairs_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(unit, area) of every unit of the move of each grid row."""
