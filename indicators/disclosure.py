@@ -1005,6 +1005,9 @@ class _Block:
         self._V_l, self._free_l, self._F_l = self.V.tolist(), self.free.tolist(), self.F.tolist()
         self._X_l, self._X_valid_l = self.X.tolist(), self.X_valid.tolist()
         self._exact_l = self.rel_exact.tolist()
+        # [area][relation]: how far the complement can fall there (-1: not at all, for
+        # an exact relation or one with a term unknown there)
+        self._room = np.where(self.X_valid & ~self.rel_exact[:, None], self.X, -1).T.tolist()
         self._movable_l = (self.free | ((self.V >= 1) & ~self.F)).tolist()
 
     def _zero_everywhere(self, terms: dict[int, int]) -> bool:
@@ -1061,13 +1064,13 @@ class _Block:
         """The closure of u moving by ``sign`` (a fall is the rise of -u)."""
         w = {u: sign}
         k = {r: c * sign for r, c in self.rel_coef[u]}
-        exact, valid, spare = self._exact_l, self._X_valid_l, self._X_l
+        exact, room = self._exact_l, self._room[a]
         result = None
         for _ in range(64):
             blocked = None  # the first relation (in relation order) the move breaks
             for r, kr in k.items():
-                if kr and (blocked is None or r < blocked) and (
-                        exact[r] or (kr < 0 and (not valid[r][a] or spare[r][a] < need * -kr))):
+                if ((kr < 0 and room[r] < need * -kr) or (kr > 0 and exact[r])) and (
+                        blocked is None or r < blocked):
                     blocked = r
             if blocked is None:
                 result = w
@@ -1391,14 +1394,12 @@ class _Block:
         for t, sign in w.items():
             for r, c in self.rel_coef[t]:
                 k[r] = k.get(r, 0) + c * sign
-        exact, valid, spare = self._exact_l, self._X_valid_l, self._X_l
+        room_a, room_b = self._room[a], self._room[b]
         for _ in range(64):
             blocked = None  # the first relation (in relation order) the move breaks
             for r, kr in k.items():
-                if kr and (blocked is None or r < blocked) and (
-                        exact[r]
-                        or (kr < 0 and (not valid[r][a] or spare[r][a] < -kr))
-                        or (kr > 0 and (not valid[r][b] or spare[r][b] < kr))):
+                if ((kr < 0 and room_a[r] < -kr) or (kr > 0 and room_b[r] < kr)) and (
+                        blocked is None or r < blocked):
                     blocked = r
             if blocked is None:
                 return w
