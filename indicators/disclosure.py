@@ -1014,7 +1014,8 @@ class _Block:
                 f"{self.X[r, a]} < 0) in {self.area_keys[a]} of {self.slices[0]}")
         self._closures: dict = {}
         self._capacities: dict = {}
-        self._capacity_rows: dict = {}
+        self._capacity_index: dict = {}
+        self._capacity_up = self._capacity_down = None
         self._rows_cache: dict = {}
         self._levels: dict = {}
         self._must_change: dict = {}
@@ -1125,14 +1126,25 @@ class _Block:
         cached = self._capacities.get((w, need))
         return cached if cached is not None else self.capacities(dict(w), need)
 
-    def capacity_rows(self, move: tuple, areas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``capacities`` of a move over ``areas`` (the network's, the same every round),
-        kept for the next rounds' grids."""
-        rows = self._capacity_rows.get(move)
-        if rows is None:
-            up, down = self.capacities_of_move(*move)
-            rows = self._capacity_rows[move] = (up[areas], down[areas])
-        return rows
+    def capacity_table(self, moves: list[tuple], areas: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """[move, area]: ``capacities`` of ``moves`` over ``areas`` (the network's, the
+        same every round). Each move's rows are worked out once and kept in one table:
+        the same moves come back round after round."""
+        index = self._capacity_index
+        new = [move for move in moves if move not in index]
+        if new:
+            caps = [self.capacities_of_move(*move) for move in new]
+            up = np.stack([u[areas] for u, _ in caps])
+            down = np.stack([d[areas] for _, d in caps])
+            for move in new:
+                index[move] = len(index)
+            if self._capacity_up is not None:
+                up = np.concatenate([self._capacity_up, up])
+                down = np.concatenate([self._capacity_down, down])
+            self._capacity_up, self._capacity_down = up, down
+        rows = np.fromiter((index[move] for move in moves), np.int64, len(moves))
+        return self._capacity_up[rows], self._capacity_down[rows]
 
     def capacities(self, w: dict[int, int], need: int) -> tuple[np.ndarray, np.ndarray]:
         """Where the move w (units rising +1, giving way -1) can rise (forward) and fall
@@ -1519,9 +1531,8 @@ class _UnitGrid:
             self.fwd = self.bwd = self.unknown = self.candidate = empty
             self.cost = np.zeros(0, dtype=np.float64)
         else:
-            caps = [block.capacity_rows(move, in_net) for move in self.nets]
-            self.fwd = np.stack([up for up, _ in caps]).ravel()
-            self.bwd = np.stack([down for _, down in caps]).ravel()
+            up, down = block.capacity_table(self.nets, in_net)
+            self.fwd, self.bwd = up.ravel(), down.ravel()
             # per unit (slice) first, then over each move's units (consecutive pairs):
             # all hidden / all usable, and the published value hidden
             hid_u = block.H[:, in_net] | block.free[:, in_net]
@@ -1560,14 +1571,18 @@ class _UnitGrid:
         exposed_targets = self.targets[exposed[self.targets]]
         covered = np.zeros_like(b.H)
         ok = (self.unknown & ~exposed).reshape(len(self.nets), self.n_a)
-        pair, column = np.nonzero(ok[self.pair_net])
-        covered[self.pair_unit[pair], self.areas[column]] = True
+        sparse, _ = _graph_tools()  # (unit x move) incidence: a unit is covered by any move
+        incidence = sparse.csr_matrix(
+            (np.ones(self.pair_unit.size, np.int32), (self.pair_unit, self.pair_net)),
+            shape=(b.H.shape[0], len(self.nets)))
+        covered[:, self.areas] = (incidence @ ok.astype(np.int32)) > 0
         covered[:, b.isolated] = True  # an isolated cell moves alone (no area relation)
         loose = np.zeros_like(b.H)
         units = np.array(b.units, dtype=np.int64)
         if units.size:
             loose[units] = b.H[units] & ~covered[units] & ~b.F[units] & ~b.free[units]
-        return exposed_targets, [(int(u), int(a)) for u, a in np.argwhere(loose)]
+        unit, area = np.nonzero(loose)
+        return exposed_targets, list(zip(unit.tolist(), area.tolist(), strict=True))
 
     def _exposed(self) -> np.ndarray:
         """Mask of the rows whose move's value there the attacker can pin.
