@@ -1029,6 +1029,7 @@ class _Block:
         # an exact relation or one with a term unknown there)
         self._room = np.where(self.X_valid & ~self.rel_exact[:, None], self.X, -1).T.tolist()
         self._movable_l = (self.free | ((self.V >= 1) & ~self.F)).tolist()
+        self._unit_size_l = self.unit_size.tolist()
 
     def _zero_everywhere(self, terms: dict[int, int]) -> bool:
         """The relation's complement is 0 in every area of the month: in these data the
@@ -1372,14 +1373,18 @@ class _Block:
         """(move, sibling): the cheapest joint move of ``w`` rising in ``a`` and falling
         in a parallel sibling; None if none exists."""
         best = None
-        for b in self._likely_siblings(w, a):
-            joint = self._joint(w, a, b)
+        siblings = self._likely_siblings(w, a)
+        k = self._joint_start(w, a) if siblings else None
+        if k is None:
+            return None
+        value, size, hidden, terms = self._V_l, self._unit_size_l, self.H, self.rel_terms
+        for b in siblings:
+            joint = self._joint(w, a, b, k)
             if joint is None or any(
-                    sum(self.rel_terms[r].get(t, 0) * c for t, c in joint.items()) == 0
-                    for r in must):
+                    sum(terms[r].get(t, 0) * c for t, c in joint.items()) == 0 for r in must):
                 continue
-            cost = sum(self._V_l[t][x] * len(self.members[t]) for t in joint for x in (a, b)
-                       if not self.H[t, x])
+            cost = sum(value[t][x] * size[t] for t in joint for x in (a, b)
+                       if not hidden[t, x])
             if best is None or (cost, b) < best[0]:
                 best = ((cost, b), joint, b)
         return None if best is None else (best[1], best[2])
@@ -1410,21 +1415,28 @@ class _Block:
         return [x for x in self._parallel.get((int(self.tail[a]), int(self.head[a])), [])
                 if x != a]
 
-    def _joint(self, w: dict[int, int], a: int, b: int) -> dict[int, int] | None:
-        """``w`` plus the units that let it rise by 1 in area a and fall by 1 in area b:
-        every unit movable in both, a unit falling keeps >= 1, every complement >= 0."""
-        w = dict(w)
+    def _joint_start(self, w: dict[int, int], a: int) -> dict[int, int] | None:
+        """The change of every relation's complement under ``w``; None if ``w`` itself
+        cannot rise in area a (a unit not movable there, or one giving way below 2). The
+        sibling's side of ``w`` is what ``_likely_siblings`` checked."""
         value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
         for t, sign in w.items():
-            if not ((movable[t][a] or hidden[t, a]) and (movable[t][b] or hidden[t, b])):
-                return None
-            falls_at = b if sign > 0 else a
-            if not (free[t][falls_at] or value[t][falls_at] >= 2):
+            if not (movable[t][a] or hidden[t, a]) or (
+                    sign < 0 and not (free[t][a] or value[t][a] >= 2)):
                 return None
         k: dict[int, int] = {}
         for t, sign in w.items():
             for r, c in self.rel_coef[t]:
                 k[r] = k.get(r, 0) + c * sign
+        return k
+
+    def _joint(self, w: dict[int, int], a: int, b: int, k: dict[int, int]
+               ) -> dict[int, int] | None:
+        """``w`` plus the units that let it rise by 1 in area a and fall by 1 in area b:
+        every unit movable in both, a unit falling keeps >= 1, every complement >= 0.
+        ``k``: ``_joint_start(w, a)``; b: one of ``_likely_siblings(w, a)``."""
+        w, k = dict(w), dict(k)
+        value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
         room_a, room_b = self._room[a], self._room[b]
         for _ in range(64):
             blocked = None  # the first relation (in relation order) the move breaks
