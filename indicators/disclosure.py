@@ -1086,23 +1086,26 @@ class _Block:
         w = {u: sign}
         k = {r: c * sign for r, c in self.rel_coef[u]}
         exact, room = self._exact_l, self._room[a]
+        # the relations the move breaks, kept up to date as units join (only theirs change)
+        broken = {r for r, kr in k.items()
+                  if (kr < 0 and room[r] < need * -kr) or (kr > 0 and exact[r])}
         result = None
         for _ in range(64):
-            blocked = None  # the first relation (in relation order) the move breaks
-            for r, kr in k.items():
-                if ((kr < 0 and room[r] < need * -kr) or (kr > 0 and exact[r])) and (
-                        blocked is None or r < blocked):
-                    blocked = r
-            if blocked is None:
+            if not broken:
                 result = w
                 break
+            blocked = min(broken)  # the first relation (in relation order) the move breaks
             add = self._fix(blocked, k[blocked], w, a, need)
             if add is None:
                 break
             t, sign = add
             w[t] = sign
             for r, c in self.rel_coef[t]:
-                k[r] = k.get(r, 0) + c * sign
+                kr = k[r] = k.get(r, 0) + c * sign
+                if (kr < 0 and room[r] < need * -kr) or (kr > 0 and exact[r]):
+                    broken.add(r)
+                else:
+                    broken.discard(r)
         return result
 
     def _fix(self, r: int, k: int, w: dict[int, int], a: int, need: int):
@@ -1303,7 +1306,7 @@ class _Block:
         target_areas: dict[tuple, set[int]] = {}  # move -> areas where it is certified
         source: dict[tuple, set[tuple[int, int]]] = {}
         for _round in range(_MAX_ROUNDS):
-            for (u, a) in sorted(k for k in targets if k not in move_of):
+            for (u, a) in sorted(targets.keys() - move_of.keys()):
                 need = targets[(u, a)]
                 depth = escalated.get((u, a))
                 w = (self.ancestors(u, a, None if depth == ALL_ANCESTORS else depth)
@@ -1345,8 +1348,9 @@ class _Block:
         smallest trial-side area and region), and is hidden in both. The next audit
         certifies the two-arc cycle; returns the rows still to repair."""
         left = []
-        for row in exposed:
-            move, a = grid.nets[int(grid.net[row])], int(grid.area[row])
+        for row, net, a in zip(exposed.tolist(), grid.net[exposed].tolist(),
+                               grid.area[exposed].tolist(), strict=True):
+            move = grid.nets[net]
             if (move, a) in tried or move[1] != 1 or (move, a) not in source:
                 left.append(row)
                 continue
@@ -1407,13 +1411,14 @@ class _Block:
         return [b for _, b in sorted(ranked)[:_SIBLINGS_TRIED]]
 
     def _siblings(self, a: int) -> list[int]:
+        """The other areas on the same two nodes as ``a`` (kept per area)."""
         if self._parallel is None:
             groups: dict[tuple[int, int], list[int]] = {}
-            for x in np.flatnonzero(~self.isolated):
-                groups.setdefault((int(self.tail[x]), int(self.head[x])), []).append(int(x))
-            self._parallel = groups
-        return [x for x in self._parallel.get((int(self.tail[a]), int(self.head[a])), [])
-                if x != a]
+            for x in np.flatnonzero(~self.isolated).tolist():
+                groups.setdefault((int(self.tail[x]), int(self.head[x])), []).append(x)
+            self._parallel = {x: [y for y in group if y != x]
+                              for group in groups.values() for x in group}
+        return self._parallel.get(a, [])
 
     def _joint_start(self, w: dict[int, int], a: int) -> dict[int, int] | None:
         """The change of every relation's complement under ``w``; None if ``w`` itself
@@ -1438,15 +1443,14 @@ class _Block:
         w, k = dict(w), dict(k)
         value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
         room_a, room_b = self._room[a], self._room[b]
+        # the relations the move breaks, kept up to date as units join (only theirs change)
+        broken = {r for r, kr in k.items()
+                  if (kr < 0 and room_a[r] < -kr) or (kr > 0 and room_b[r] < kr)}
         for _ in range(64):
-            blocked = None  # the first relation (in relation order) the move breaks
-            for r, kr in k.items():
-                if ((kr < 0 and room_a[r] < -kr) or (kr > 0 and room_b[r] < kr)) and (
-                        blocked is None or r < blocked):
-                    blocked = r
-            if blocked is None:
+            if not broken:
                 return w
-            r, kr = blocked, k[blocked]
+            r = min(broken)  # the first relation (in relation order) the move breaks
+            kr = k[r]
             options = []
             for t, c in self.rel_terms[r].items():
                 if t in w:
@@ -1461,7 +1465,11 @@ class _Block:
             _, _, t, sign = min(options)
             w[t] = sign
             for r, c in self.rel_coef[t]:
-                k[r] = k.get(r, 0) + c * sign
+                kr = k[r] = k.get(r, 0) + c * sign
+                if (kr < 0 and room_a[r] < -kr) or (kr > 0 and room_b[r] < kr):
+                    broken.add(r)
+                else:
+                    broken.discard(r)
         return None
 
     @staticmethod
