@@ -1553,17 +1553,23 @@ class _UnitGrid:
         else:
             up, down = block.capacity_table(self.nets, in_net)
             self.fwd, self.bwd = up.ravel(), down.ravel()
-            # per unit (slice) first, then over each move's units (consecutive pairs):
-            # all hidden / all usable, and the published value hidden
+            # per unit (slice) first, then summed over each move's units by a (move x
+            # unit) incidence product: counts of hidden / usable units, costs
             hid_u = block.H[:, in_net] | block.free[:, in_net]
             value_u = block.V[:, in_net]
             ok_u = hid_u | ((value_u >= 1) & ~block.F[:, in_net])
             published_u = np.where(hid_u, 0, value_u * block.unit_size[:, None])
-            over_moves = _over_moves(self.pair_unit, self.pair_start, lengths)
-            unknown = over_moves(hid_u, np.logical_and)
+            sparse, _ = _graph_tools()
+            incidence = sparse.csr_matrix(
+                (np.ones(self.pair_unit.size, np.int32), self.pair_unit,
+                 np.r_[0, np.cumsum(lengths)]), shape=(m, hid_u.shape[0]))
+            n_units = lengths[:, None]
+            unknown = (incidence @ hid_u.astype(np.int32)) == n_units
             self.unknown = unknown.ravel()
-            self.candidate = (over_moves(ok_u, np.logical_and) & ~unknown).ravel()
-            self.cost = (over_moves(published_u, np.add) * block.weight[in_net]).ravel()
+            self.candidate = (((incidence @ ok_u.astype(np.int32)) == n_units)
+                              & ~unknown).ravel()
+            self.cost = ((incidence.astype(np.int64) @ published_u)
+                         * block.weight[in_net]).ravel()
         nets, areas = [], []
         for j, move in enumerate(self.nets):
             where = target_areas.get(move)
@@ -1655,19 +1661,6 @@ class _UnitGrid:
             chosen = rows[np.asarray(paths.close(local[layer]), dtype=np.int64)]
             self.block.hide_cells(*self._pairs_of_rows(chosen))
             self.block.stranded += paths.stranded.size
-
-
-def _over_moves(pair_unit: np.ndarray, start: np.ndarray, lengths: np.ndarray):
-    """f(table, op): per move (its units are the pairs start .. start + length - 1),
-    ``op`` folded over the rows ``table[unit]`` of its units. A move has a few units,
-    so one step per position in the move beats a reduction over the pairs."""
-    def fold(table: np.ndarray, op) -> np.ndarray:
-        out = table[pair_unit[start]]
-        for k in range(1, int(lengths.max(initial=1))):
-            longer = np.flatnonzero(lengths > k)
-            out[longer] = op(out[longer], table[pair_unit[start[longer] + k]])
-        return out
-    return fold
 
 
 def _deeper(depth: int | None) -> int:
