@@ -1016,6 +1016,7 @@ class _Block:
         self._capacities: dict = {}
         self._capacity_index: dict = {}
         self._capacity_up = self._capacity_down = None
+        self._arcs = None
         self._rows_cache: dict = {}
         self._levels: dict = {}
         self._must_change: dict = {}
@@ -1129,6 +1130,17 @@ class _Block:
         """``capacities`` of a move given as its sorted (unit, sign) tuple."""
         cached = self._capacities.get((w, need))
         return cached if cached is not None else self.capacities(dict(w), need)
+
+    def grid_arcs(self, m: int, areas: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(net, area, tail, head) of the arcs of ``m`` moves' networks side by side over
+        ``areas`` (the network's, the same every round), the move's nodes offset by
+        net x n_nodes: the first m networks of a table kept for the next rounds."""
+        if self._arcs is None or self._arcs[0].size < m * areas.size:
+            size = max(m, 64) * 5 // 4
+            offset = np.arange(size, dtype=np.int64)[:, None] * self.n_nodes
+            self._arcs = (np.repeat(np.arange(size), areas.size), np.tile(areas, size),
+                          (self.tail[areas] + offset).ravel(), (self.head[areas] + offset).ravel())
+        return tuple(column[:m * areas.size] for column in self._arcs)
 
     def capacity_table(self, moves: list[tuple], areas: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
@@ -1537,11 +1549,7 @@ class _UnitGrid:
         self.position = np.full(len(block.area_keys), -1, dtype=np.int64)
         self.position[in_net] = np.arange(in_net.size)
         m = len(self.nets)
-        self.net = np.repeat(np.arange(m), self.n_a)
-        self.area = np.tile(in_net, m)
-        offset = np.arange(m, dtype=np.int64)[:, None] * block.n_nodes
-        self.tail = (block.tail[in_net] + offset).ravel()
-        self.head = (block.head[in_net] + offset).ravel()
+        self.net, self.area, self.tail, self.head = block.grid_arcs(m, in_net)
         lengths = np.array([len(w) for w, _ in self.nets], dtype=np.int64)
         self.pair_start = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
         self.pair_net = np.repeat(np.arange(m), lengths)
@@ -1578,8 +1586,9 @@ class _UnitGrid:
                 areas += where
         position = self.position[np.array(areas, dtype=np.int64)]
         on_net = position >= 0
-        self.targets = np.unique(np.array(nets, dtype=np.int64)[on_net] * self.n_a
-                                 + position[on_net])
+        is_target = np.zeros((m, self.n_a), dtype=bool)
+        is_target[np.array(nets, dtype=np.int64)[on_net], position[on_net]] = True
+        self.targets = np.flatnonzero(is_target)  # sorted, each row once
 
     def _pairs_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(unit, area) of every unit of the move of each grid row."""
