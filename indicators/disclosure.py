@@ -1041,10 +1041,6 @@ class _Block:
             return False
         return not (np.array([terms[i] for i in rows]) @ self.V[rows]).any()
 
-    def _hide(self, u: int, a: int) -> None:
-        if not self.free[u, a]:
-            self.H[self.members[u], a] = True
-
     def hide_cells(self, units: np.ndarray, areas: np.ndarray) -> None:
         """Hide unit cells (units[i], areas[i]), every member slice of each, not free ones."""
         if not units.size:
@@ -1217,10 +1213,14 @@ class _Block:
         if units.size:
             small = (self.present[units] & (self.V[units] >= 1)
                      & (self.V[units] < self.threshold) & ~self.F[units])
-            for i, a in np.argwhere(small):
-                u = int(units[i])
-                self._hide(u, int(a))
-                targets[(u, int(a))] = _need(self.threshold, int(self.V[u, a]))
+            row, area = np.nonzero(small)  # primary cells (present, so not free): hidden
+            unit = units[row]
+            count = self.member_stop[unit] - self.member_start[unit]
+            members = self.member_flat[_ranges(self.member_start[unit], self.member_stop[unit])]
+            self.H[members, np.repeat(area, count)] = True
+            for u, a, value in zip(unit.tolist(), area.tolist(), self.V[unit, area].tolist(),
+                                   strict=True):
+                targets[(u, a)] = _need(self.threshold, value)
             self._complement_targets(targets)
             self._certify(targets)
         self._ride(chosen)
