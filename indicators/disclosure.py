@@ -1310,6 +1310,12 @@ class _Block:
         A target's move is worked out once (closures are cached and the hidden pattern
         only grows, so a later round would find the same move and hide nothing new);
         a round works only the targets that are new or newly escalated, in key order.
+
+        A round that starts in the state the last one started in (same hidden cells,
+        targets, moves, escalations, repairs tried) repeats it, and so would every round
+        left: the loop stops there, as it would after ``_MAX_ROUNDS`` (with the same
+        counts of stranded repairs), instead of repeating it up to ``_MAX_ROUNDS``
+        times (the exit family of a month whose pattern is fixed often ends so).
         """
         escalated: dict[tuple[int, int], int] = {}  # target -> ancestor depth
         repaired: set[tuple] = set()  # (move, area) exposed once: a repair was tried
@@ -1317,7 +1323,19 @@ class _Block:
         move_of: dict[tuple[int, int], tuple] = {}
         target_areas: dict[tuple, set[int]] = {}  # move -> areas where it is certified
         source: dict[tuple, set[tuple[int, int]]] = {}
+        state = (targets, escalated, repaired, tried, move_of, target_areas, source)
+        last, hidden_last = None, -1  # the state at the start of the last round
         for _round in range(_MAX_ROUNDS):
+            hidden = int(self.H.sum())  # the hidden cells only grow: same count, same cells
+            if hidden == hidden_last:
+                now = (_snapshot(state), self.stranded)
+                if last is not None and now[0] == last[0]:
+                    self.stranded += (now[1] - last[1]) * (_MAX_ROUNDS - _round)
+                    break
+                last = now
+            else:
+                last = None
+            hidden_last = hidden
             for (u, a) in sorted(targets.keys() - move_of.keys()):
                 need = targets[(u, a)]
                 depth = escalated.get((u, a))
@@ -1670,6 +1688,13 @@ class _UnitGrid:
             chosen = rows[np.asarray(paths.close(local[layer]), dtype=np.int64)]
             self.block.hide_cells(*self._pairs_of_rows(chosen))
             self.block.stranded += paths.stranded.size
+
+
+def _snapshot(state: tuple) -> tuple:
+    """A copy of ``_certify``'s state (dicts, sets, dicts of sets) to compare rounds."""
+    return tuple(
+        {k: frozenset(v) if isinstance(v, set) else v for k, v in part.items()}
+        if isinstance(part, dict) else frozenset(part) for part in state)
 
 
 def _deeper(depth: int | None) -> int:
