@@ -1324,10 +1324,12 @@ class _Block:
         target_areas: dict[tuple, set[int]] = {}  # move -> areas where it is certified
         source: dict[tuple, set[tuple[int, int]]] = {}
         state = (targets, escalated, repaired, tried, move_of, target_areas, source)
-        last, hidden_last = None, -1  # the state at the start of the last round
+        last, sizes_last = None, None  # the state at the start of the last round
         for _round in range(_MAX_ROUNDS):
-            hidden = int(self.H.sum())  # the hidden cells only grow: same count, same cells
-            if hidden == hidden_last:
+            # the hidden cells and the sets only grow: the sizes say whether a round may
+            # repeat the last one (then the states are compared)
+            sizes = (int(self.H.sum()), sum(escalated.values()), *map(len, state))
+            if sizes == sizes_last:
                 now = (_snapshot(state), self.stranded)
                 if last is not None and now[0] == last[0]:
                     self.stranded += (now[1] - last[1]) * (_MAX_ROUNDS - _round)
@@ -1335,7 +1337,7 @@ class _Block:
                 last = now
             else:
                 last = None
-            hidden_last = hidden
+            sizes_last = sizes
             for (u, a) in sorted(targets.keys() - move_of.keys()):
                 need = targets[(u, a)]
                 depth = escalated.get((u, a))
