@@ -1071,11 +1071,14 @@ class _Block:
             rise = self._closure(u, a, need, 1)
             fall = (self._closure(u, a, need, -1)
                     if self._free_l[u][a] or self._V_l[u][a] - 1 >= need else None)
-            options = [w for w in (rise, fall) if w is not None]
-            # the move hiding the least published value here (ties: fewer units, rise)
-            cost = [(sum(self._V_l[t][a] for t in w if not self.H[t, a]), len(w), i)
-                    for i, w in enumerate(options)]
-            found = self._closures[key] = options[min(cost)[2]] if options else None
+            if rise is None or fall is None:
+                found = rise if fall is None else fall
+            else:  # the move hiding the least published value here (ties: fewer units, rise)
+                value, hidden = self._V_l, self.H
+                cost = [(sum(value[t][a] for t in w if not hidden[t, a]), len(w), i)
+                        for i, w in enumerate((rise, fall))]
+                found = (rise, fall)[min(cost)[2]]
+            self._closures[key] = found
         return found
 
     def _closure(self, u: int, a: int, need: int, sign: int) -> dict[int, int] | None:
