@@ -51,6 +51,8 @@ slice per Dijkstra run, and the audit is repeated until it finds nothing.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import signal
 import sys
@@ -838,21 +840,38 @@ def _protect_months(run: list[str], parts: dict[str, pl.DataFrame], arcs: pl.Dat
     'unemployed' in the month before. Returns the cell rows and their flags."""
     rows_out, hidden_out = [], []
     for month in [*lead, *run]:
-        block = _Block(parts[month], arcs.filter(pl.col("month") == month),
-                       n_nodes.get(month, 1), threshold, sums)
-        block.protect(exclude=EXIT_FAMILY)
-        fixed = None
-        if carried is not None and carried[0] == shift_month(month, -1):
-            fixed = carried[1]
-        if month in lead:  # only 'unemployed' is carried, and the exit family is not in it
+        with _no_cyclic_gc():
+            block = _Block(parts[month], arcs.filter(pl.col("month") == month),
+                           n_nodes.get(month, 1), threshold, sums)
+            block.protect(exclude=EXIT_FAMILY)
+            fixed = None
+            if carried is not None and carried[0] == shift_month(month, -1):
+                fixed = carried[1]
+            if month in lead:  # only 'unemployed' is carried, and the exit family is not in it
+                carried = (month, block.pattern("unemployed"))
+                continue
+            block.protect(only=EXIT_FAMILY, fixed=fixed)
+            rows, hidden = block.flags()
+            rows_out.append(rows)
+            hidden_out.append(hidden)
             carried = (month, block.pattern("unemployed"))
-            continue
-        block.protect(only=EXIT_FAMILY, fixed=fixed)
-        rows, hidden = block.flags()
-        rows_out.append(rows)
-        hidden_out.append(hidden)
-        carried = (month, block.pattern("unemployed"))
     return np.concatenate(rows_out), np.concatenate(hidden_out)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Python's cycle collector paused while a month is protected: a month allocates
+    hundreds of thousands of small tuples and dicts (moves, closures, caches), none of
+    them in cycles, and the collector's repeated passes over them cost 15-20 % of the
+    CPU time. Reference counting still frees everything; the previous state returns
+    afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _unemployed_pattern(previous: pl.DataFrame) -> tuple[str, dict]:
@@ -879,8 +898,9 @@ class _Block:
         computable = part.group_by("population", "group", "measure").agg(
             pl.col("value").is_not_null().any().alias("_any"))
         part = part.join(computable, on=["population", "group", "measure"]).filter("_any")
-        self.slices: list[Slice] = sorted(set(zip(part["population"], part["group"],
-                                                  part["measure"], strict=True)))
+        distinct = part.select("population", "group", "measure").unique()
+        self.slices: list[Slice] = sorted(zip(*(distinct[c].to_list() for c in distinct.columns),
+                                              strict=True))
         areas = pl.concat([
             arcs.select("area_type", "area_code", "tail", "head"),
             part.select("area_type", "area_code").unique()
@@ -888,7 +908,8 @@ class _Block:
                   how="anti")
             .with_columns(tail=pl.lit(-1, pl.Int64), head=pl.lit(-1, pl.Int64)),
         ], how="vertical_relaxed").sort("area_type", "area_code")
-        self.area_keys = list(zip(areas["area_type"], areas["area_code"], strict=True))
+        self.area_keys = list(zip(areas["area_type"].to_list(), areas["area_code"].to_list(),
+                                  strict=True))
         self.tail = areas["tail"].cast(pl.Int64).to_numpy()
         self.head = areas["head"].cast(pl.Int64).to_numpy()
         self.isolated = self.tail < 0
@@ -993,14 +1014,23 @@ class _Block:
                 f"{self.X[r, a]} < 0) in {self.area_keys[a]} of {self.slices[0]}")
         self._closures: dict = {}
         self._capacities: dict = {}
+        self._capacity_index: dict = {}
+        self._capacity_up = self._capacity_down = None
+        self._arcs = None
         self._rows_cache: dict = {}
         self._levels: dict = {}
         self._must_change: dict = {}
         self._parallel = None
+        self.exposure: dict = {}  # move -> (where unknown, exposed there): _UnitGrid._exposed
         # plain lists for the scalar look-ups of the closures (numpy scalars are slow)
         self._V_l, self._free_l, self._F_l = self.V.tolist(), self.free.tolist(), self.F.tolist()
         self._X_l, self._X_valid_l = self.X.tolist(), self.X_valid.tolist()
         self._exact_l = self.rel_exact.tolist()
+        # [area][relation]: how far the complement can fall there (-1: not at all, for
+        # an exact relation or one with a term unknown there)
+        self._room = np.where(self.X_valid & ~self.rel_exact[:, None], self.X, -1).T.tolist()
+        self._movable_l = (self.free | ((self.V >= 1) & ~self.F)).tolist()
+        self._unit_size_l = self.unit_size.tolist()
 
     def _zero_everywhere(self, terms: dict[int, int]) -> bool:
         """The relation's complement is 0 in every area of the month: in these data the
@@ -1010,10 +1040,6 @@ class _Block:
         if not self.present[rows].all():
             return False
         return not (np.array([terms[i] for i in rows]) @ self.V[rows]).any()
-
-    def _hide(self, u: int, a: int) -> None:
-        if not self.free[u, a]:
-            self.H[self.members[u], a] = True
 
     def hide_cells(self, units: np.ndarray, areas: np.ndarray) -> None:
         """Hide unit cells (units[i], areas[i]), every member slice of each, not free ones."""
@@ -1028,12 +1054,9 @@ class _Block:
     # -- moves -------------------------------------------------------------------
     def _movable(self, u: int, a: int) -> bool:
         """Can (u, a) be part of a move: unknown already, or hideable (positive, not fixed).
-        (Independent of the hidden pattern: hidden cells are positive or fixed.)"""
-        if self._free_l[u][a]:
-            return True
-        if self._V_l[u][a] >= 1 and not self._F_l[u][a]:
-            return True
-        return bool(self.H[u, a])
+        (Independent of the hidden pattern: hidden cells are positive or fixed.)
+        ``_movable_l`` is the first two (fixed for a pass), read inline in the loops."""
+        return self._movable_l[u][a] or bool(self.H[u, a])
 
     def closure(self, u: int, a: int, need: int) -> dict[int, int] | None:
         """The units moving with a change of ``need`` in (u, a), as +1 / -1 of one move:
@@ -1042,60 +1065,101 @@ class _Block:
         ``need``. None if impossible.
         """
         key = (u, a, need)
-        if key not in self._closures:
+        try:
+            return self._closures[key]
+        except KeyError:
             rise = self._closure(u, a, need, 1)
             fall = (self._closure(u, a, need, -1)
                     if self._free_l[u][a] or self._V_l[u][a] - 1 >= need else None)
-            options = [w for w in (rise, fall) if w is not None]
-            # the move hiding the least published value here (ties: fewer units, rise)
-            cost = [(sum(self._V_l[t][a] for t in w if not self.H[t, a]), len(w), i)
-                    for i, w in enumerate(options)]
-            self._closures[key] = options[min(cost)[2]] if options else None
-        return self._closures[key]
+            if rise is None or fall is None:
+                found = rise if fall is None else fall
+            else:  # the move hiding the least published value here (ties: fewer units, rise)
+                value, hidden = self._V_l, self.H
+                cost = [(sum(value[t][a] for t in w if not hidden[t, a]), len(w), i)
+                        for i, w in enumerate((rise, fall))]
+                found = (rise, fall)[min(cost)[2]]
+            self._closures[key] = found
+        return found
 
     def _closure(self, u: int, a: int, need: int, sign: int) -> dict[int, int] | None:
         """The closure of u moving by ``sign`` (a fall is the rise of -u)."""
         w = {u: sign}
         k = {r: c * sign for r, c in self.rel_coef[u]}
-        exact, valid, spare = self._exact_l, self._X_valid_l, self._X_l
+        exact, room = self._exact_l, self._room[a]
+        # the relations the move breaks, kept up to date as units join (only theirs change)
+        broken = {r for r, kr in k.items()
+                  if (kr < 0 and room[r] < need * -kr) or (kr > 0 and exact[r])}
         result = None
         for _ in range(64):
-            blocked = None  # the first relation (in relation order) the move breaks
-            for r, kr in k.items():
-                if kr and (blocked is None or r < blocked) and (
-                        exact[r] or (kr < 0 and (not valid[r][a] or spare[r][a] < need * -kr))):
-                    blocked = r
-            if blocked is None:
+            if not broken:
                 result = w
                 break
+            blocked = min(broken)  # the first relation (in relation order) the move breaks
             add = self._fix(blocked, k[blocked], w, a, need)
             if add is None:
                 break
             t, sign = add
             w[t] = sign
             for r, c in self.rel_coef[t]:
-                k[r] = k.get(r, 0) + c * sign
+                kr = k[r] = k.get(r, 0) + c * sign
+                if (kr < 0 and room[r] < need * -kr) or (kr > 0 and exact[r]):
+                    broken.add(r)
+                else:
+                    broken.discard(r)
         return result
 
     def _fix(self, r: int, k: int, w: dict[int, int], a: int, need: int):
+        """The term that repairs relation r: the smallest movable one that can rise,
+        else the largest that can give ``need`` (ties by unit)."""
         terms = self.rel_terms[r]
-        value, free = self._V_l, self._free_l
+        value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
         raise_sign = 1 if k < 0 else -1  # the coefficient whose rise moves k towards 0
-        grow = sorted((value[t][a], t) for t, c in terms.items()
-                      if t not in w and c * raise_sign > 0 and self._movable(t, a))
+        grow = [(value[t][a], t) for t, c in terms.items()
+                if t not in w and c * raise_sign > 0 and (movable[t][a] or hidden[t, a])]
         if grow:
-            return grow[0][1], 1
-        shrink = sorted((value[t][a], t) for t, c in terms.items()
-                        if t not in w and c * raise_sign < 0 and self._movable(t, a)
-                        and (free[t][a] or value[t][a] - 1 >= need))
+            return min(grow)[1], 1
+        shrink = [(value[t][a], t) for t, c in terms.items()
+                  if t not in w and c * raise_sign < 0 and (movable[t][a] or hidden[t, a])
+                  and (free[t][a] or value[t][a] - 1 >= need)]
         if shrink:
-            return shrink[-1][1], -1
+            return max(shrink)[1], -1
         return None
 
     def capacities_of_move(self, w: tuple, need: int) -> tuple[np.ndarray, np.ndarray]:
         """``capacities`` of a move given as its sorted (unit, sign) tuple."""
         cached = self._capacities.get((w, need))
         return cached if cached is not None else self.capacities(dict(w), need)
+
+    def grid_arcs(self, m: int, areas: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(net, area, tail, head) of the arcs of ``m`` moves' networks side by side over
+        ``areas`` (the network's, the same every round), the move's nodes offset by
+        net x n_nodes: the first m networks of a table kept for the next rounds."""
+        if self._arcs is None or self._arcs[0].size < m * areas.size:
+            size = max(m, 64) * 5 // 4
+            offset = np.arange(size, dtype=np.int64)[:, None] * self.n_nodes
+            self._arcs = (np.repeat(np.arange(size), areas.size), np.tile(areas, size),
+                          (self.tail[areas] + offset).ravel(), (self.head[areas] + offset).ravel())
+        return tuple(column[:m * areas.size] for column in self._arcs)
+
+    def capacity_table(self, moves: list[tuple], areas: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """[move, area]: ``capacities`` of ``moves`` over ``areas`` (the network's, the
+        same every round). Each move's rows are worked out once and kept in one table:
+        the same moves come back round after round."""
+        index = self._capacity_index
+        new = [move for move in moves if move not in index]
+        if new:
+            caps = [self.capacities_of_move(*move) for move in new]
+            up = np.stack([u[areas] for u, _ in caps])
+            down = np.stack([d[areas] for _, d in caps])
+            for move in new:
+                index[move] = len(index)
+            if self._capacity_up is not None:
+                up = np.concatenate([self._capacity_up, up])
+                down = np.concatenate([self._capacity_down, down])
+            self._capacity_up, self._capacity_down = up, down
+        rows = np.fromiter((index[move] for move in moves), np.int64, len(moves))
+        return self._capacity_up[rows], self._capacity_down[rows]
 
     def capacities(self, w: dict[int, int], need: int) -> tuple[np.ndarray, np.ndarray]:
         """Where the move w (units rising +1, giving way -1) can rise (forward) and fall
@@ -1152,10 +1216,14 @@ class _Block:
         if units.size:
             small = (self.present[units] & (self.V[units] >= 1)
                      & (self.V[units] < self.threshold) & ~self.F[units])
-            for i, a in np.argwhere(small):
-                u = int(units[i])
-                self._hide(u, int(a))
-                targets[(u, int(a))] = _need(self.threshold, int(self.V[u, a]))
+            row, area = np.nonzero(small)  # primary cells (present, so not free): hidden
+            unit = units[row]
+            count = self.member_stop[unit] - self.member_start[unit]
+            members = self.member_flat[_ranges(self.member_start[unit], self.member_stop[unit])]
+            self.H[members, np.repeat(area, count)] = True
+            for u, a, value in zip(unit.tolist(), area.tolist(), self.V[unit, area].tolist(),
+                                   strict=True):
+                targets[(u, a)] = _need(self.threshold, value)
             self._complement_targets(targets)
             self._certify(targets)
         self._ride(chosen)
@@ -1186,16 +1254,15 @@ class _Block:
         """A complement from 1 to threshold - 1 must move: a target on one of its terms
         (the smallest positive child, else the parent) whose move changes it."""
         small = ~self.rel_exact[:, None] & self.X_valid & (self.X >= 1) & (self.threshold > self.X)
-        for r, a in np.argwhere(small):
+        value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
+        for r, a in np.argwhere(small).tolist():
             terms = self.rel_terms[r]
-            a = int(a)
-            value, free = self._V_l, self._free_l
             options = sorted((c > 0, value[t][a], t) for t, c in terms.items()
-                             if self._movable(t, a) and (free[t][a] or value[t][a] >= 1))
+                             if (movable[t][a] or hidden[t, a]) and (free[t][a] or value[t][a] >= 1))
             for _, _, t in options:
                 w = self.closure(t, a, 1)
                 if w is not None and sum(terms.get(x, 0) * c for x, c in w.items()) != 0:
-                    targets[(t, int(a))] = max(targets.get((t, int(a)), 0), 1)
+                    targets[(t, a)] = max(targets.get((t, a), 0), 1)
                     self._must_change.setdefault((t, a), []).append(r)
                     break
             else:
@@ -1246,6 +1313,12 @@ class _Block:
         A target's move is worked out once (closures are cached and the hidden pattern
         only grows, so a later round would find the same move and hide nothing new);
         a round works only the targets that are new or newly escalated, in key order.
+
+        A round that starts in the state the last one started in (same hidden cells,
+        targets, moves, escalations, repairs tried) repeats it, and so would every round
+        left: the loop stops there, as it would after ``_MAX_ROUNDS`` (with the same
+        counts of stranded repairs), instead of repeating it up to ``_MAX_ROUNDS``
+        times (the exit family of a month whose pattern is fixed often ends so).
         """
         escalated: dict[tuple[int, int], int] = {}  # target -> ancestor depth
         repaired: set[tuple] = set()  # (move, area) exposed once: a repair was tried
@@ -1253,8 +1326,22 @@ class _Block:
         move_of: dict[tuple[int, int], tuple] = {}
         target_areas: dict[tuple, set[int]] = {}  # move -> areas where it is certified
         source: dict[tuple, set[tuple[int, int]]] = {}
+        state = (targets, escalated, repaired, tried, move_of, target_areas, source)
+        last, sizes_last = None, None  # the state at the start of the last round
         for _round in range(_MAX_ROUNDS):
-            for (u, a) in sorted(k for k in targets if k not in move_of):
+            # the hidden cells and the sets only grow: the sizes say whether a round may
+            # repeat the last one (then the states are compared)
+            sizes = (int(self.H.sum()), sum(escalated.values()), *map(len, state))
+            if sizes == sizes_last:
+                now = (_snapshot(state), self.stranded)
+                if last is not None and now[0] == last[0]:
+                    self.stranded += (now[1] - last[1]) * (_MAX_ROUNDS - _round)
+                    break
+                last = now
+            else:
+                last = None
+            sizes_last = sizes
+            for (u, a) in sorted(targets.keys() - move_of.keys()):
                 need = targets[(u, a)]
                 depth = escalated.get((u, a))
                 w = (self.ancestors(u, a, None if depth == ALL_ANCESTORS else depth)
@@ -1296,8 +1383,9 @@ class _Block:
         smallest trial-side area and region), and is hidden in both. The next audit
         certifies the two-arc cycle; returns the rows still to repair."""
         left = []
-        for row in exposed:
-            move, a = grid.nets[int(grid.net[row])], int(grid.area[row])
+        for row, net, a in zip(exposed.tolist(), grid.net[exposed].tolist(),
+                               grid.area[exposed].tolist(), strict=True):
+            move = grid.nets[net]
             if (move, a) in tried or move[1] != 1 or (move, a) not in source:
                 left.append(row)
                 continue
@@ -1324,14 +1412,18 @@ class _Block:
         """(move, sibling): the cheapest joint move of ``w`` rising in ``a`` and falling
         in a parallel sibling; None if none exists."""
         best = None
-        for b in self._likely_siblings(w, a):
-            joint = self._joint(w, a, b)
+        siblings = self._likely_siblings(w, a)
+        k = self._joint_start(w, a) if siblings else None
+        if k is None:
+            return None
+        value, size, hidden, terms = self._V_l, self._unit_size_l, self.H, self.rel_terms
+        for b in siblings:
+            joint = self._joint(w, a, b, k)
             if joint is None or any(
-                    sum(self.rel_terms[r].get(t, 0) * c for t, c in joint.items()) == 0
-                    for r in must):
+                    sum(terms[r].get(t, 0) * c for t, c in joint.items()) == 0 for r in must):
                 continue
-            cost = sum(self._V_l[t][x] * len(self.members[t]) for t in joint for x in (a, b)
-                       if not self.H[t, x])
+            cost = sum(value[t][x] * size[t] for t in joint for x in (a, b)
+                       if not hidden[t, x])
             if best is None or (cost, b) < best[0]:
                 best = ((cost, b), joint, b)
         return None if best is None else (best[1], best[2])
@@ -1339,63 +1431,68 @@ class _Block:
     def _likely_siblings(self, w: dict[int, int], a: int) -> list[int]:
         """The siblings of ``a`` where ``w`` itself can fall (its rising units >= 2 or
         free, all movable), the ``_SIBLINGS_TRIED`` cheapest (value of ``w`` hidden)."""
-        value, free = self._V_l, self._free_l
+        value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
         ranked = []
         for b in self._siblings(a):
             cost = 0
             for u, sign in w.items():
-                if not self._movable(u, b) or (sign > 0 and not (free[u][b]
-                                                                 or value[u][b] >= 2)):
+                if not (movable[u][b] or hidden[u, b]) or (
+                        sign > 0 and not (free[u][b] or value[u][b] >= 2)):
                     break
-                if not (free[u][b] or self.H[u, b]):
+                if not (free[u][b] or hidden[u, b]):
                     cost += value[u][b]
             else:
                 ranked.append((cost, b))
         return [b for _, b in sorted(ranked)[:_SIBLINGS_TRIED]]
 
     def _siblings(self, a: int) -> list[int]:
+        """The other areas on the same two nodes as ``a`` (kept per area)."""
         if self._parallel is None:
             groups: dict[tuple[int, int], list[int]] = {}
-            for x in np.flatnonzero(~self.isolated):
-                groups.setdefault((int(self.tail[x]), int(self.head[x])), []).append(int(x))
-            self._parallel = groups
-        return [x for x in self._parallel.get((int(self.tail[a]), int(self.head[a])), [])
-                if x != a]
+            for x in np.flatnonzero(~self.isolated).tolist():
+                groups.setdefault((int(self.tail[x]), int(self.head[x])), []).append(x)
+            self._parallel = {x: [y for y in group if y != x]
+                              for group in groups.values() for x in group}
+        return self._parallel.get(a, [])
 
-    def _joint(self, w: dict[int, int], a: int, b: int) -> dict[int, int] | None:
-        """``w`` plus the units that let it rise by 1 in area a and fall by 1 in area b:
-        every unit movable in both, a unit falling keeps >= 1, every complement >= 0."""
-        w = dict(w)
-        value, free = self._V_l, self._free_l
+    def _joint_start(self, w: dict[int, int], a: int) -> dict[int, int] | None:
+        """The change of every relation's complement under ``w``; None if ``w`` itself
+        cannot rise in area a (a unit not movable there, or one giving way below 2). The
+        sibling's side of ``w`` is what ``_likely_siblings`` checked."""
+        value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
         for t, sign in w.items():
-            if not (self._movable(t, a) and self._movable(t, b)):
-                return None
-            falls_at = b if sign > 0 else a
-            if not (free[t][falls_at] or value[t][falls_at] >= 2):
+            if not (movable[t][a] or hidden[t, a]) or (
+                    sign < 0 and not (free[t][a] or value[t][a] >= 2)):
                 return None
         k: dict[int, int] = {}
         for t, sign in w.items():
             for r, c in self.rel_coef[t]:
                 k[r] = k.get(r, 0) + c * sign
-        exact, valid, spare = self._exact_l, self._X_valid_l, self._X_l
+        return k
+
+    def _joint(self, w: dict[int, int], a: int, b: int, k: dict[int, int]
+               ) -> dict[int, int] | None:
+        """``w`` plus the units that let it rise by 1 in area a and fall by 1 in area b:
+        every unit movable in both, a unit falling keeps >= 1, every complement >= 0.
+        ``k``: ``_joint_start(w, a)``; b: one of ``_likely_siblings(w, a)``."""
+        w, k = dict(w), dict(k)
+        value, free, movable, hidden = self._V_l, self._free_l, self._movable_l, self.H
+        room_a, room_b = self._room[a], self._room[b]
+        # the relations the move breaks, kept up to date as units join (only theirs change)
+        broken = {r for r, kr in k.items()
+                  if (kr < 0 and room_a[r] < -kr) or (kr > 0 and room_b[r] < kr)}
         for _ in range(64):
-            blocked = None  # the first relation (in relation order) the move breaks
-            for r, kr in k.items():
-                if kr and (blocked is None or r < blocked) and (
-                        exact[r]
-                        or (kr < 0 and (not valid[r][a] or spare[r][a] < -kr))
-                        or (kr > 0 and (not valid[r][b] or spare[r][b] < kr))):
-                    blocked = r
-            if blocked is None:
+            if not broken:
                 return w
-            r, kr = blocked, k[blocked]
+            r = min(broken)  # the first relation (in relation order) the move breaks
+            kr = k[r]
             options = []
             for t, c in self.rel_terms[r].items():
                 if t in w:
                     continue
                 sign = -1 if c * kr > 0 else 1  # moves k towards 0
                 falls_at = b if sign > 0 else a
-                if (self._movable(t, a) and self._movable(t, b)
+                if ((movable[t][a] or hidden[t, a]) and (movable[t][b] or hidden[t, b])
                         and (free[t][falls_at] or value[t][falls_at] >= 2)):
                     options.append((sign < 0, value[t][a] + value[t][b], t, sign))
             if not options:
@@ -1403,7 +1500,11 @@ class _Block:
             _, _, t, sign = min(options)
             w[t] = sign
             for r, c in self.rel_coef[t]:
-                k[r] = k.get(r, 0) + c * sign
+                kr = k[r] = k.get(r, 0) + c * sign
+                if (kr < 0 and room_a[r] < -kr) or (kr > 0 and room_b[r] < kr):
+                    broken.add(r)
+                else:
+                    broken.discard(r)
         return None
 
     @staticmethod
@@ -1471,11 +1572,7 @@ class _UnitGrid:
         self.position = np.full(len(block.area_keys), -1, dtype=np.int64)
         self.position[in_net] = np.arange(in_net.size)
         m = len(self.nets)
-        self.net = np.repeat(np.arange(m), self.n_a)
-        self.area = np.tile(in_net, m)
-        offset = self.net * block.n_nodes
-        self.tail = block.tail[self.area] + offset
-        self.head = block.head[self.area] + offset
+        self.net, self.area, self.tail, self.head = block.grid_arcs(m, in_net)
         lengths = np.array([len(w) for w, _ in self.nets], dtype=np.int64)
         self.pair_start = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
         self.pair_net = np.repeat(np.arange(m), lengths)
@@ -1485,34 +1582,36 @@ class _UnitGrid:
             self.fwd = self.bwd = self.unknown = self.candidate = empty
             self.cost = np.zeros(0, dtype=np.float64)
         else:
-            caps = [block.capacities_of_move(w, need) for w, need in self.nets]
-            self.fwd = np.stack([up[in_net] for up, _ in caps]).ravel()
-            self.bwd = np.stack([down[in_net] for _, down in caps]).ravel()
-            # per unit (slice) first, then summed over each move's units by one sparse
-            # product (net x pair incidence): counts of hidden / usable units, costs
+            up, down = block.capacity_table(self.nets, in_net)
+            self.fwd, self.bwd = up.ravel(), down.ravel()
+            # per unit (slice) first, then summed over each move's units by a (move x
+            # unit) incidence product: counts of hidden / usable units, costs
             hid_u = block.H[:, in_net] | block.free[:, in_net]
             value_u = block.V[:, in_net]
             ok_u = hid_u | ((value_u >= 1) & ~block.F[:, in_net])
             published_u = np.where(hid_u, 0, value_u * block.unit_size[:, None])
-            units = self.pair_unit
-            sparse, csgraph = _graph_tools()
+            sparse, _ = _graph_tools()
             incidence = sparse.csr_matrix(
-                (np.ones(units.size, dtype=np.int64), (self.pair_net, np.arange(units.size))),
-                shape=(m, units.size))
+                (np.ones(self.pair_unit.size, np.int32), self.pair_unit,
+                 np.r_[0, np.cumsum(lengths)]), shape=(m, hid_u.shape[0]))
             n_units = lengths[:, None]
-            unknown = (incidence @ hid_u[units].astype(np.int64)) == n_units
+            unknown = (incidence @ hid_u.astype(np.int32)) == n_units
             self.unknown = unknown.ravel()
-            self.candidate = (((incidence @ ok_u[units].astype(np.int64)) == n_units)
+            self.candidate = (((incidence @ ok_u.astype(np.int32)) == n_units)
                               & ~unknown).ravel()
-            self.cost = ((incidence @ published_u[units]) * block.weight[in_net]).ravel()
-        rows = []
+            self.cost = ((incidence.astype(np.int64) @ published_u)
+                         * block.weight[in_net]).ravel()
+        nets, areas = [], []
         for j, move in enumerate(self.nets):
-            areas = target_areas.get(move)
-            if areas:
-                position = self.position[np.fromiter(areas, np.int64, len(areas))]
-                rows.append(j * self.n_a + position[position >= 0])
-        self.targets = (np.unique(np.concatenate(rows)) if rows
-                        else np.zeros(0, dtype=np.int64))
+            where = target_areas.get(move)
+            if where:
+                nets += [j] * len(where)
+                areas += where
+        position = self.position[np.array(areas, dtype=np.int64)]
+        on_net = position >= 0
+        is_target = np.zeros((m, self.n_a), dtype=bool)
+        is_target[np.array(nets, dtype=np.int64)[on_net], position[on_net]] = True
+        self.targets = np.flatnonzero(is_target)  # sorted, each row once
 
     def _pairs_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(unit, area) of every unit of the move of each grid row."""
@@ -1526,32 +1625,81 @@ class _UnitGrid:
         b = self.block
         if not self.tail.size:
             return self.targets, []
-        value = np.zeros(self.tail.size, dtype=np.int64)
-        free = np.zeros(self.tail.size, dtype=bool)
-        exposed = _Network(self.tail, self.head, value, free, self.unknown,
-                           forward=self.fwd, backward=self.bwd).exposed()
+        exposed = self._exposed()
         exposed_targets = self.targets[exposed[self.targets]]
         covered = np.zeros_like(b.H)
         ok = (self.unknown & ~exposed).reshape(len(self.nets), self.n_a)
-        pair, column = np.nonzero(ok[self.pair_net])
-        covered[self.pair_unit[pair], self.areas[column]] = True
+        sparse, _ = _graph_tools()  # (unit x move) incidence: a unit is covered by any move
+        incidence = sparse.csr_matrix(
+            (np.ones(self.pair_unit.size, np.int32), (self.pair_unit, self.pair_net)),
+            shape=(b.H.shape[0], len(self.nets)))
+        covered[:, self.areas] = (incidence @ ok.astype(np.int32)) > 0
         covered[:, b.isolated] = True  # an isolated cell moves alone (no area relation)
         loose = np.zeros_like(b.H)
         units = np.array(b.units, dtype=np.int64)
         if units.size:
             loose[units] = b.H[units] & ~covered[units] & ~b.F[units] & ~b.free[units]
-        return exposed_targets, [(int(u), int(a)) for u, a in np.argwhere(loose)]
+        unit, area = np.nonzero(loose)
+        return exposed_targets, list(zip(unit.tolist(), area.tolist(), strict=True))
+
+    def _exposed(self) -> np.ndarray:
+        """Mask of the rows whose move's value there the attacker can pin.
+
+        A move's answer depends only on the move (its arcs and capacities) and on where
+        it is unknown, and the moves' networks are disjoint: a move whose unknown arcs
+        are those of its last audit keeps that answer (``_Block.exposure``), and only
+        the others are audited, together (most moves do not change between rounds).
+        """
+        known = self.block.exposure
+        unknown = self.unknown.reshape(len(self.nets), self.n_a)
+        keys = [row.tobytes() for row in unknown]
+        exposed = np.zeros((len(self.nets), self.n_a), dtype=bool)
+        todo = []
+        for j, move in enumerate(self.nets):
+            last = known.get(move)
+            if last is not None and last[0] == keys[j]:
+                exposed[j] = last[1]
+            else:
+                todo.append(j)
+        if todo:
+            nets = np.array(todo, dtype=np.int64)
+            rows = _ranges(nets * self.n_a, (nets + 1) * self.n_a)
+            found = _Network(self.tail[rows], self.head[rows], np.zeros(rows.size, np.int64),
+                             np.zeros(rows.size, bool), self.unknown[rows],
+                             forward=self.fwd[rows], backward=self.bwd[rows]).exposed()
+            exposed[nets] = found.reshape(nets.size, self.n_a)
+            for j in todo:
+                known[self.nets[j]] = (keys[j], exposed[j])
+        return exposed.ravel()
 
     def repair(self, exposed: np.ndarray) -> None:
+        """Cheapest cycles through the exposed rows, hidden. The search graph holds only
+        the networks of the exposed moves (in later rounds a few of hundreds): the
+        networks are disjoint and keep their node ids, so each search scans exactly
+        the edges it would scan in the graph of every move."""
         if not exposed.size:
             return
-        rank = np.tile(self.block.rank[self.areas], len(self.nets))
-        paths = _CyclePaths(self.net, self.tail, self.head, np.zeros(self.tail.size, np.int64),
-                            np.zeros(self.tail.size, bool), self.candidate, rank, self.unknown,
-                            forward=self.fwd, backward=self.bwd, cost=self.cost)
+        nets = np.unique(self.net[exposed])
+        rows = _ranges(nets * self.n_a, (nets + 1) * self.n_a)
+        local = np.full(self.tail.size, -1, dtype=np.int64)
+        local[rows] = np.arange(rows.size)
+        rank = np.tile(self.block.rank[self.areas], nets.size)
+        paths = _CyclePaths(self.net[rows], self.tail[rows], self.head[rows],
+                            np.zeros(rows.size, np.int64), np.zeros(rows.size, bool),
+                            self.candidate[rows], rank, self.unknown[rows],
+                            forward=self.fwd[rows], backward=self.bwd[rows],
+                            cost=self.cost[rows])
         for layer in _one_per_slice(exposed, self.net):
-            self.block.hide_cells(*self._pairs_of_rows(np.asarray(paths.close(layer))))
+            chosen = rows[np.asarray(paths.close(local[layer]), dtype=np.int64)]
+            self.block.hide_cells(*self._pairs_of_rows(chosen))
             self.block.stranded += paths.stranded.size
+
+
+def _snapshot(state: tuple) -> tuple:
+    """A copy of ``_certify``'s state (dicts, sets, dicts of sets) to compare rounds."""
+    return tuple(
+        {k: frozenset(v) if isinstance(v, set) else v for k, v in part.items()}
+        if isinstance(part, dict) else frozenset(part) for part in state)
 
 
 def _deeper(depth: int | None) -> int:
