@@ -128,10 +128,14 @@ def header(lang: str, page: str, search: str) -> list:
 def banner(lang: str, data: Data) -> list:
     if not data.is_synthetic():
         return []
-    return [html.Div(html.Div([html.Strong(t(lang, "Synthetic demo data.")), " ",
-                               t(lang, "These figures are generated for demonstration and "
-                                       "describe no real person or municipality.")],
-                              className="container-xl"),
+    text = [html.Strong(t(lang, "Synthetic demo data.")), " ",
+            t(lang, "These figures are generated for demonstration and describe no real "
+                    "person or municipality.")]
+    if data.demo_unfinished():  # a first start serves before the whole demo is computed
+        text += [" ", html.Span(t(lang, "The other months are still being computed and "
+                                        "appear here within a few minutes."),
+                                id="demo-unfinished")]
+    return [html.Div(html.Div(text, className="container-xl"),
                      className="synthetic-banner", role="note", id="synthetic-banner")]
 
 

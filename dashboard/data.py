@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from indicators import history
 from indicators.provenance import published_rule, warn_if_environment_differs
 from trialmon.db import Database, as_database
+from trialmon.domain import demo_unfinished
 from trialmon.months import utc_expr
 from trialmon.schema import (
     area,
@@ -160,6 +161,15 @@ class Data:
     def is_synthetic(self) -> bool:
         status = self.status()
         return bool(status.height and status["synthetic"].any())
+
+    def demo_unfinished(self) -> bool:
+        """The demo's first view is published and its other months are still being
+        computed (a first start; `domain.demo_unfinished`)."""
+        register = self.status().filter(pl.col("source") == "register")
+        if not register.height:
+            return False
+        return demo_unfinished(register["month"].min(), register["month"].max(),
+                               bool(register["synthetic"].all()))
 
     def series(self, indicators: tuple[str, ...], population: str, group: str,
                codes: tuple[str, ...], start: str | None = None,

@@ -18,7 +18,7 @@ from etl.statfin import load_statfin_files
 from indicators.bulk import build_bulk
 from indicators.public_statistics import compute_public_statistics
 from shell.pipeline import compute_indicators, prepare_database, publish_effects
-from trialmon.domain import LANGUAGES
+from trialmon.domain import DEMO_MONTHS, LANGUAGES
 from trialmon.errors import TrialmonError
 from trialmon.settings import DEFAULT_DEMO_SCALE, get_settings, resolve_db_url
 
@@ -55,8 +55,8 @@ def main() -> None:
 @main.command()
 @click.option("--scale", type=float, default=None,
               help=f"1.0 = national size (default: TRIALMON_DEMO_SCALE, else {DEFAULT_DEMO_SCALE:g}).")
-@click.option("--from", "start", default="2020-01", show_default=True, metavar="YYYY-MM")
-@click.option("--to", "end", default="2025-12", show_default=True, metavar="YYYY-MM")
+@click.option("--from", "start", default=DEMO_MONTHS[0], show_default=True, metavar="YYYY-MM")
+@click.option("--to", "end", default=DEMO_MONTHS[1], show_default=True, metavar="YYYY-MM")
 @click.option("--seed", type=int, default=2021, show_default=True)
 @click.option("--effect", type=float, default=0.0, show_default=True, metavar="PP",
               help="Plant PP percentage points on the unemployed share of trial "

@@ -18,6 +18,7 @@ from etl.reference import sync_reference
 from indicators.bulk import build_bulk, bulk_files
 from indicators.engine import compute, current_vintages, pending_months, published_state
 from shell.logs import configure_logging
+from trialmon import domain
 from trialmon.db import database, migrate
 from trialmon.errors import TrialmonError
 from trialmon.months import month_range, shift_month
@@ -57,7 +58,6 @@ def has_published_data(url: str) -> bool:
         return conn.execute(sa.select(sa.func.count()).select_from(month_status)).scalar() > 0
 
 
-DEMO_MONTHS = ("2020-01", "2025-12")
 DEMO_SEED = 2021
 # The demo months computed before a first start serves: the Overview's first view (it
 # opens on the newest month with trial data, 2024-12, and compares it with the month
@@ -98,14 +98,15 @@ def build_demo_months(url: str, only: set[str] | None, quiet: bool) -> set[str]:
     """Generate the default demo and load its months (`only`: just these)."""
     from etl.demo import build_demo  # start-up: only a demo start needs the generator
 
-    return build_demo(url, scale=get_settings().demo_scale, start=DEMO_MONTHS[0],
-                      end=DEMO_MONTHS[1], seed=DEMO_SEED, progress=not quiet, only=only)
+    first, last = domain.DEMO_MONTHS
+    return build_demo(url, scale=get_settings().demo_scale, start=first, end=last,
+                      seed=DEMO_SEED, progress=not quiet, only=only)
 
 
 def finish_demo(url: str, quiet: bool) -> None:
     """Load the demo months not yet loaded and compute every one not yet published."""
     loaded = set(current_vintages(url).filter(pl.col("synthetic"))["month"])
-    missing = set(month_range(*DEMO_MONTHS)) - loaded
+    missing = set(month_range(*domain.DEMO_MONTHS)) - loaded
     if missing:
         log.warning("demo data: loading the other %d month(s)", len(missing))
         build_demo_months(url, missing, quiet)
@@ -120,17 +121,16 @@ def finish_demo(url: str, quiet: bool) -> None:
 
 def demo_history_unfinished(url: str) -> bool:
     """Whether the published months are a demo whose first view came first and whose
-    other months are still missing (synthetic, and strictly inside the demo's range).
-    Read from the published tables only: a start on a finished (or a real) database
-    never opens the person-level data."""
+    other months are still missing (`domain.demo_unfinished`). Read from the published
+    tables only: a start on a finished (or a real) database never opens the person-level
+    data."""
     s = month_status.c
     stmt = (sa.select(sa.func.min(s.month), sa.func.max(s.month),
                       sa.func.min(sa.cast(s.synthetic, sa.Integer)))
             .where(s.source == "register"))
     with database(url).connect_published() as conn:
         oldest, newest, all_synthetic = conn.execute(stmt).one()
-    return (bool(all_synthetic) and oldest is not None
-            and DEMO_MONTHS[0] < oldest <= newest < DEMO_MONTHS[1])
+    return domain.demo_unfinished(oldest, newest, bool(all_synthetic))
 
 
 def unpublished_demo_months(url: str) -> list[str]:

@@ -16,8 +16,10 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
+from dashboard.data import Data
 from shell import pipeline
-from trialmon.db import get_engine
+from trialmon import domain
+from trialmon.db import database, get_engine
 from trialmon.months import month_range
 
 KEYS = ["indicator", "population", "group", "area_type", "area_code", "month"]
@@ -28,7 +30,7 @@ DEMO = list(month_range("2023-09", "2024-08"))
 @pytest.fixture
 def small_demo(monkeypatch):
     monkeypatch.setenv("TRIALMON_DEMO_SCALE", "0.002")
-    monkeypatch.setattr(pipeline, "DEMO_MONTHS", (DEMO[0], DEMO[-1]))
+    monkeypatch.setattr(domain, "DEMO_MONTHS", (DEMO[0], DEMO[-1]))
     monkeypatch.setattr(pipeline, "DEMO_FIRST_VIEW", ("2024-01", "2024-03"))
     monkeypatch.setattr(pipeline, "DEMO_FIRST_LOAD", ("2023-10", "2024-05"))
 
@@ -70,6 +72,7 @@ def test_the_first_view_comes_first_a_restart_finishes_and_the_whole_equals_one_
     def serve_and_stop() -> None:  # the server starts, and is stopped at once
         seen_when_serving["published"] = published(staged)
         seen_when_serving["loaded"] = loaded_months(staged)
+        seen_when_serving["notice"] = Data(database(staged)).demo_unfinished()
         raise Stopped
 
     with pytest.raises(Stopped):
@@ -82,11 +85,14 @@ def test_the_first_view_comes_first_a_restart_finishes_and_the_whole_equals_one_
     assert seen_when_serving["loaded"] == list(month_range("2023-10", "2024-05"))
     assert first.equals(whole.filter(pl.col("month").is_in(view)))
     assert pipeline.demo_history_unfinished(staged)
+    assert seen_when_serving["notice"]  # the dashboard says the other months are coming
 
     starts = []  # the next start serves at once and finishes the demo
     pipeline.ensure_demo_data(staged, quiet=True, serve_from_here=lambda: starts.append(1))
     assert starts == [1]
     assert not pipeline.demo_history_unfinished(staged)
+    assert not Data(database(staged)).demo_unfinished()
+    assert not Data(database(at_once)).demo_unfinished()
     assert published(staged).equals(whole)
     assert loaded_months(staged) == DEMO
     with get_engine(staged).connect() as conn:  # no cell was published twice

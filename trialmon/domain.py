@@ -7,6 +7,10 @@ Interface
   national period; a trial area's own period lives in the reference data).
 * ``NORDIC_MODEL_FIRST_DAY`` (a date) and ``NORDIC_MODEL_START`` (its month): the Nordic
   service model (pohjoismainen työnhakumalli), in force from 2 May 2022.
+* ``DEMO_MONTHS``: the months of the default demo data; ``demo_unfinished(oldest, newest,
+  all_synthetic)``: whether published register months are a demo whose first view came
+  first and whose other months are still being computed (shell/pipeline.py builds it,
+  the dashboard says so).
 
 Decisions
 * Ground facts, not settings: nothing here reads the environment (trialmon.settings does).
@@ -20,3 +24,11 @@ LANGUAGES = ("fi", "sv", "en")
 TRIAL_START, TRIAL_END = "2021-03", "2024-12"
 NORDIC_MODEL_FIRST_DAY = dt.date(2022, 5, 2)
 NORDIC_MODEL_START = NORDIC_MODEL_FIRST_DAY.strftime("%Y-%m")
+DEMO_MONTHS = ("2020-01", "2025-12")
+
+
+def demo_unfinished(oldest: str | None, newest: str | None, all_synthetic: bool) -> bool:
+    """Synthetic published months lying strictly inside the demo's range: the first view
+    is published, the months before and after it are not yet."""
+    return (bool(all_synthetic) and oldest is not None and newest is not None
+            and DEMO_MONTHS[0] < oldest <= newest < DEMO_MONTHS[1])
