@@ -18,7 +18,7 @@ from etl.statfin import load_statfin_files
 from indicators.bulk import build_bulk
 from indicators.public_statistics import compute_public_statistics
 from shell.pipeline import compute_indicators, prepare_database, publish_effects
-from trialmon.domain import DEMO_MONTHS, LANGUAGES
+from trialmon.domain import DEMO_MONTHS, DEMO_SEED, LANGUAGES
 from trialmon.errors import TrialmonError
 from trialmon.settings import DEFAULT_DEMO_SCALE, get_settings, resolve_db_url
 
@@ -57,7 +57,7 @@ def main() -> None:
               help=f"1.0 = national size (default: TRIALMON_DEMO_SCALE, else {DEFAULT_DEMO_SCALE:g}).")
 @click.option("--from", "start", default=DEMO_MONTHS[0], show_default=True, metavar="YYYY-MM")
 @click.option("--to", "end", default=DEMO_MONTHS[1], show_default=True, metavar="YYYY-MM")
-@click.option("--seed", type=int, default=2021, show_default=True)
+@click.option("--seed", type=int, default=DEMO_SEED, show_default=True)
 @click.option("--effect", type=float, default=0.0, show_default=True, metavar="PP",
               help="Plant PP percentage points on the unemployed share of trial "
                    "municipalities from 2021-03 (a known answer for `trialmon effect`).")

@@ -58,7 +58,6 @@ def has_published_data(url: str) -> bool:
         return conn.execute(sa.select(sa.func.count()).select_from(month_status)).scalar() > 0
 
 
-DEMO_SEED = 2021
 # The demo months computed before a first start serves: the Overview's first view (it
 # opens on the newest month with trial data, 2024-12, and compares it with the month
 # before and the same month a year before). The other months follow while the
@@ -100,7 +99,7 @@ def build_demo_months(url: str, only: set[str] | None, quiet: bool) -> set[str]:
 
     first, last = domain.DEMO_MONTHS
     return build_demo(url, scale=get_settings().demo_scale, start=first, end=last,
-                      seed=DEMO_SEED, progress=not quiet, only=only)
+                      seed=domain.DEMO_SEED, progress=not quiet, only=only)
 
 
 def finish_demo(url: str, quiet: bool) -> None:

@@ -7,7 +7,8 @@ Interface
   national period; a trial area's own period lives in the reference data).
 * ``NORDIC_MODEL_FIRST_DAY`` (a date) and ``NORDIC_MODEL_START`` (its month): the Nordic
   service model (pohjoismainen työnhakumalli), in force from 2 May 2022.
-* ``DEMO_MONTHS``: the months of the default demo data; ``demo_unfinished(oldest, newest,
+* ``DEMO_MONTHS``, ``DEMO_SEED``: the months and random seed of the default demo data
+  (`python app.py`, `trialmon demo`); ``demo_unfinished(oldest, newest,
   all_synthetic)``: whether published register months are a demo whose first view came
   first and whose other months are still being computed (shell/pipeline.py builds it,
   the dashboard says so).
@@ -25,6 +26,7 @@ TRIAL_START, TRIAL_END = "2021-03", "2024-12"
 NORDIC_MODEL_FIRST_DAY = dt.date(2022, 5, 2)
 NORDIC_MODEL_START = NORDIC_MODEL_FIRST_DAY.strftime("%Y-%m")
 DEMO_MONTHS = ("2020-01", "2025-12")
+DEMO_SEED = 2021
 
 
 def demo_unfinished(oldest: str | None, newest: str | None, all_synthetic: bool) -> bool:
