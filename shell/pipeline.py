@@ -152,15 +152,16 @@ def prepare_for_serving(url: str, demo: bool, quiet: bool, log_format: str,
     configure_logging(log_format, log_level)
 
     def serve_from_here() -> None:
-        os.write(ready_fd, PREPARED)
-        os.close(ready_fd)
+        if ready_fd is not None:
+            os.write(ready_fd, PREPARED)
+            os.close(ready_fd)
 
     try:
         prepare_database(url)
         if demo:
             ensure_demo_data(url, quiet=quiet,
                              serve_from_here=serve_from_here if ready_fd is not None else None)
-        if ready_fd is not None and not demo:
+        else:
             serve_from_here()
     except TrialmonError as error:
         log.error("%s", error)

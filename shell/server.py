@@ -14,9 +14,12 @@ Decisions:
   worker that dies or leaks is replaced, SIGTERM drains in-flight requests
   (``graceful_timeout``) before exiting. Polars and the SQL driver release the GIL, so
   each worker runs a few threads (``gthread``) to overlap waiting on the database.
-* Migrations, the reference sync and (when asked) the demo data run once, before the app
-  is built and before any worker is forked, in a short-lived process the master spawns
-  and waits for. Not in the master itself: Polars' thread pool does not survive fork(2)
+* Migrations, the reference sync and (when asked) the demo data run before the app is
+  built and before any worker is forked, in a process the master starts (``python -m
+  shell.pipeline``) and waits for until it writes to a pipe that the server may start:
+  at once after the migrations, or, on a first start, once the demo's first view is
+  published; it then goes on with the other demo months while the server serves, and
+  is stopped with the server. Not in the master itself: Polars' thread pool does not survive fork(2)
   (a worker forked after the master ran a Polars query hangs on its first one), so the
   master imports and builds the app but runs no query; each worker warms its own caches
   after the fork (`dashboard.app.warm_up`). The database engine is disposed before

@@ -161,7 +161,8 @@ def served_demo(tmp_path_factory):
                 _get(base + "/en/")
                 break
             except OSError:
-                # the first start protects 72 demo months (README: minutes on 2 cores)
+                # the first start publishes the demo's first view (README: ~30 s on 2
+                # quiet cores; minutes while the suite runs beside it)
                 assert time.monotonic() - started < 840, "dashboard did not come up in 840 s"
                 time.sleep(1)
         up = time.monotonic() - started

@@ -12,11 +12,14 @@ import os
 import re
 import subprocess
 import sys
+import threading
 
 import brotli
 import pytest
 import sqlalchemy as sa
+from werkzeug.serving import make_server
 
+from dashboard.app import create_app
 from tests import pgserver
 from tests.serving import ROOT, callback_payload, get, running_server, start_server
 from tests.test_dashboard_fixture import MONTHS, publish_fixture
@@ -293,8 +296,6 @@ def test_a_fresh_server_serves_every_script_to_parallel_first_requests(fixture_u
     before it registers the script paths, so the requests that came during it got 500
     and the page never drew. `create_app` now runs that setup before serving. Here the
     first requests a threaded server ever sees are all the scripts at once."""
-    from dashboard.app import create_app
-
     index = create_app(fixture_url, warm=False).server.test_client().get("/en/")
     scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', index.get_data(as_text=True))
     assert len(scripts) >= 5, scripts
@@ -304,22 +305,13 @@ def test_a_fresh_server_serves_every_script_to_parallel_first_requests(fixture_u
 
 
 def _first_requests_all_at_once(app, paths: list[str]) -> dict[str, int]:
-    import threading
-    import urllib.request
-
-    from werkzeug.serving import make_server
-
     http = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=http.serve_forever, daemon=True).start()
     start, statuses = threading.Barrier(len(paths)), {}
 
     def fetch(path: str) -> None:
         start.wait()
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{http.port}{path}", timeout=30) as r:
-                statuses[path] = r.status
-        except urllib.error.HTTPError as error:
-            statuses[path] = error.code
+        statuses[path] = get(f"http://127.0.0.1:{http.port}{path}")[0]
 
     threads = [threading.Thread(target=fetch, args=(path,)) for path in paths]
     try:
