@@ -242,26 +242,37 @@ def go(process: subprocess.Popen) -> float:
     return time.monotonic()
 
 
+def calibration_copy(url: str, extracts, tmp_path: Path, number: int) -> str:
+    """A copy of the loaded database `url` for a calibration load."""
+    if is_sqlite(url):
+        copy = tmp_path / f"calibration{number}"
+        copy.mkdir()
+        for path in sqlite_paths(url):
+            shutil.copy(path, copy / path.name)
+        return f"sqlite:///{copy / sqlite_paths(url)[0].name}"
+    return loaded(pgserver.create_database(
+        make_url(url).set(database="postgres").render_as_string(False),
+        f"{make_url(url).database}_calibration{number}"), extracts)
+
+
+def timed_load(url: str, extract: Path) -> float:
+    """Seconds from 'go' to the load's commit."""
+    calibration = ready_load(url, extract)
+    started = go(calibration)
+    assert calibration.communicate(timeout=300)[0].strip() == "committed"
+    return time.monotonic() - started
+
+
 def test_a_load_killed_at_random_points_leaves_the_database_exactly_as_before(
         db_url, extracts, tmp_path):
     url = loaded(db_url, extracts)
     before = snapshot(url)
     assert any(key.endswith("register_row") and "2024" for key in before)
-    # how long the load itself (validation, writing, commit) takes here, on a copy
-    if is_sqlite(url):
-        copy = tmp_path / "calibration"
-        copy.mkdir()
-        for path in sqlite_paths(url):
-            shutil.copy(path, copy / path.name)
-        calibration_url = f"sqlite:///{copy / sqlite_paths(url)[0].name}"
-    else:
-        calibration_url = loaded(pgserver.create_database(
-            make_url(url).set(database="postgres").render_as_string(False),
-            f"{make_url(url).database}_calibration"), extracts)
-    calibration = ready_load(calibration_url, extracts["next"])
-    started = go(calibration)
-    assert calibration.communicate(timeout=300)[0].strip() == "committed"
-    whole = time.monotonic() - started
+    # how long the load itself (validation, writing, commit) takes here: the faster of
+    # two loads on copies (one cold calibration took 0.8 s where the warm loads below
+    # committed within 0.45 s, so 60 % of it reached past their commit)
+    whole = min(timed_load(calibration_copy(url, extracts, tmp_path, number), extracts["next"])
+                for number in range(2))
     rng = random.Random(20261203)
     upcoming = ready_load(url, extracts["next"])
     for _ in range(KILLS):
