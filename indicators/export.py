@@ -97,6 +97,7 @@ from trialmon.db import Database, as_database
 from trialmon.errors import BadParameter, TrialmonError
 from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
 from trialmon.schema import (
+    CELL_KEY,
     MICRODATA,
     area,
     area_member,
@@ -125,9 +126,9 @@ SCHEMA = {
     "synthetic": pl.Boolean,
 }
 SORT_KEYS = ["indicator", "area_type", "area_code", "population", "group", "month"]
-# Pages (the HTTP API) come in the primary-key order of indicator_value, so the database
-# cuts a page from its index instead of sorting the whole selection.
-PAGE_ORDER = ["indicator", "population", "group", "area_type", "area_code", "month"]
+# Pages (the HTTP API) come in the primary-key order of indicator_value (month first), so
+# the database cuts a page from its key instead of sorting the whole selection.
+PAGE_ORDER = list(CELL_KEY)
 
 COLUMN_DESCRIPTIONS = {
     "month": "statistical month, YYYY-MM (state on the month's last day)",

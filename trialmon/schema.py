@@ -152,6 +152,12 @@ def _published_cell_columns() -> list[sa.Column]:
     ]
 
 
+CELL_KEY = ("month", "indicator", "population", "group", "area_type", "area_code")
+"""The primary key of a published cell, month first (migration 0009): a month's cells are
+one contiguous range of the key, so publishing a new month appends to the table instead
+of touching nearly every page, and selections by month need no index of their own. The
+API's keyset pages come in this order."""
+
 indicator_value = sa.Table(
     "indicator_value",
     metadata,
@@ -160,11 +166,11 @@ indicator_value = sa.Table(
     sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
     # the publication that published this value (null: before history was kept = 0)
     sa.Column("published_in", sa.Integer),
-    sa.PrimaryKeyConstraint("indicator", "population", "group", "area_type", "area_code", "month"),
-    sa.Index("ix_indicator_value_month", "month"),
-    # selections by area without population/group (the API, the downloads page): the key
-    # starts indicator, population, group, so without this they scan a whole indicator
+    sa.PrimaryKeyConstraint(*CELL_KEY),
+    # time series and selections by area without population/group (the dashboard, the
+    # API, the downloads page): one seek per (area, indicator), the months in order
     sa.Index("ix_indicator_value_area", "area_code", "indicator", "month"),
+    sqlite_with_rowid=False,  # clustered on the key: stored once (migration 0009)
 )
 """The protected, published indicator cells (the export format, less area names).
 Suppressed cells have value, numerator and denominator null and flag 'suppressed'."""
