@@ -68,7 +68,7 @@ from indicators.disclosure import WorkerPool, protect
 from indicators.measures import months_read, municipal_measures, sorted_by_codes
 from indicators.provenance import DisclosureRule, computation_frame, new_computation
 from indicators.registry import MEASURES, REGISTER_INDICATORS
-from trialmon.db import Database, Writers, database, get_engine, sql_list
+from trialmon.db import Database, Writers, as_database, database, get_engine, sql_list
 from trialmon.months import as_utc, check_month, shift_month, to_utc_datetime
 from trialmon.progress import progress_bar
 from trialmon.schema import (
@@ -209,12 +209,27 @@ def current_vintages(url: str) -> pl.DataFrame:
 
 
 
-def write_municipal(url: str, months: list[str], municipal: pl.DataFrame) -> None:
-    """Replace the months' unprotected municipal measures (microdata)."""
+def write_municipal(url: str, months: list[str], municipal: pl.DataFrame,
+                    by_measure: pl.DataFrame) -> None:
+    """Replace the months' unprotected municipal measures and their vintages
+    ([month, measure, vintage], ``measure_vintages``) in one transaction (microdata)."""
     db = database(url)
+    in_months = f"month IN ({sql_list(months)})"
     with db.transaction(MICRODATA) as cursor:
-        db.replace_rows(cursor, "municipal_measure", f"month IN ({sql_list(months)})",
-                        municipal, MICRODATA)
+        db.replace_rows(cursor, "municipal_measure", in_months, municipal, MICRODATA)
+        db.replace_rows(cursor, "measure_vintage", in_months, by_measure, MICRODATA)
+
+
+def stored_measure_vintages(db: Database | str, months: list[str]) -> pl.DataFrame:
+    """[month, measure, vintage] of the stored municipal counts of `months`."""
+    db = as_database(db)
+    table = db.table_name("measure_vintage", MICRODATA)
+    frame = db.read_frame(f"SELECT month, measure, vintage FROM {table} "
+                          f"WHERE month IN ({sql_list(months)})", MICRODATA)
+    if frame.is_empty():
+        return pl.DataFrame(schema={"month": pl.String, "measure": pl.String,
+                                    "vintage": pl.Datetime("us", UTC)})
+    return frame.with_columns(to_utc_datetime(frame["vintage"]))
 
 
 def current_measures(url: str, months: list[str], vintages: pl.DataFrame
@@ -227,26 +242,22 @@ def current_measures(url: str, months: list[str], vintages: pl.DataFrame
     None when there is nothing to take."""
     if not months:
         return None
+    loaded_at = dict(zip(vintages["month"], vintages["loaded_at"], strict=True))
+    expected = measure_vintages(months, loaded_at)
+    current = stored_measure_vintages(url, months).join(
+        expected, on=["month", "measure", "vintage"], how="semi")
+    if current.is_empty():
+        return None
     db = database(url)
     table = db.table_name("municipal_measure", MICRODATA)
     frame = db.read_frame(
         'SELECT month, municipality_code, population, "group", measure, '
-        "coalesce(value, 0) AS value, CASE WHEN value IS NULL THEN 1 ELSE 0 END AS value__null, "
-        f"vintage FROM {table} WHERE month IN ({sql_list(months)})", MICRODATA)
-    if frame.is_empty():
-        return None
-    loaded_at = dict(zip(vintages["month"], vintages["loaded_at"], strict=True))
-    expected = measure_vintages(months, loaded_at).rename({"vintage": "expected"})
-    stored = frame.with_columns(
+        "coalesce(value, 0) AS value, CASE WHEN value IS NULL THEN 1 ELSE 0 END AS value__null "
+        f"FROM {table} WHERE month IN ({sql_list(months)})", MICRODATA)
+    known = frame.join(current, on=["month", "measure"], how="semi").select(
+        "month", "municipality_code", "population", "group", "measure",
         pl.when(pl.col("value__null") == 1).then(None).otherwise(pl.col("value"))
-        .cast(pl.Int64).alias("value"), to_utc_datetime(frame["vintage"]))
-    current = (stored.join(expected, on=["month", "measure"], how="left")
-               .group_by("month", "measure")
-               .agg((pl.col("vintage") == pl.col("expected")).fill_null(False).all()
-                    .alias("current"))
-               .filter("current"))
-    known = stored.join(current, on=["month", "measure"], how="semi").drop(
-        "value__null", "vintage")
+        .cast(pl.Int64).alias("value"))
     return known if known.height else None
 
 
@@ -517,10 +528,9 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
     municipal = municipal_measures(rows.lazy(), chunk, loaded, known).with_columns(
         pl.col("value").cast(pl.Int64))
     phases.mark("measures")
-    stored = (municipal.join(by_measure, on=["month", "measure"], how="left")
-              .select("month", "municipality_code", "population", "group", "measure",
-                      "value", "vintage"))
-    writers.submit("microdata", lambda: write_municipal(url, chunk, stored))
+    stored = municipal.select("month", "municipality_code", "population", "group", "measure",
+                              "value")
+    writers.submit("microdata", lambda: write_municipal(url, chunk, stored, by_measure))
     phases.mark("write municipal")
     chunk_members = members.filter(pl.col("month").is_in(chunk))
     cells = areas.roll_up(municipal, chunk_members)

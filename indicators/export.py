@@ -102,6 +102,7 @@ from trialmon.schema import (
     area,
     area_member,
     indicator_value,
+    measure_vintage,
     month_status,
     municipal_measure,
     publication,
@@ -368,16 +369,19 @@ def unprotected_cells(db: Database | str, query: ExportQuery) -> pl.DataFrame:
     mm = db.adbc_table(municipal_measure).c
     statement = sa.select(
         mm.month, mm.municipality_code, mm.population, mm.group, mm.measure,
-        *_nullable(mm.value, 0), mm.vintage,
+        *_nullable(mm.value, 0),
     ).where(*_where(mm, query, with_indicator=False))
     municipal = db.read_frame(db.sql_text(statement), MICRODATA)
     if municipal.is_empty():
         return _empty_cells()
-    municipal = _restore_nulls(municipal, ["value"]).with_columns(
-        to_utc_datetime(municipal["vintage"]), pl.col("value").cast(pl.Int64))
-    vintages = municipal.group_by("month", "measure").agg(pl.col("vintage").max())
-    members = area_members(db.url, municipal["month"].unique().sort().to_list())
-    cells = ratios.unprotected(areas.roll_up(municipal.drop("vintage"), members))
+    municipal = _restore_nulls(municipal, ["value"]).with_columns(pl.col("value").cast(pl.Int64))
+    months = municipal["month"].unique().sort().to_list()
+    mv = db.adbc_table(measure_vintage).c
+    vintages = db.read_frame(db.sql_text(
+        sa.select(mv.month, mv.measure, mv.vintage).where(mv.month.in_(months))), MICRODATA)
+    vintages = vintages.with_columns(to_utc_datetime(vintages["vintage"]))
+    members = area_members(db.url, months)
+    cells = ratios.unprotected(areas.roll_up(municipal, members))
     built = ratios.indicator_cells(cells, vintages).with_columns(pl.col("flag").fill_null(""))
     return built.filter(pl.all_horizontal(_frame_filters(query)))
 

@@ -77,13 +77,25 @@ municipal_measure = sa.Table(
     sa.Column("group", sa.String(24), nullable=False),
     sa.Column("measure", sa.String(32), nullable=False),
     sa.Column("value", sa.Integer),  # null: not computable (e.g. month t-1 not loaded)
-    sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint("month", "municipality_code", "population", "group", "measure"),
     schema=MICRODATA,
     sqlite_with_rowid=False,  # clustered on the key: stored once (migration 0006)
 )
 """Unprotected additive counts per municipality: the building blocks of every
 register indicator. Larger areas are sums of these; ratios are built from sums."""
+
+measure_vintage = sa.Table(
+    "measure_vintage",
+    metadata,
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("measure", sa.String(32), nullable=False),
+    sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint("month", "measure"),
+    schema=MICRODATA,
+)
+"""The data vintage of the stored municipal counts of each (month, measure): the newest
+load among the months the measure reads. Written with the counts; one row per month and
+measure instead of a copy on each of its municipal rows (migration 0011)."""
 
 # --------------------------------------------------------------------------- published
 
