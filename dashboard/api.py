@@ -33,8 +33,8 @@ Decisions:
 * Every answer is bounded. Without ``limit`` the selection comes whole if it has at most
   ``MAX_ROWS`` rows; a bigger one gets 413 with the row count, how to narrow or page it,
   and the link to its first page.
-  With ``limit`` (1..MAX_ROWS) one page comes back in primary-key order (indicator,
-  population, group, area_type, area_code, month), cut by the database, with a
+  With ``limit`` (1..MAX_ROWS) one page comes back in primary-key order (month,
+  indicator, population, group, area_type, area_code), cut by the database, with a
   ``next`` link (JSON ``paging.next``, the ``Link`` header) while rows remain.
 * Keyset paging (the default): the ``next`` link carries ``cursor``, an opaque token
   (URL-safe base64 of JSON: the last row's primary key and the publication the walk

@@ -1,9 +1,10 @@
 """Read access to the published tables, in small slices, cached per data vintage.
 
 The dashboard never opens microdata: every query here reads ``indicator_value``,
-``area``, ``area_member`` or ``month_status``. Each query is keyed on the primary
-key prefix of ``indicator_value`` (indicator, population, group, area_type, area_code),
-so a callback reads only the cells it draws.
+``area``, ``area_member`` or ``month_status``. Each query seeks what it draws through an
+index of ``indicator_value``: a time series through ``ix_indicator_value_area`` (area
+code, indicator, months), a cross-section of one month through the primary key (month,
+indicator, population, group, area_type, ...), so a callback reads only the cells it draws.
 
 Results are cached in memory. The cache key includes a *data version* (the newest
 ``month_status`` vintage and computation time and the number of published months),
@@ -302,10 +303,14 @@ class Data:
             return pl.DataFrame(schema=VALUE_SCHEMA)
 
         def where(c) -> list:
+            # area_code IN (...) besides the (type, code) pairs: it lets the database seek
+            # each (area, indicator) in ix_indicator_value_area and read its month range
+            # (without it SQLite walked the month-first key over every area's cells)
             conditions = [
                 c.indicator.in_(indicators), c.population == population, c.group == group,
-                sa.tuple_(c.area_type, c.area_code).in_(keys) if len(keys) > 1 else sa.and_(
-                    c.area_type == keys[0][0], c.area_code == keys[0][1])]
+                c.area_code.in_(sorted({code for _, code in keys})),
+                sa.tuple_(c.area_type, c.area_code).in_(keys) if len(keys) > 1 else
+                c.area_type == keys[0][0]]
             if start:
                 conditions.append(c.month >= start)
             if end:

@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.schema import CreateIndex
 
 from etl.contract import COLUMNS as CONTRACT_COLUMNS
 from indicators import areas, history, overlay, ratios
@@ -67,13 +68,15 @@ from indicators.disclosure import WorkerPool, protect
 from indicators.measures import months_read, municipal_measures, sorted_by_codes
 from indicators.provenance import DisclosureRule, computation_frame, new_computation
 from indicators.registry import MEASURES, REGISTER_INDICATORS
-from trialmon.db import Writers, database, get_engine, sql_list
+from trialmon.db import Database, Writers, as_database, database, get_engine, sql_list
 from trialmon.months import as_utc, check_month, shift_month, to_utc_datetime
 from trialmon.progress import progress_bar
 from trialmon.schema import (
+    CELL_KEY,
     MICRODATA,
     area_system,
     computation,
+    indicator_value,
     month_status,
     register_row,
     vintage,
@@ -85,15 +88,15 @@ CHUNK_MONTHS = 6
 # its neighbours t-1 and t+1): the demo's 72 small months are one chunk (per-chunk
 # costs are paid once), a national month (~650k rows) gives six-month chunks.
 CHUNK_ROWS = 4_000_000
-# Published cells are held back and written in one sorted insert (a month's cells are
-# scattered over the whole primary key, which starts with the indicator); beyond this
-# many held cells they are written early, to bound memory (~70k cells per month).
+# Published cells are held back and written in one sorted insert, one publication;
+# beyond this many held cells they are written early, to bound memory (~70k cells per
+# month).
 PUBLISH_CELLS = 10_000_000
 READ_BATCH_ROWS = 65_536
 # Months are read side by side, one connection each: the ADBC read and its decoding run
 # in C without the GIL (3 national months: 2.2-2.7 s one after another, 1.24 s in 3).
 READ_THREADS = 3
-INDICATOR_VALUE_KEY = ["indicator", "population", "group", "area_type", "area_code", "month"]
+INDICATOR_VALUE_KEY = list(CELL_KEY)  # the published cells' primary key, month first
 
 # Measures that read a neighbouring month (offset from t); all others read t only.
 MEASURE_NEIGHBOURS: dict[str, int] = {
@@ -194,12 +197,27 @@ def current_vintages(url: str) -> pl.DataFrame:
 
 
 
-def write_municipal(url: str, months: list[str], municipal: pl.DataFrame) -> None:
-    """Replace the months' unprotected municipal measures (microdata)."""
+def write_municipal(url: str, months: list[str], municipal: pl.DataFrame,
+                    by_measure: pl.DataFrame) -> None:
+    """Replace the months' unprotected municipal measures and their vintages
+    ([month, measure, vintage], ``measure_vintages``) in one transaction (microdata)."""
     db = database(url)
+    in_months = f"month IN ({sql_list(months)})"
     with db.transaction(MICRODATA) as cursor:
-        db.replace_rows(cursor, "municipal_measure", f"month IN ({sql_list(months)})",
-                        municipal, MICRODATA)
+        db.replace_rows(cursor, "municipal_measure", in_months, municipal, MICRODATA)
+        db.replace_rows(cursor, "measure_vintage", in_months, by_measure, MICRODATA)
+
+
+def stored_measure_vintages(db: Database | str, months: list[str]) -> pl.DataFrame:
+    """[month, measure, vintage] of the stored municipal counts of `months`."""
+    db = as_database(db)
+    table = db.table_name("measure_vintage", MICRODATA)
+    frame = db.read_frame(f"SELECT month, measure, vintage FROM {table} "
+                          f"WHERE month IN ({sql_list(months)})", MICRODATA)
+    if frame.is_empty():
+        return pl.DataFrame(schema={"month": pl.String, "measure": pl.String,
+                                    "vintage": pl.Datetime("us", UTC)})
+    return frame.with_columns(to_utc_datetime(frame["vintage"]))
 
 
 def current_measures(url: str, months: list[str], vintages: pl.DataFrame
@@ -212,33 +230,31 @@ def current_measures(url: str, months: list[str], vintages: pl.DataFrame
     None when there is nothing to take."""
     if not months:
         return None
+    loaded_at = dict(zip(vintages["month"], vintages["loaded_at"], strict=True))
+    expected = measure_vintages(months, loaded_at)
+    current = stored_measure_vintages(url, months).join(
+        expected, on=["month", "measure", "vintage"], how="semi")
+    if current.is_empty():
+        return None
     db = database(url)
     table = db.table_name("municipal_measure", MICRODATA)
     frame = db.read_frame(
         'SELECT month, municipality_code, population, "group", measure, '
-        "coalesce(value, 0) AS value, CASE WHEN value IS NULL THEN 1 ELSE 0 END AS value__null, "
-        f"vintage FROM {table} WHERE month IN ({sql_list(months)})", MICRODATA)
-    if frame.is_empty():
-        return None
-    loaded_at = dict(zip(vintages["month"], vintages["loaded_at"], strict=True))
-    expected = measure_vintages(months, loaded_at).rename({"vintage": "expected"})
-    stored = frame.with_columns(
+        "coalesce(value, 0) AS value, CASE WHEN value IS NULL THEN 1 ELSE 0 END AS value__null "
+        f"FROM {table} WHERE month IN ({sql_list(months)})", MICRODATA)
+    known = frame.join(current, on=["month", "measure"], how="semi").select(
+        "month", "municipality_code", "population", "group", "measure",
         pl.when(pl.col("value__null") == 1).then(None).otherwise(pl.col("value"))
-        .cast(pl.Int64).alias("value"), to_utc_datetime(frame["vintage"]))
-    current = (stored.join(expected, on=["month", "measure"], how="left")
-               .group_by("month", "measure")
-               .agg((pl.col("vintage") == pl.col("expected")).fill_null(False).all()
-                    .alias("current"))
-               .filter("current"))
-    known = stored.join(current, on=["month", "measure"], how="semi").drop(
-        "value__null", "vintage")
+        .cast(pl.Int64).alias("value"))
     return known if known.height else None
 
 
-MONTH_INDEX = "ix_indicator_value_month"
-#: indicator_value's secondary indexes, rebuilt after a full recompute on SQLite
-SECONDARY_INDEXES = {MONTH_INDEX: "month",
-                     "ix_indicator_value_area": "area_code, indicator, month"}
+def rebuild_secondary_indexes(db: Database, cursor, drop: bool) -> None:
+    """Drop (`drop`) or create indicator_value's secondary indexes as the schema declares
+    them: a full recompute on SQLite builds them once after the insert."""
+    for index in indicator_value.indexes:
+        cursor.execute(f"DROP INDEX IF EXISTS {index.name}" if drop
+                       else db.sql_text(CreateIndex(index)))
 
 
 def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFrame,
@@ -265,12 +281,10 @@ def publish(url: str, months: list[str], cells: pl.DataFrame, status: pl.DataFra
         kept = None if rebuild_index else stored_as_is(old, diff)
         if kept is None:
             if rebuild_index:
-                for name in SECONDARY_INDEXES:
-                    cursor.execute(f"DROP INDEX IF EXISTS {name}")
+                rebuild_secondary_indexes(db, cursor, drop=True)
             db.replace_rows(cursor, "indicator_value", where, cells)
             if rebuild_index:
-                for name, columns in SECONDARY_INDEXES.items():
-                    cursor.execute(f"CREATE INDEX {name} ON indicator_value ({columns})")
+                rebuild_secondary_indexes(db, cursor, drop=False)
         else:
             db.delete_keys(cursor, "indicator_value", where,
                            old.join(kept, on=INDICATOR_VALUE_KEY, how="anti")
@@ -502,10 +516,9 @@ def compute_chunk(url: str, chunk: list[str], rows: pl.DataFrame, loaded: set[st
     municipal = municipal_measures(rows.lazy(), chunk, loaded, known).with_columns(
         pl.col("value").cast(pl.Int64))
     phases.mark("measures")
-    stored = (municipal.join(by_measure, on=["month", "measure"], how="left")
-              .select("month", "municipality_code", "population", "group", "measure",
-                      "value", "vintage"))
-    writers.submit("microdata", lambda: write_municipal(url, chunk, stored))
+    stored = municipal.select("month", "municipality_code", "population", "group", "measure",
+                              "value")
+    writers.submit("microdata", lambda: write_municipal(url, chunk, stored, by_measure))
     phases.mark("write municipal")
     chunk_members = members.filter(pl.col("month").is_in(chunk))
     cells = areas.roll_up(municipal, chunk_members)
@@ -615,7 +628,7 @@ class Publisher:
         rule = self.rule
         status = status_rows(self.vintages, self.months, dt.datetime.now(dt.UTC),
                              rule.computation_id if rule else None)
-        # the month index is rebuilt only when one transaction replaces every month
+        # the secondary indexes are rebuilt only when one transaction replaces every month
         rebuild = self.full and self.flushes == 0 and self.held < PUBLISH_CELLS
         url, months = self.url, self.months
         self.writers.submit("published",

@@ -97,10 +97,12 @@ from trialmon.db import Database, as_database
 from trialmon.errors import BadParameter, TrialmonError
 from trialmon.months import check_month, month_end_expr, to_utc_datetime, valid_on
 from trialmon.schema import (
+    CELL_KEY,
     MICRODATA,
     area,
     area_member,
     indicator_value,
+    measure_vintage,
     month_status,
     municipal_measure,
     publication,
@@ -125,9 +127,9 @@ SCHEMA = {
     "synthetic": pl.Boolean,
 }
 SORT_KEYS = ["indicator", "area_type", "area_code", "population", "group", "month"]
-# Pages (the HTTP API) come in the primary-key order of indicator_value, so the database
-# cuts a page from its index instead of sorting the whole selection.
-PAGE_ORDER = ["indicator", "population", "group", "area_type", "area_code", "month"]
+# Pages (the HTTP API) come in the primary-key order of indicator_value (month first), so
+# the database cuts a page from its key instead of sorting the whole selection.
+PAGE_ORDER = list(CELL_KEY)
 
 COLUMN_DESCRIPTIONS = {
     "month": "statistical month, YYYY-MM (state on the month's last day)",
@@ -367,16 +369,19 @@ def unprotected_cells(db: Database | str, query: ExportQuery) -> pl.DataFrame:
     mm = db.adbc_table(municipal_measure).c
     statement = sa.select(
         mm.month, mm.municipality_code, mm.population, mm.group, mm.measure,
-        *_nullable(mm.value, 0), mm.vintage,
+        *_nullable(mm.value, 0),
     ).where(*_where(mm, query, with_indicator=False))
     municipal = db.read_frame(db.sql_text(statement), MICRODATA)
     if municipal.is_empty():
         return _empty_cells()
-    municipal = _restore_nulls(municipal, ["value"]).with_columns(
-        to_utc_datetime(municipal["vintage"]), pl.col("value").cast(pl.Int64))
-    vintages = municipal.group_by("month", "measure").agg(pl.col("vintage").max())
-    members = area_members(db.url, municipal["month"].unique().sort().to_list())
-    cells = ratios.unprotected(areas.roll_up(municipal.drop("vintage"), members))
+    municipal = _restore_nulls(municipal, ["value"]).with_columns(pl.col("value").cast(pl.Int64))
+    months = municipal["month"].unique().sort().to_list()
+    mv = db.adbc_table(measure_vintage).c
+    vintages = db.read_frame(db.sql_text(
+        sa.select(mv.month, mv.measure, mv.vintage).where(mv.month.in_(months))), MICRODATA)
+    vintages = vintages.with_columns(to_utc_datetime(vintages["vintage"]))
+    members = area_members(db.url, months)
+    cells = ratios.unprotected(areas.roll_up(municipal, members))
     built = ratios.indicator_cells(cells, vintages).with_columns(pl.col("flag").fill_null(""))
     return built.filter(pl.all_horizontal(_frame_filters(query)))
 

@@ -80,7 +80,8 @@ def indicator_cells(cells: pl.DataFrame, vintages: pl.DataFrame) -> pl.DataFrame
     tables). ``vintages``: [month, measure, vintage] -- the newest load time of the
     months each measure of each month depends on. Works on a wide frame (one value
     and one suppression column per measure, one row per cell). The rows come sorted
-    by (indicator, population, group, area_type, area_code, month).
+    by indicator_value's primary key (month, indicator, population, group, area_type,
+    area_code), which makes its insert cheap.
     """
     schema = {c: pl.String for c in INDICATOR_COLUMNS} | {
         "value": pl.Float64, "numerator": pl.Float64, "denominator": pl.Float64,
@@ -89,11 +90,11 @@ def indicator_cells(cells: pl.DataFrame, vintages: pl.DataFrame) -> pl.DataFrame
         return pl.DataFrame(schema=schema)
     long = cells.select(*CELL_KEYS, "measure", pl.col("value").alias("v"),
                         pl.col("suppressed").fill_null(False).alias("s"))
-    # The wide frame in key order and the indicators by id: the result then comes out
-    # in the order of indicator_value's primary key, which makes its insert cheap.
+    # The wide frame sorted by month, population, group, area type, area code and the
+    # indicators stacked by id; a stable sort by month then gives the primary-key order.
     wide = sorted_by_codes(
         long.pivot(on="measure", index=CELL_KEYS, values=["v", "s"], separator=":"),
-        ["population", "group", "area_type", "area_code", "month"]).lazy()
+        ["month", "population", "group", "area_type", "area_code"]).lazy()
     present = set(cells["measure"].unique())
     usable = sorted((i for i in REGISTER_INDICATORS if i.numerator in present
                      and (i.denominator is None or i.denominator in present)),
@@ -105,13 +106,14 @@ def indicator_cells(cells: pl.DataFrame, vintages: pl.DataFrame) -> pl.DataFrame
         .join(vintages.lazy(), on="measure")
         .group_by("month", "indicator").agg(pl.col("vintage").max())
     )
-    return (
+    stacked = (
         pl.concat([_indicator_rows(wide, i) for i in usable])
         .join(indicator_vintages, on=["month", "indicator"], how="left", maintain_order="left")
         .select(INDICATOR_COLUMNS)
         .collect()
         .cast(schema)
     )
+    return sorted_by_codes(stacked, ["month"])
 
 
 def unprotected(cells: pl.DataFrame) -> pl.DataFrame:

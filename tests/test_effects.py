@@ -226,8 +226,7 @@ def _store_measures(url: str, rows: pl.DataFrame) -> None:
         rows.select("month", "municipality_code", pl.lit(measure).alias("measure"),
                     pl.col(column).cast(pl.Int64).alias("value"))
         for measure, column in (("unemployed", "numerator"), ("jobseekers", "denominator"))])
-    records = long.with_columns(population=pl.lit("all"), group=pl.lit("all"),
-                                vintage=pl.lit(pd.Timestamp("2025-01-01", tz="UTC"))).to_dicts()
+    records = long.with_columns(population=pl.lit("all"), group=pl.lit("all")).to_dicts()
     with get_engine(url).begin() as conn:
         conn.execute(sa.insert(municipal_measure), records)
 

@@ -115,13 +115,25 @@ municipal_measure = sa.Table(
     sa.Column("group", sa.String(24), nullable=False),
     sa.Column("measure", sa.String(32), nullable=False),
     sa.Column("value", sa.Integer),  # null: not computable (e.g. month t-1 not loaded)
-    sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint("month", "municipality_code", "population", "group", "measure"),
     schema=MICRODATA,
     sqlite_with_rowid=False,  # clustered on the key: stored once (migration 0006)
 )
 """Unprotected additive counts per municipality: the building blocks of every
 register indicator. Larger areas are sums of these; ratios are built from sums."""
+
+measure_vintage = sa.Table(
+    "measure_vintage",
+    metadata,
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("measure", sa.String(32), nullable=False),
+    sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint("month", "measure"),
+    schema=MICRODATA,
+)
+"""The data vintage of the stored municipal counts of each (month, measure): the newest
+load among the months the measure reads. Written with the counts; one row per month and
+measure instead of a copy on each of its municipal rows (migration 0011)."""
 
 # --------------------------------------------------------------------------- published
 
@@ -190,6 +202,12 @@ def _published_cell_columns() -> list[sa.Column]:
     ]
 
 
+CELL_KEY = ("month", "indicator", "population", "group", "area_type", "area_code")
+"""The primary key of a published cell, month first (migration 0009): a month's cells are
+one contiguous range of the key, so publishing a new month appends to the table instead
+of touching nearly every page, and selections by month need no index of their own. The
+API's keyset pages come in this order."""
+
 indicator_value = sa.Table(
     "indicator_value",
     metadata,
@@ -198,11 +216,11 @@ indicator_value = sa.Table(
     sa.Column("vintage", sa.DateTime(timezone=True), nullable=False),
     # the publication that published this value (null: before history was kept = 0)
     sa.Column("published_in", sa.Integer),
-    sa.PrimaryKeyConstraint("indicator", "population", "group", "area_type", "area_code", "month"),
-    sa.Index("ix_indicator_value_month", "month"),
-    # selections by area without population/group (the API, the downloads page): the key
-    # starts indicator, population, group, so without this they scan a whole indicator
+    sa.PrimaryKeyConstraint(*CELL_KEY),
+    # time series and selections by area without population/group (the dashboard, the
+    # API, the downloads page): one seek per (area, indicator), the months in order
     sa.Index("ix_indicator_value_area", "area_code", "indicator", "month"),
+    sqlite_with_rowid=False,  # clustered on the key: stored once (migration 0009)
 )
 """The protected, published indicator cells (the export format, less area names).
 Suppressed cells have value, numerator and denominator null and flag 'suppressed'."""

@@ -1,7 +1,7 @@
 """The register rows keyed by (month, person_id); on SQLite WITHOUT ROWID, dates as day numbers
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 
 Why: ``microdata.register_row`` is the bulk of the embedded demo's disk (9.37 M rows:
 921 MB of table plus 155 MB of ``ix_register_row_month``, in a microdata file of
@@ -28,7 +28,7 @@ the upgrade (VACUUM cannot run inside the migrations' transaction).
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
