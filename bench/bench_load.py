@@ -7,8 +7,9 @@ memory (the child's own ru_maxrss):
 1. Polars read of the file (for reference);
 2. the floor: Polars reads the Parquet and ADBC writes it into a fresh SQLite table
    (read + write timed together);
-3. end to end ``trialmon load register`` (read, validate, write, index) into SQLite,
-   and its ratio to the floor, side by side in the same run;
+3. end to end ``trialmon load register`` (read, validate, write into the table keyed by
+   (month, person_id)) into SQLite, and its ratio to the floor, side by side in the same
+   run (the floor stays a bare table: rowid, no key, dates as ADBC writes them);
 4. the same into PostgreSQL (a throwaway server, tests.pgserver).
 
 Target (issue 9): end to end within 1.5x of the floor, peak memory under 4 GB.

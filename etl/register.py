@@ -27,7 +27,11 @@ the bulk insert instead of preceding it, as long as the source holds each month 
 run of rows; anything else (a month seen again, a flagged row, a duplicate) rolls back
 and takes the validate-first path, so problems are named exactly as before. The
 microdata file takes the load through a rollback journal (pages written once, no WAL
-checkpoint copy), then goes back to WAL.
+checkpoint copy), then goes back to WAL. ``register_row`` is keyed by (month, person_id)
+and has no other index (migration 0010): a month's rows are inserted in key order
+(sorted by person_id), so SQLite's WITHOUT ROWID table grows page after page and nothing
+is dropped or rebuilt around a load; the stored types (SQLite's day numbers) are
+``Database``'s business.
 
 Memory is bounded by KEEP_ROWS: sources are validated into memory while the load's
 rows fit in it; a source beyond it (a national five-year extract) is validated in
@@ -64,7 +68,7 @@ from trialmon.db import database, get_engine
 from trialmon.errors import InputRejected, Problem
 from trialmon.months import as_naive_utc
 from trialmon.progress import progress_bar
-from trialmon.schema import MICRODATA, vintage
+from trialmon.schema import MICRODATA, register_row, vintage
 
 MAX_PROBLEMS = 20  # problems located row by row; the total is always counted
 KEEP_ROWS = 10_000_000  # validated rows held in memory until written (about 1.5 GB)
@@ -633,7 +637,6 @@ class _Writer:
         self.db = database(url)
         self.synthetic = synthetic
         self.loaded_at = datetime.now(UTC)
-        self.index_dropped = False
 
     def __enter__(self) -> _Writer:
         self.conn = self.db.connect(MICRODATA, bulk_write=True, rollback_journal=True)
@@ -649,9 +652,6 @@ class _Writer:
         self.db.resume_wal(MICRODATA)
 
     def commit(self) -> None:
-        if self.index_dropped:
-            self._execute(f"CREATE INDEX ix_register_row_month ON {self._table('register_row')} "
-                          "(month)")
         self.conn.commit()
 
     # ----------------------------------------------------------------- statements
@@ -693,27 +693,30 @@ class _Writer:
         return found.row(0, named=True) if found.height else None
 
     def _stored_rows(self, month: str) -> pl.DataFrame:
-        stored = self._query(f"SELECT {', '.join(COLUMNS)} FROM {self._table('register_row')} "
-                             "WHERE month = ?", month)
-        return stored_to_contract_types(stored)
+        """The month's stored rows in the contract's types (read by the key's prefix)."""
+        stored = self._query(f"SELECT {self.db.arrow_columns(register_row, COLUMNS)} "
+                             f"FROM {self._table('register_row')} WHERE month = ?", month)
+        return self.db.typed(stored, register_row, COLUMNS)
 
     def _replace(self, month: str, source: str, rows: pl.DataFrame, digest: str, *,
                  revision: int, stats: tuple[int, int, int]) -> None:
         """Swap the month's stored rows for `rows`, under a new current vintage.
 
         A month's rows exist only under its current vintage, so a first delivery
-        (revision 0) has nothing to delete: no scan of a table whose index is dropped.
+        (revision 0) has nothing to delete. The rows go in sorted by person_id, i.e. in
+        the key's order (one month per insert): SQLite's table is a b-tree on the key,
+        which an insert in key order fills page after page (in source order every row
+        would land on a random page); PostgreSQL's key index is filled in order too.
         """
-        self._maybe_drop_index(rows.height)
         if revision > 0:
             self._execute(f"DELETE FROM {self._table('register_row')} WHERE month = ?", month)
             self._execute(f"UPDATE {self._table('vintage')} SET is_current = FALSE "
                           "WHERE month = ? AND is_current", month)
         vintage_id = self._insert_vintage(month, source, digest, rows.height, revision, stats)
-        rows = rows.with_columns(pl.lit(vintage_id, pl.Int32).alias("vintage_id"))
-        # the contract's types are the stored ones; SQLite: Arrow string views as Polars
-        # holds them, no conversion to plain strings
-        self.db.ingest(self.cursor, "register_row", rows, MICRODATA, as_stored=True)
+        rows = rows.sort("person_id").with_columns(
+            pl.lit(vintage_id, pl.Int32).alias("vintage_id"))
+        # the contract's types are the stored ones but for SQLite's day numbers (storable)
+        self.db.ingest(self.cursor, "register_row", rows, MICRODATA)
 
     def _insert_vintage(self, month: str, source: str, digest: str, row_count: int,
                         revision: int, stats: tuple[int, int, int]) -> int:
@@ -725,34 +728,6 @@ class _Writer:
             f"VALUES (?, {cast}, ?, ?, ?, ?, ?, ?, ?, {synthetic}, TRUE) RETURNING vintage_id",
             month, loaded_at, source, digest, row_count, revision, *stats)
         return int(inserted.item())
-
-    def _maybe_drop_index(self, incoming: int) -> None:
-        """Drop the month index for a load larger than what is stored; rebuilt on commit.
-
-        Building an index once over the finished table is cheaper than maintaining
-        it row by row during a bulk insert that doubles (or creates) the table.
-        """
-        if self.index_dropped:
-            return
-        stored = self._query(f"SELECT COALESCE(SUM(row_count), 0) AS n FROM "
-                             f"{self._table('vintage')} WHERE is_current").item()
-        if incoming > stored:
-            self._execute(f"DROP INDEX {self._table('ix_register_row_month')}")
-            self.index_dropped = True
-
-
-def stored_to_contract_types(stored: pl.DataFrame) -> pl.DataFrame:
-    """Rows read back from either backend in the contract's Polars types.
-
-    SQLite returns dates as text and booleans as integers; PostgreSQL returns them typed.
-    """
-    def as_type(column: str, kind: pl.DataType) -> pl.Expr:
-        col = pl.col(column)
-        if kind == pl.Date() and stored.schema[column] == pl.String():
-            return col.str.to_date("%Y-%m-%d")
-        return col.cast(kind)
-
-    return stored.select(as_type(c, k).alias(c) for c, k in COLUMNS.items())
 
 
 def revision_stats(old: pl.DataFrame, new: pl.DataFrame) -> tuple[int, int, int]:

@@ -78,6 +78,7 @@ from trialmon.schema import (
     computation,
     indicator_value,
     month_status,
+    register_row,
     vintage,
 )
 from trialmon.settings import get_settings
@@ -112,8 +113,6 @@ MEASURE_NEIGHBOURS: dict[str, int] = {
 REGISTER_COLUMNS: dict[str, pl.DataType] = {
     name: dtype for name, dtype in CONTRACT_COLUMNS.items() if name != "sex"
 }
-NULLABLE_TEXT = ("service_type", "unemployment_start", "initial_interview_on",
-                 "plan_updated_on", "last_review_on")
 
 REGISTER_INDICATOR_IDS = [i.id for i in REGISTER_INDICATORS]
 UTC = "UTC"
@@ -167,27 +166,16 @@ def row_bounded_chunks(months: list[str], row_counts: dict[str, int],
 def read_register_rows(url: str, months: list[str]) -> pl.DataFrame:
     """The current register rows of `months`, typed as in the input contract.
 
-    SQLite's ADBC driver infers a column's type from its first values, so nullable
-    text/date columns are read as '' for null (a stable text type) and converted
-    back here; its dates are ISO text and its booleans integers.
+    Read in types that SQLite's ADBC driver infers alike in every batch (it types a
+    column by its first values) and turned into the contract's by `Database.typed`
+    (nulls, SQLite's day numbers and integer booleans).
     """
     db = database(url)
-    columns = ", ".join(db.text_or_empty(c) if c in NULLABLE_TEXT else c
-                        for c in REGISTER_COLUMNS)
     table = db.table_name("register_row", MICRODATA)
-    frame = db.read_frame(f"SELECT {columns} FROM {table} WHERE month IN ({sql_list(months)})",
+    frame = db.read_frame(f"SELECT {db.arrow_columns(register_row, REGISTER_COLUMNS)} "
+                          f"FROM {table} WHERE month IN ({sql_list(months)})",
                           MICRODATA, batch_rows=READ_BATCH_ROWS)
-    return frame.with_columns(_typed(frame, name, dtype) for name, dtype in REGISTER_COLUMNS.items())
-
-
-def _typed(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
-    column = pl.col(name)
-    current = frame.schema[name]
-    if current == pl.String and name in NULLABLE_TEXT:
-        column = pl.when(column == "").then(None).otherwise(column)
-    if dtype == pl.Date() and current == pl.String:
-        return column.str.to_date("%Y-%m-%d").alias(name)
-    return column.cast(dtype).alias(name)
+    return db.typed(frame, register_row, REGISTER_COLUMNS)
 
 
 def current_vintages(url: str) -> pl.DataFrame:

@@ -1,11 +1,19 @@
-"""The schema is created by Alembic on both backends and keeps microdata apart."""
+"""The schema is created by Alembic on both backends, as trialmon/schema.py models it,
+and keeps microdata apart."""
 
+import datetime as dt
+
+import polars as pl
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
+from indicators.engine import read_register_rows
 from shell.pipeline import prepare_database as upgrade
-from trialmon.db import get_engine, sqlite_paths
-from trialmon.schema import metadata
+from trialmon.db import alembic_config, get_engine, is_sqlite, sqlite_paths
+from trialmon.schema import metadata, register_row
 
 
 def test_upgrade_creates_every_table_and_is_repeatable(db_url):
@@ -20,6 +28,88 @@ def test_upgrade_creates_every_table_and_is_repeatable(db_url):
     assert expected_pub <= published
     # person-level rows never sit beside the published tables
     assert "register_row" not in published
+
+
+def test_the_migrations_build_the_schema_that_schema_py_models(db_url):
+    """What Alembic's comparison sees (columns, types, nullability, indexes) and what it
+    does not: primary keys and, on SQLite, which tables are WITHOUT ROWID."""
+    upgrade(db_url)
+    engine = get_engine(db_url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_schemas": True,
+                                                         "compare_type": True})
+        assert compare_metadata(context, metadata) == []
+    inspector = sa.inspect(engine)
+    for table in metadata.tables.values():
+        stored = inspector.get_pk_constraint(table.name, schema=table.schema)
+        assert stored["constrained_columns"] == [c.name for c in table.primary_key], table.name
+    if is_sqlite(db_url):
+        with engine.connect() as conn:
+            without_rowid = {name for name, sql in conn.exec_driver_sql(
+                "SELECT name, sql FROM microdata.sqlite_master WHERE type = 'table' UNION ALL "
+                "SELECT name, sql FROM main.sqlite_master WHERE type = 'table'")
+                             if sql.rstrip().upper().endswith("WITHOUT ROWID")}
+        assert without_rowid == {t.name for t in metadata.tables.values()
+                                 if t.dialect_options["sqlite"]["with_rowid"] is False}
+
+
+# rows as they stood before migration 0010 (SQLite: dates as ADBC wrote them, ISO text):
+# a null date, the earliest a 4-digit year allows, one before 1970 and the epoch itself
+OLD_ROWS = [
+    ("2024-02", "B", "091", 40, "F", True, False, "unemployed", None, "trial",
+     dt.date(1, 1, 1), dt.date(1969, 12, 31), None, dt.date(1970, 1, 1), dt.date(2024, 2, 29)),
+    ("2024-01", "A", "049", 31, "M", False, True, "service", "coaching", "te_office",
+     dt.date(2023, 1, 5), None, dt.date(1900, 1, 1), None, None),
+    ("2024-02", "A", "049", 31, "M", False, True, "other", None, "te_office",
+     dt.date(2023, 1, 5), None, None, None, dt.date(2024, 2, 1)),
+]
+
+
+def test_migration_0010_keeps_every_row_and_its_downgrade_too(db_url, monkeypatch):
+    import trialmon.db
+
+    config = alembic_config(db_url)
+    command.upgrade(config, "0008")
+    sqlite = is_sqlite(db_url)
+    names = [c.name for c in register_row.columns]
+    insert = sa.text(f"INSERT INTO microdata.register_row ({', '.join(names)}) "
+                     f"VALUES ({', '.join(f':{n}' for n in names)})")
+    with get_engine(db_url).begin() as conn:
+        conn.execute(insert, [dict(zip(names, (*row, 1), strict=True)) | (
+            {n: v.isoformat() for n, v in zip(names, row, strict=False)
+             if isinstance(v, dt.date)} if sqlite else {}) for row in OLD_ROWS])
+
+    # as a server's start upgrades (the thresholds of the VACUUM after it lowered to
+    # these few rows' pages)
+    monkeypatch.setattr(trialmon.db, "FREE_SHARE", 0)
+    monkeypatch.setattr(trialmon.db, "FREE_BYTES", 0)
+    trialmon.db.migrate(db_url)
+    expected = sorted((*row, 1) for row in OLD_ROWS)
+    with get_engine(db_url).connect() as conn:
+        assert [tuple(r) for r in conn.execute(sa.select(register_row).order_by(
+            register_row.c.month, register_row.c.person_id))] == expected
+        if sqlite:
+            assert conn.exec_driver_sql(
+                "SELECT registered_on, unemployment_start, initial_interview_on, "
+                "plan_updated_on FROM microdata.register_row WHERE person_id = 'B'").one() == (
+                -719162, -1, None, 0)  # days since 1970-01-01
+            # the old table's pages went back to the file system
+            assert conn.exec_driver_sql("PRAGMA microdata.freelist_count").scalar() == 0
+    read = read_register_rows(db_url, ["2024-01", "2024-02"]).sort("month", "person_id")
+    assert read.rows() == [tuple(v for n, v in zip(names, row, strict=True)
+                                 if n in read.columns) for row in expected]
+    assert read.schema["registered_on"] == pl.Date
+
+    command.downgrade(config, "0008")
+    with get_engine(db_url).connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT * FROM microdata.register_row ORDER BY month, person_id").all()
+    indexes = sa.inspect(get_engine(db_url)).get_indexes("register_row", schema="microdata")
+    old = [tuple(v.isoformat() if sqlite and isinstance(v, dt.date) else v for v in row)
+           for row in expected]
+    assert [tuple(r) for r in rows] == old  # SQLite: as text again (booleans as 0/1 = bool)
+    assert [(i["name"], i["column_names"]) for i in indexes] == [
+        ("ix_register_row_month", ["month"])]
 
 
 def test_sqlite_keeps_microdata_in_its_own_file(sqlite_url):

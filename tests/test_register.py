@@ -135,10 +135,73 @@ def test_example_extract_loads_with_counts_per_month(db, tmp_path):
         "684", 41, "M", True, "laid_off", None, dt.date(2023, 2, 4), dt.date(2022, 8, 10))
     assert [tuple(v) for v in vintages] == [("2024-01", 0, 11, True, False),
                                             ("2024-02", 0, 13, True, False)]
-    # the month index, dropped for the bulk insert into an empty table, is back
-    indexes = sa.inspect(get_engine(db)).get_indexes("register_row", schema="microdata")
-    assert [(i["name"], i["column_names"]) for i in indexes] == [
-        ("ix_register_row_month", ["month"])]
+
+
+def test_rows_are_kept_by_their_key_without_a_month_index(loaded):
+    """(month, person_id) is the primary key and a month's rows are read through its
+    prefix; there is no other index. SQLite: the table is the key's b-tree (WITHOUT
+    ROWID, no automatic index beside it) and its dates are day numbers."""
+    from trialmon.db import is_sqlite
+
+    inspector = sa.inspect(get_engine(loaded))
+    assert inspector.get_pk_constraint("register_row", schema="microdata")[
+        "constrained_columns"] == ["month", "person_id"]
+    assert inspector.get_indexes("register_row", schema="microdata") == []
+    if not is_sqlite(loaded):
+        return
+    with get_engine(loaded).connect() as conn:
+        sql = conn.exec_driver_sql("SELECT sql FROM microdata.sqlite_master "
+                                   "WHERE name = 'register_row'").scalar_one()
+        indexes = conn.exec_driver_sql("PRAGMA microdata.index_list(register_row)").all()
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN SELECT * FROM microdata.register_row "
+                                    "WHERE month = '2024-01'").all()
+        stored = conn.exec_driver_sql(
+            "SELECT typeof(registered_on), registered_on, unemployment_start "
+            "FROM microdata.register_row WHERE month = '2024-01' AND person_id = 'P000000'"
+        ).one()
+    assert sql.rstrip().endswith("WITHOUT ROWID")
+    assert [(i.name, i.origin) for i in indexes] == [("sqlite_autoindex_register_row_1", "pk")]
+    assert "USING PRIMARY KEY (month=?)" in plan[0].detail
+    # 2024-01,P000000,...,2020-08-09,2021-09-07: days since 1970-01-01
+    assert tuple(stored) == ("integer", (dt.date(2020, 8, 9) - dt.date(1970, 1, 1)).days,
+                             (dt.date(2021, 9, 7) - dt.date(1970, 1, 1)).days)
+
+
+def test_dates_come_back_exactly_from_the_earliest_to_the_months_last_day(db):
+    """The contract takes any date of a 4-digit year up to the month's last day: the
+    extremes, the day before 1970-01-01 (a negative day number on SQLite), the epoch
+    and nulls come back as loaded, through every read of the stored rows."""
+    from indicators.engine import read_register_rows
+
+    dates = ["registered_on", "unemployment_start", "initial_interview_on", "plan_updated_on",
+             "last_review_on"]
+    month = typed_example().filter(pl.col("month") == "2024-01").sort("person_id")
+    extremes = pl.DataFrame({
+        "registered_on": [dt.date(1, 1, 1), dt.date(1969, 12, 31), dt.date(1970, 1, 1)],
+        "unemployment_start": [dt.date(1900, 1, 1), None, None],  # P000001/2: not unemployed
+        "initial_interview_on": [None, dt.date(1, 1, 2), dt.date(2024, 1, 31)],
+        "plan_updated_on": [dt.date(2024, 1, 31), None, dt.date(1969, 1, 1)],
+        "last_review_on": [None, None, None],
+    }, schema=dict.fromkeys(dates, pl.Date))
+    month = pl.concat([month.head(3).drop(dates).hstack(extremes).select(month.columns),
+                       month.slice(3)])
+    report = load_register_frames(db, [("extremes", month)], progress=False)
+    assert report.months["2024-01"].outcome == "new"
+
+    assert [r[:15] for r in dump(db)[0]] == month.rows()  # SQLAlchemy (DayNumber on SQLite)
+    assert read_register_rows(db, ["2024-01"]).sort("person_id").select(dates).equals(
+        month.select(dates))  # the computation's read
+    # the loader's own read of the stored rows: a revision compares them with the new ones
+    with get_engine(db).begin() as conn:
+        conn.execute(sa.update(vintage).values(content_hash="pl0.0.0:0000000000000000"))
+    again = load_register_frames(db, [("extremes", month)], progress=False)
+    assert again.months["2024-01"].outcome == "unchanged"
+    changed = month.with_columns(pl.when(pl.col("person_id") == "P000001")
+                                 .then(dt.date(1, 1, 3)).otherwise("initial_interview_on")
+                                 .alias("initial_interview_on"))
+    revised = load_register_frames(db, [("changed", changed)], progress=False).months["2024-01"]
+    assert (revised.outcome, revised.rows_changed, revised.rows_added) == ("revised", 1, 0)
+    assert [r[:15] for r in dump(db)[0]] == changed.rows()
 
 
 def test_loading_the_same_file_twice_changes_nothing(loaded, tmp_path):
@@ -601,8 +664,6 @@ def test_a_problem_in_a_later_month_rolls_back_the_month_written_before(db, tmp_
     assert f"{path}, row 20, column 'sex': value 'X': must be M or F" in str(rejected.value)
     assert written == ["2024-01"]  # January was written before February was checked
     assert dump(db) == ([], [])
-    indexes = sa.inspect(get_engine(db)).get_indexes("register_row", schema="microdata")
-    assert [i["name"] for i in indexes] == ["ix_register_row_month"]  # the drop rolled back
 
 
 def test_the_microdata_file_is_back_in_wal_mode_after_a_load(db, tmp_path):

@@ -12,11 +12,13 @@ Interface:
   owns the serving engine (``Database.published``: published tables only;
   ``connect_published()``, ``read_published(select) -> pl.DataFrame`` for small reads;
   ``dispose()`` before a fork) and the bulk (ADBC, Arrow) side -- connections per
-  schema, reads into Polars, bulk inserts and replaces, table names and SQL text as
-  each backend wants them, and `writers()`: background write threads, one per database
-  file. The dashboard, the API, the exports, the reports and the pipeline reach the
-  published tables only through it; no other module asks which backend it is on (but
-  for the SQLAlchemy helpers below).
+  schema, reads into Polars (``arrow_columns`` and ``typed``: a table's columns read in
+  types that do not depend on which rows come first, and back in Polars types), bulk
+  inserts and replaces (``storable``: a frame in the types a table stores), table names
+  and SQL text as each backend wants them, and `writers()`: background write threads,
+  one per database file. The dashboard, the API, the exports, the reports and the
+  pipeline reach the published tables only through it; no other module asks which
+  backend it is on (but for the SQLAlchemy helpers below).
 * ``get_published_engine(url)``: the implementation of ``Database.published`` (no module
   outside this one calls it; tests/test_least_privilege.py checks).
 * ``lock_for_writing(conn, table)``, ``timestamp_for(conn, moment)``: the backend
@@ -36,6 +38,13 @@ Decisions:
   serving role is granted ``public`` only), so both engines are the same engine.
 * ``migrate`` first looks with the published engine whether the schema is already at
   the newest revision (the usual start of a server) and then touches nothing else.
+  After an upgrade it vacuums a SQLite file that the upgrade left largely free (a
+  rebuilt table's old pages), so a migration that shrinks a table shrinks the file.
+* Dates that SQLite stores in bulk (``microdata.register_row``) are day numbers since
+  1970-01-01 (`trialmon.schema.DayNumber`: the schema says which columns), not ISO
+  text: 2 bytes (3 before 1880 or after 2059) instead of 10, and Arrow's date is that
+  number, so writes and reads cast instead of formatting and parsing. A nullable one is read as `NULL_DAY` for null
+  (SQLite's driver types a column by its first values), as nullable text is read as ''.
 """
 
 from __future__ import annotations
@@ -49,11 +58,15 @@ from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine, make_url
 
-from trialmon.schema import MICRODATA
+from trialmon.schema import MICRODATA, DayNumber, metadata
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: a null day number as an Arrow read of SQLite gets it: no 4-digit year's date is this
+#: far from 1970 (-719,528 is 0000-01-01), and it is a stable integer type for the driver
+NULL_DAY = -(2**31)
 
 
 def is_sqlite(url: str) -> bool:
@@ -133,11 +146,41 @@ def alembic_config(url: str):
 
 def migrate(url: str) -> None:
     """Create or upgrade the schema to the newest migration (reference data is the
-    pipeline's next step: `shell.pipeline.prepare_database`)."""
+    pipeline's next step: `shell.pipeline.prepare_database`), then give the file system
+    back what an upgrade freed (`_return_free_pages`)."""
     from alembic import command  # start-up: as above
 
     if not is_at_head(url):
         command.upgrade(alembic_config(url), "head")
+        _return_free_pages(url)
+
+
+#: a SQLite file is vacuumed after an upgrade when this share of it, and at least
+#: FREE_BYTES, is free pages
+FREE_SHARE, FREE_BYTES = 0.25, 64 << 20
+
+
+def _return_free_pages(url: str) -> None:
+    """SQLite: VACUUM a file in which an upgrade left many free pages. Why: a migration
+    that rebuilds a table (0010: register_row) frees the old table's pages, which SQLite
+    keeps in the file for later writes: the demo's microdata file grew from 1,505 MB to
+    2,210 MB, half of it free, and is 1,013 MB after the VACUUM (8 s). It cannot run in
+    the migration: Alembic runs the migrations in one transaction, VACUUM outside any.
+    A raw connection: SQLAlchemy's would begin one (`_sqlite_engine`)."""
+    if not is_sqlite(url):
+        return
+    raw = get_engine(url).raw_connection()
+    try:
+        cursor = raw.cursor()
+        for schema in ("main", MICRODATA):
+            free, pages, page_size = (cursor.execute(f"PRAGMA {schema}.{pragma}").fetchone()[0]
+                                      for pragma in ("freelist_count", "page_count",
+                                                     "page_size"))
+            if free > FREE_SHARE * pages and free * page_size >= FREE_BYTES:
+                cursor.execute(f"VACUUM {schema}")
+        cursor.close()
+    finally:
+        raw.close()
 
 
 def is_at_head(url: str) -> bool:
@@ -272,10 +315,43 @@ class Database:
             return moment.strftime("%Y-%m-%d %H:%M:%S.%f"), "?"
         return moment.isoformat(), "CAST(? AS TIMESTAMPTZ)"
 
-    def text_or_empty(self, column: str) -> str:
-        """A nullable text column for an Arrow read: SQLite's driver infers a column's
-        type from its first values, so null is read as '' (a stable text type)."""
-        return f"ifnull({column}, '') AS {column}" if self.sqlite else column
+    def arrow_columns(self, table: sa.Table, names: Iterable[str]) -> str:
+        """The SELECT list of an Arrow read of the columns `names` of `table`.
+
+        SQLite's driver infers a column's type from the first values of each batch, so
+        a null must not come first: a nullable text column is read as '' for null (the
+        loaders store no empty text), a nullable day number as `NULL_DAY`. `typed`
+        turns them back into nulls. PostgreSQL's columns are typed: read as they are.
+        """
+        return ", ".join(self._arrow_column(table.c[name]) for name in names)
+
+    def _arrow_column(self, column: sa.Column) -> str:
+        name = column.name
+        if not (self.sqlite and column.nullable):
+            return name
+        if name in _day_number_columns(column.table):
+            return f"coalesce({name}, {NULL_DAY}) AS {name}"
+        if isinstance(column.type, sa.String):
+            return f"ifnull({name}, '') AS {name}"
+        return name
+
+    def typed(self, frame: pl.DataFrame, table: sa.Table, types: dict[str, pl.DataType]
+              ) -> pl.DataFrame:
+        """A frame read with `arrow_columns` as the columns `types` names, in its Polars
+        types: nulls back, SQLite's day numbers as dates and integers as booleans. (No
+        rows: SQLite's driver has no values to infer the types from.)"""
+        if frame.is_empty():
+            return pl.DataFrame(schema=types)
+        return frame.select(self._typed(table.c[name], dtype) for name, dtype in types.items())
+
+    def _typed(self, column: sa.Column, dtype: pl.DataType) -> pl.Expr:
+        value = pl.col(column.name)
+        if self.sqlite and column.nullable:
+            if column.name in _day_number_columns(column.table):
+                value = pl.when(value != NULL_DAY).then(value)
+            elif isinstance(column.type, sa.String):
+                value = pl.when(value != "").then(value)
+        return value.cast(dtype).alias(column.name)
 
     # ------------------------------------------------------------------ connections
 
@@ -371,24 +447,30 @@ class Database:
 
     # ------------------------------------------------------------------ writes
 
-    def storable(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Timestamps as SQLAlchemy stores them on SQLite (text); on PostgreSQL the integer
-        columns as int4 (the tables' Integer: binary COPY needs the exact type)."""
+    def storable(self, frame: pl.DataFrame, table: sa.Table | None = None) -> pl.DataFrame:
+        """`frame` as `table` stores it. SQLite: timestamps as SQLAlchemy's text, the dates
+        of `DayNumber` columns as their day numbers (a cast: Polars holds a date as
+        that number); PostgreSQL: the integer columns as int4 (the tables' Integer:
+        binary COPY needs the exact type)."""
         if not self.sqlite:
             return frame.with_columns(pl.col(pl.Int64).cast(pl.Int32))
+        day_numbers = _day_number_columns(table) if table is not None else frozenset()
         return frame.with_columns(
-            pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-            .dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
-            for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)
+            *(pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+              .dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+              for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)),
+            *(pl.col(name).cast(pl.Int32)
+              for name, dtype in frame.schema.items() if dtype == pl.Date and name in day_numbers),
         )
 
-    def ingest(self, cursor, table: str, frame: pl.DataFrame, schema: str | None = None,
-               *, as_stored: bool = False) -> None:
-        """Append `frame` to `table` in one bulk insert (COPY on PostgreSQL). `as_stored`:
-        the frame already has the stored types (no `storable` conversion)."""
+    def ingest(self, cursor, table: str, frame: pl.DataFrame, schema: str | None = None
+               ) -> None:
+        """Append `frame` to `table` in one bulk insert (COPY on PostgreSQL), in the types
+        the table stores (`storable`)."""
         if not frame.height:
             return
-        frame = frame if as_stored else self.storable(frame)
+        frame = self.storable(frame, metadata.tables.get(f"{schema}.{table}" if schema
+                                                         else table))
         # SQLite: Arrow string views, no copy of the strings into large_string buffers
         arrow = (frame.to_arrow(compat_level=pl.CompatLevel.newest()) if self.sqlite
                  else frame.to_arrow())
@@ -426,6 +508,14 @@ class Database:
         """Delete the rows `delete_where` selects and bulk-insert `frame`, on an open cursor."""
         cursor.execute(f"DELETE FROM {self.table_name(table, schema)} WHERE {delete_where}")
         self.ingest(cursor, table, frame, schema)
+
+
+@functools.cache
+def _day_number_columns(table: sa.Table) -> frozenset[str]:
+    """The columns of `table` that SQLite stores as `DayNumber`s."""
+    dialect = sqlite_dialect.dialect()
+    return frozenset(c.name for c in table.columns
+                     if isinstance(c.type.dialect_impl(dialect), DayNumber))
 
 
 def _run_pragma(raw_connection, pragma: str) -> None:

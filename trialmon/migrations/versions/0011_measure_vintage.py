@@ -1,7 +1,7 @@
 """The municipal counts' data vintage once per (month, measure): table measure_vintage
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 
 Why: every row of ``microdata.municipal_measure`` carried the vintage of its (month,
 measure) -- the same timestamp on each of the ~63,000 municipal rows of a measure in a
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
