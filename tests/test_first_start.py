@@ -12,6 +12,10 @@ the real range is exercised by tests/test_end_to_end.py.
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
 import polars as pl
 import pytest
 import sqlalchemy as sa
@@ -19,7 +23,7 @@ import sqlalchemy as sa
 from dashboard.data import Data
 from shell import pipeline
 from trialmon import domain
-from trialmon.db import database, get_engine
+from trialmon.db import database, get_engine, sqlite_paths
 from trialmon.months import month_range
 
 KEYS = ["indicator", "population", "group", "area_type", "area_code", "month"]
@@ -97,3 +101,17 @@ def test_the_first_view_comes_first_a_restart_finishes_and_the_whole_equals_one_
     assert loaded_months(staged) == DEMO
     with get_engine(staged).connect() as conn:  # no cell was published twice
         assert conn.exec_driver_sql("SELECT count(*) FROM indicator_value_history").scalar() == 0
+    for path in sqlite_paths(staged):  # the finished demo's files are packed
+        assert pages(path) <= packed_pages(path, tmp_path / f"packed-{path.name}") + 2
+
+
+def pages(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute("PRAGMA page_count").fetchone()[0]
+
+
+def packed_pages(path: Path, copy: Path) -> int:
+    """The pages of `path` rebuilt packed (SQLite's VACUUM INTO a new file)."""
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("VACUUM INTO ?", (str(copy),))
+    return pages(copy)
