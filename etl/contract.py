@@ -8,7 +8,10 @@ is then one boolean expression over the parsed columns. A rule's expression is
 true on the rows that break it, so a whole file is checked in one vectorised pass
 and the first offending rows can be named afterwards.
 
-The contract itself: ``register-extract.md`` (the project's input specification).
+The contract itself: ``register-extract.md`` (the project's input specification). The
+values of the category columns (``STATUS_CODES``, ``SERVICE_TYPES``, ``RESPONSIBILITIES``,
+``SEXES``) are defined in `trialmon.domain` and imported here: SQLite stores them as their
+positions in those tuples, so a value may only be appended, never reordered or removed.
 """
 
 from __future__ import annotations
@@ -17,15 +20,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+# The category values have their home in the ground layer, because the schema stores them
+# (on SQLite as positions in these tuples): a value may only be appended, never reordered
+# or removed (trialmon/domain.py). Imported here so the contract names them as before.
+from trialmon.domain import RESPONSIBILITIES, SERVICE_TYPES, SEXES, STATUS_CODES
 from trialmon.months import MONTH_REGEX
 
-STATUS_CODES = ("unemployed", "laid_off", "short_week", "service", "employed_open", "other")
-SERVICE_TYPES = (
-    "pay_subsidy", "labour_training", "coaching", "work_trial", "self_motivated_study",
-    "rehabilitative_work", "job_alternation", "start_grant", "other_service",
-)
-RESPONSIBILITIES = ("trial", "te_office")
-SEXES = ("M", "F")
 UNEMPLOYED_STATUSES = ("unemployed", "laid_off")
 TRUE_TEXT, FALSE_TEXT = ("true", "1"), ("false", "0")
 

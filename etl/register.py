@@ -30,8 +30,8 @@ microdata file takes the load through a rollback journal (pages written once, no
 checkpoint copy), then goes back to WAL. ``register_row`` is keyed by (month, person_id)
 and has no other index (migration 0010): a month's rows are inserted in key order
 (sorted by person_id), so SQLite's WITHOUT ROWID table grows page after page and nothing
-is dropped or rebuilt around a load; the stored types (SQLite's day numbers) are
-``Database``'s business.
+is dropped or rebuilt around a load; the stored types (SQLite's day numbers and category
+codes) are ``Database``'s business.
 
 Memory is bounded by KEEP_ROWS: sources are validated into memory while the load's
 rows fit in it; a source beyond it (a national five-year extract) is validated in
@@ -715,7 +715,8 @@ class _Writer:
         vintage_id = self._insert_vintage(month, source, digest, rows.height, revision, stats)
         rows = rows.sort("person_id").with_columns(
             pl.lit(vintage_id, pl.Int32).alias("vintage_id"))
-        # the contract's types are the stored ones but for SQLite's day numbers (storable)
+        # the contract's types are the stored ones but for SQLite's day numbers and
+        # category codes (storable)
         self.db.ingest(self.cursor, "register_row", rows, MICRODATA)
 
     def _insert_vintage(self, month: str, source: str, digest: str, row_count: int,

@@ -168,7 +168,7 @@ def read_register_rows(url: str, months: list[str]) -> pl.DataFrame:
 
     Read in types that SQLite's ADBC driver infers alike in every batch (it types a
     column by its first values) and turned into the contract's by `Database.typed`
-    (nulls, SQLite's day numbers and integer booleans).
+    (nulls, SQLite's day numbers, its category codes and integer booleans).
     """
     db = database(url)
     table = db.table_name("register_row", MICRODATA)

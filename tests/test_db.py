@@ -53,8 +53,33 @@ def test_the_migrations_build_the_schema_that_schema_py_models(db_url):
                                  if t.dialect_options["sqlite"]["with_rowid"] is False}
 
 
+def test_the_category_values_keep_their_order_because_sqlite_stores_positions():
+    """SQLite stores a register category as its position in these tuples
+    (`trialmon.schema.Coded`, migration 0012): a value may be appended, but moving or
+    removing one would make every stored code read as another value."""
+    from etl import contract
+    from trialmon import domain
+
+    stored = {
+        "STATUS_CODES": ("unemployed", "laid_off", "short_week", "service", "employed_open",
+                         "other"),
+        "SERVICE_TYPES": ("pay_subsidy", "labour_training", "coaching", "work_trial",
+                          "self_motivated_study", "rehabilitative_work", "job_alternation",
+                          "start_grant", "other_service"),
+        "RESPONSIBILITIES": ("trial", "te_office"),
+        "SEXES": ("M", "F"),
+    }
+    for name, values in stored.items():
+        current = getattr(domain, name)
+        assert current[:len(values)] == values, (
+            f"trialmon.domain.{name}: stored codes are positions in it; append new values "
+            "at its end, never reorder or remove one (or write a migration that recodes)")
+        assert getattr(contract, name) is current  # one home: the contract imports it
+
+
 # rows as they stood before migration 0010 (SQLite: dates as ADBC wrote them, ISO text):
-# a null date, the earliest a 4-digit year allows, one before 1970 and the epoch itself
+# a null date, the earliest a 4-digit year allows, one before 1970 and the epoch itself;
+# the category columns' text, among it a null service type (codes after migration 0012)
 OLD_ROWS = [
     ("2024-02", "B", "091", 40, "F", True, False, "unemployed", None, "trial",
      dt.date(1, 1, 1), dt.date(1969, 12, 31), None, dt.date(1970, 1, 1), dt.date(2024, 2, 29)),
@@ -65,7 +90,8 @@ OLD_ROWS = [
 ]
 
 
-def test_migration_0010_keeps_every_row_and_its_downgrade_too(db_url, monkeypatch):
+def test_migrations_0010_and_0012_keep_every_row_and_their_downgrades_too(db_url,
+                                                                           monkeypatch):
     import trialmon.db
 
     config = alembic_config(db_url)
@@ -93,6 +119,13 @@ def test_migration_0010_keeps_every_row_and_its_downgrade_too(db_url, monkeypatc
                 "SELECT registered_on, unemployment_start, initial_interview_on, "
                 "plan_updated_on FROM microdata.register_row WHERE person_id = 'B'").one() == (
                 -719162, -1, None, 0)  # days since 1970-01-01
+            # sex, status, service_type, responsibility: positions in trialmon.domain's
+            assert [tuple(r) for r in conn.exec_driver_sql(
+                "SELECT sex, status, service_type, responsibility, typeof(status) "
+                "FROM microdata.register_row ORDER BY month, person_id")] == [
+                (0, 3, 2, 1, "integer"),  # M, service, coaching, te_office
+                (0, 5, None, 1, "integer"),  # M, other, null, te_office
+                (1, 0, None, 0, "integer")]  # F, unemployed, null, trial
             # the old table's pages went back to the file system
             assert conn.exec_driver_sql("PRAGMA microdata.freelist_count").scalar() == 0
     read = read_register_rows(db_url, ["2024-01", "2024-02"]).sort("month", "person_id")
@@ -110,6 +143,25 @@ def test_migration_0010_keeps_every_row_and_its_downgrade_too(db_url, monkeypatc
     assert [tuple(r) for r in rows] == old  # SQLite: as text again (booleans as 0/1 = bool)
     assert [(i["name"], i["column_names"]) for i in indexes] == [
         ("ix_register_row_month", ["month"])]
+
+
+def test_migration_0012_stops_at_a_category_value_it_cannot_code(sqlite_url):
+    """A hand-edited row with a value outside trialmon.domain's would be coded as null:
+    the migration refuses it, naming the row, and the database stays at 0011."""
+    config = alembic_config(sqlite_url)
+    command.upgrade(config, "0011")
+    row = dict(zip([c.name for c in register_row.columns], (*OLD_ROWS[2], 1), strict=True))
+    with get_engine(sqlite_url).begin() as conn:
+        conn.execute(sa.text("INSERT INTO microdata.register_row VALUES ("
+                             + ", ".join(f":{n}" for n in row) + ")"),
+                     row | {"registered_on": 19362, "last_review_on": 19754,
+                            "service_type": "teleportation"})
+    with pytest.raises(RuntimeError, match="'A'.*teleportation"):
+        command.upgrade(config, "0012")
+    with get_engine(sqlite_url).connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0011"
+        assert conn.exec_driver_sql(
+            "SELECT service_type FROM microdata.register_row").scalar() == "teleportation"
 
 
 def test_sqlite_keeps_microdata_in_its_own_file(sqlite_url):

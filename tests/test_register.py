@@ -159,12 +159,18 @@ def test_rows_are_kept_by_their_key_without_a_month_index(loaded):
             "SELECT typeof(registered_on), registered_on, unemployment_start "
             "FROM microdata.register_row WHERE month = '2024-01' AND person_id = 'P000000'"
         ).one()
+        categories = conn.exec_driver_sql(
+            "SELECT typeof(sex), sex, typeof(status), status, typeof(service_type), "
+            "service_type, typeof(responsibility), responsibility FROM microdata.register_row "
+            "WHERE month = '2024-01' AND person_id = 'P000000'").one()
     assert sql.rstrip().endswith("WITHOUT ROWID")
     assert [(i.name, i.origin) for i in indexes] == [("sqlite_autoindex_register_row_1", "pk")]
     assert "USING PRIMARY KEY (month=?)" in plan[0].detail
     # 2024-01,P000000,...,2020-08-09,2021-09-07: days since 1970-01-01
     assert tuple(stored) == ("integer", (dt.date(2020, 8, 9) - dt.date(1970, 1, 1)).days,
                              (dt.date(2021, 9, 7) - dt.date(1970, 1, 1)).days)
+    # 2024-01,P000000,...,M,...,unemployed,,trial: positions in trialmon.domain's tuples
+    assert tuple(categories) == ("integer", 0, "integer", 0, "null", None, "integer", 0)
 
 
 def test_dates_come_back_exactly_from_the_earliest_to_the_months_last_day(db):
@@ -202,6 +208,107 @@ def test_dates_come_back_exactly_from_the_earliest_to_the_months_last_day(db):
     revised = load_register_frames(db, [("changed", changed)], progress=False).months["2024-01"]
     assert (revised.outcome, revised.rows_changed, revised.rows_added) == ("revised", 1, 0)
     assert [r[:15] for r in dump(db)[0]] == changed.rows()
+
+
+def _every_category(month: str) -> pl.DataFrame:
+    """Valid rows of `month` with every value of every category column: each service
+    type (status 'service'), each other status, both sexes and both responsibilities."""
+    from trialmon.domain import SERVICE_TYPES, STATUS_CODES
+
+    statuses = [("service", s) for s in SERVICE_TYPES]
+    statuses += [(s, None) for s in STATUS_CODES if s != "service"]
+    n = len(statuses)
+    unemployed = [s in ("unemployed", "laid_off") for s, _ in statuses]
+    return pl.DataFrame({
+        "month": [month] * n, "person_id": [f"C{i:03d}" for i in range(n)],
+        "municipality_code": ["091"] * n, "age": [30 + i for i in range(n)],
+        "sex": [("M", "F")[i % 2] for i in range(n)],
+        "foreign_language": [i % 3 == 0 for i in range(n)],
+        "earnings_related": [i % 2 == 0 for i in range(n)],
+        "status": [s for s, _ in statuses], "service_type": [t for _, t in statuses],
+        "responsibility": [("te_office", "trial")[i % 2] for i in range(n)],
+        "registered_on": [dt.date(2023, 1, 1 + i) for i in range(n)],
+        "unemployment_start": [dt.date(2023, 2, 1) if u else None for u in unemployed],
+        "initial_interview_on": [None] * n, "plan_updated_on": [None] * n,
+        "last_review_on": [None] * n,
+    }, schema={c: (pl.Int16 if c == "age" else pl.Date if c.endswith(("_on", "_start"))
+                   else pl.Boolean if c in ("foreign_language", "earnings_related")
+                   else pl.String) for c in COLUMNS})
+
+
+def test_category_values_come_back_exactly_through_every_read_and_a_revision(db):
+    """Every value of the category columns (SQLite: stored as codes, `schema.Coded`) and a
+    null service type come back as loaded: through SQLAlchemy, the computation's read and
+    the loader's own read, which a revision compares with the new rows."""
+    from indicators.engine import read_register_rows
+    from trialmon.db import is_sqlite
+
+    month = _every_category("2024-01")
+    categories = ["sex", "status", "service_type", "responsibility"]
+    assert load_register_frames(db, [("categories", month)],
+                                progress=False).months["2024-01"].outcome == "new"
+    assert [r[:15] for r in dump(db)[0]] == month.rows()  # SQLAlchemy (Coded on SQLite)
+    read = read_register_rows(db, ["2024-01"]).sort("person_id")  # the computation's
+    assert read.equals(month.select(read.columns))  # (without sex): text again
+    assert set(categories) - set(read.columns) == {"sex"}
+    if is_sqlite(db):
+        with get_engine(db).connect() as conn:
+            stored = conn.exec_driver_sql(
+                "SELECT DISTINCT typeof(sex), typeof(status), typeof(responsibility), "
+                "typeof(service_type) FROM microdata.register_row").all()
+            services = conn.exec_driver_sql(
+                "SELECT service_type FROM microdata.register_row WHERE status = 3 "
+                "ORDER BY person_id").scalars().all()
+        assert {tuple(r) for r in stored} == {("integer",) * 4, ("integer",) * 3 + ("null",)}
+        assert services == list(range(9))  # positions in SERVICE_TYPES, in its order
+
+    # a revision: the loader reads the stored rows back to count what changed
+    swaps = {"sex": {"M": "F", "F": "M"}, "responsibility": {"trial": "te_office",
+                                                              "te_office": "trial"}}
+    changed = month.with_columns(
+        *(pl.when(pl.col("person_id") == "C000").then(pl.col(c).replace_strict(m))
+          .otherwise(c).alias(c) for c, m in swaps.items()),
+        pl.when(pl.col("person_id") == "C001").then(pl.lit("other_service"))
+        .otherwise("service_type").alias("service_type"),  # labour_training -> other_service
+        pl.when(pl.col("person_id") == "C011").then(pl.lit("employed_open"))
+        .otherwise("status").alias("status"),  # short_week -> employed_open
+    )
+    revised = load_register_frames(db, [("changed", changed)], progress=False).months["2024-01"]
+    assert (revised.outcome, revised.rows_changed, revised.rows_added,
+            revised.rows_removed) == ("revised", 3, 0, 0)
+    assert [r[:15] for r in dump(db)[0]] == changed.rows()
+    read = read_register_rows(db, ["2024-01"]).sort("person_id")
+    assert read.equals(changed.select(read.columns))
+    # the same rows under another hash: compared through the loader's read, unchanged
+    with get_engine(db).begin() as conn:
+        conn.execute(sa.update(vintage).values(content_hash="pl0.0.0:0000000000000000"))
+    assert load_register_frames(db, [("changed", changed)],
+                                progress=False).months["2024-01"].outcome == "unchanged"
+
+
+def test_a_category_value_outside_the_domain_is_never_stored(db):
+    """The contract rejects it before anything is written; were a write ever handed one,
+    the conversion to a code fails loudly instead of storing a null (SQLite: `Database.
+    storable`'s strict cast; SQLAlchemy statements: `Coded`)."""
+    import polars.exceptions
+
+    from trialmon.db import database, is_sqlite
+
+    month = _every_category("2024-01").with_columns(
+        pl.when(pl.col("person_id") == "C000").then(pl.lit("teleported"))
+        .otherwise("service_type").alias("service_type"))
+    with pytest.raises(InputRejected, match="unknown service type code"):
+        load_register_frames(db, [("bad", month)], progress=False)
+    assert dump(db)[0] == []
+    if not is_sqlite(db):
+        return
+    with pytest.raises(polars.exceptions.InvalidOperationError, match="teleported"):
+        database(db).storable(month, register_row)
+    row = month.row(0, named=True) | {"vintage_id": 1}
+    with pytest.raises(sa.exc.StatementError, match="teleported"), \
+            get_engine(db).begin() as conn:
+        conn.execute(sa.insert(register_row), [row])
+    assert dump(db)[0] == []
 
 
 def test_loading_the_same_file_twice_changes_nothing(loaded, tmp_path):

@@ -40,11 +40,16 @@ Decisions:
   the newest revision (the usual start of a server) and then touches nothing else.
   After an upgrade it vacuums a SQLite file that the upgrade left largely free (a
   rebuilt table's old pages), so a migration that shrinks a table shrinks the file.
-* Dates that SQLite stores in bulk (``microdata.register_row``) are day numbers since
-  1970-01-01 (`trialmon.schema.DayNumber`: the schema says which columns), not ISO
+* What SQLite stores in bulk (``microdata.register_row``) is stored compactly, and the
+  table says how (its columns' SQLite variants, `_sqlite_types`; no column is named
+  here): dates as day numbers since 1970-01-01 (`trialmon.schema.DayNumber`), not ISO
   text: 2 bytes (3 before 1880 or after 2059) instead of 10, and Arrow's date is that
-  number, so writes and reads cast instead of formatting and parsing. A nullable one is read as `NULL_DAY` for null
-  (SQLite's driver types a column by its first values), as nullable text is read as ''.
+  number, so writes and reads cast instead of formatting and parsing; category text as
+  its position in the column's values (`trialmon.schema.Coded`): 0-1 bytes instead of
+  1-16, converted through a Polars Enum on writing (strict: a value outside the list
+  fails the write, it is never stored as null) and a lookup on reading. SQLite's driver
+  types a column by its first values, so a nullable column is read with a non-null
+  stand-in for null: `NULL_DAY`, `NULL_CODE`, '' for text.
 """
 
 from __future__ import annotations
@@ -61,12 +66,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine, make_url
 
-from trialmon.schema import MICRODATA, DayNumber, metadata
+from trialmon.schema import MICRODATA, Coded, DayNumber, metadata
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: a null day number as an Arrow read of SQLite gets it: no 4-digit year's date is this
 #: far from 1970 (-719,528 is 0000-01-01), and it is a stable integer type for the driver
 NULL_DAY = -(2**31)
+#: a null category code as an Arrow read of SQLite gets it (codes are positions, >= 0)
+NULL_CODE = -1
 
 
 def is_sqlite(url: str) -> bool:
@@ -328,8 +335,9 @@ class Database:
 
         SQLite's driver infers a column's type from the first values of each batch, so
         a null must not come first: a nullable text column is read as '' for null (the
-        loaders store no empty text), a nullable day number as `NULL_DAY`. `typed`
-        turns them back into nulls. PostgreSQL's columns are typed: read as they are.
+        loaders store no empty text), a nullable day number as `NULL_DAY`, a nullable
+        category code as `NULL_CODE`. `typed` turns them back into nulls (and codes
+        into their text). PostgreSQL's columns are typed: read as they are.
         """
         return ", ".join(self._arrow_column(table.c[name]) for name in names)
 
@@ -337,28 +345,40 @@ class Database:
         name = column.name
         if not (self.sqlite and column.nullable):
             return name
-        if name in _day_number_columns(column.table):
+        stored = _sqlite_types(column.table)[name]
+        if isinstance(stored, DayNumber):
             return f"coalesce({name}, {NULL_DAY}) AS {name}"
-        if isinstance(column.type, sa.String):
+        if isinstance(stored, Coded):
+            return f"coalesce({name}, {NULL_CODE}) AS {name}"
+        if isinstance(stored, sa.String):
             return f"ifnull({name}, '') AS {name}"
         return name
 
     def typed(self, frame: pl.DataFrame, table: sa.Table, types: dict[str, pl.DataType]
               ) -> pl.DataFrame:
         """A frame read with `arrow_columns` as the columns `types` names, in its Polars
-        types: nulls back, SQLite's day numbers as dates and integers as booleans. (No
-        rows: SQLite's driver has no values to infer the types from.)"""
+        types: nulls back, SQLite's day numbers as dates, its category codes as their
+        text and integers as booleans. (No rows: SQLite's driver has no values to infer
+        the types from.)"""
         if frame.is_empty():
             return pl.DataFrame(schema=types)
         return frame.select(self._typed(table.c[name], dtype) for name, dtype in types.items())
 
     def _typed(self, column: sa.Column, dtype: pl.DataType) -> pl.Expr:
         value = pl.col(column.name)
-        if self.sqlite and column.nullable:
-            if column.name in _day_number_columns(column.table):
-                value = pl.when(value != NULL_DAY).then(value)
-            elif isinstance(column.type, sa.String):
-                value = pl.when(value != "").then(value)
+        if not self.sqlite:
+            return value.cast(dtype).alias(column.name)
+        stored = _sqlite_types(column.table)[column.name]
+        if isinstance(stored, Coded):
+            code = pl.when(value != NULL_CODE).then(value) if column.nullable else value
+            # a lookup by position; a code that is no position (negative, beyond the
+            # values) fails the cast or the gather instead of reading as another value
+            value = pl.lit(pl.Series(stored.values, dtype=pl.String)).gather(
+                code.cast(pl.UInt32))
+        elif column.nullable and isinstance(stored, DayNumber):
+            value = pl.when(value != NULL_DAY).then(value)
+        elif column.nullable and isinstance(stored, sa.String):
+            value = pl.when(value != "").then(value)
         return value.cast(dtype).alias(column.name)
 
     # ------------------------------------------------------------------ connections
@@ -458,17 +478,21 @@ class Database:
     def storable(self, frame: pl.DataFrame, table: sa.Table | None = None) -> pl.DataFrame:
         """`frame` as `table` stores it. SQLite: timestamps as SQLAlchemy's text, the dates
         of `DayNumber` columns as their day numbers (a cast: Polars holds a date as
-        that number); PostgreSQL: the integer columns as int4 (the tables' Integer:
-        binary COPY needs the exact type)."""
+        that number), the text of `Coded` columns as its code (a strict cast to an Enum
+        of the column's values, whose physical value is the position: a value outside
+        them raises, it is never written as null); PostgreSQL: the integer columns as
+        int4 (the tables' Integer: binary COPY needs the exact type)."""
         if not self.sqlite:
             return frame.with_columns(pl.col(pl.Int64).cast(pl.Int32))
-        day_numbers = _day_number_columns(table) if table is not None else frozenset()
+        stored = _sqlite_types(table) if table is not None else {}
         return frame.with_columns(
             *(pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
               .dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
               for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)),
-            *(pl.col(name).cast(pl.Int32)
-              for name, dtype in frame.schema.items() if dtype == pl.Date and name in day_numbers),
+            *(pl.col(name).cast(pl.Int32) for name, dtype in frame.schema.items()
+              if dtype == pl.Date and isinstance(stored.get(name), DayNumber)),
+            *(pl.col(name).cast(pl.Enum(stored[name].values)).to_physical().cast(pl.Int16)
+              for name in frame.columns if isinstance(stored.get(name), Coded)),
         )
 
     def ingest(self, cursor, table: str, frame: pl.DataFrame, schema: str | None = None
@@ -519,11 +543,11 @@ class Database:
 
 
 @functools.cache
-def _day_number_columns(table: sa.Table) -> frozenset[str]:
-    """The columns of `table` that SQLite stores as `DayNumber`s."""
+def _sqlite_types(table: sa.Table) -> dict[str, sa.types.TypeEngine]:
+    """The type SQLite stores each column of `table` in: its SQLite variant where it has
+    one (`DayNumber`, `Coded`), else its type."""
     dialect = sqlite_dialect.dialect()
-    return frozenset(c.name for c in table.columns
-                     if isinstance(c.type.dialect_impl(dialect), DayNumber))
+    return {c.name: c.type.dialect_impl(dialect) for c in table.columns}
 
 
 def _run_pragma(raw_connection, pragma: str) -> None:

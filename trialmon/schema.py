@@ -11,6 +11,12 @@ Two namespaces keep person-level data away from what is published:
 
 Schema changes go through Alembic (``trialmon/migrations``); this module is the
 model the migrations are written from.
+
+Where SQLite would store bulk columns wastefully, a column has a SQLite variant of its
+type that SQLAlchemy statements do not see (they bind and read the same Python values on
+both backends): `DayNumber` for dates, `Coded` for category text. `trialmon.db.Database`
+reads the same variants for its Arrow writes and reads, so the table is the one place
+that says how a column is stored.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+
+from trialmon.domain import RESPONSIBILITIES, SERVICE_TYPES, SEXES, STATUS_CODES
 
 MICRODATA = "microdata"
 
@@ -56,6 +64,49 @@ def day_number_date() -> sa.types.TypeEngine:
     return sa.Date().with_variant(DayNumber(), "sqlite")
 
 
+class Coded(sa.types.TypeDecorator):
+    """A category stored as a SMALLINT: its position in `values` (0, 1, 2 ...).
+
+    Why: SQLite stores text as it comes: the register's category columns took about 20
+    bytes a row. It stores the integers 0 and 1 in no payload byte at all and 2..127 in
+    one, so a code costs 0-1 bytes instead of 1-16 bytes of text (the default demo's
+    register_row: see migration 0012). SQLAlchemy statements still bind and read the
+    text; `trialmon.db.Database` converts Arrow writes and reads from the same `values`.
+    Because a stored code is a position, `values` may only be appended to, never
+    reordered or shortened (trialmon.domain). Used on SQLite only: PostgreSQL keeps text.
+    """
+
+    impl = sa.SmallInteger
+    cache_ok = True
+
+    def __init__(self, values: tuple[str, ...]):
+        super().__init__()
+        self.values = tuple(values)
+
+    @property
+    def python_type(self) -> type:
+        return str
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value not in self.values:  # never stored as null or as a wrong code
+            raise ValueError(f"{value!r} is not one of {self.values}")
+        return self.values.index(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if not 0 <= value < len(self.values):
+            raise ValueError(f"stored code {value} is not a position in {self.values}")
+        return self.values[value]
+
+
+def coded_text(length: int, values: tuple[str, ...]) -> sa.types.TypeEngine:
+    """A VARCHAR(`length`) on PostgreSQL, a `Coded(values)` on SQLite."""
+    return sa.String(length).with_variant(Coded(values), "sqlite")
+
+
 # --------------------------------------------------------------------------- microdata
 
 register_row = sa.Table(
@@ -65,12 +116,12 @@ register_row = sa.Table(
     sa.Column("person_id", sa.String(64), nullable=False),
     sa.Column("municipality_code", sa.String(3), nullable=False),
     sa.Column("age", sa.SmallInteger, nullable=False),
-    sa.Column("sex", sa.String(1), nullable=False),
+    sa.Column("sex", coded_text(1, SEXES), nullable=False),
     sa.Column("foreign_language", sa.Boolean, nullable=False),
     sa.Column("earnings_related", sa.Boolean, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("service_type", sa.String(24)),
-    sa.Column("responsibility", sa.String(10), nullable=False),
+    sa.Column("status", coded_text(16, STATUS_CODES), nullable=False),
+    sa.Column("service_type", coded_text(24, SERVICE_TYPES)),
+    sa.Column("responsibility", coded_text(10, RESPONSIBILITIES), nullable=False),
     sa.Column("registered_on", day_number_date(), nullable=False),
     sa.Column("unemployment_start", day_number_date()),
     sa.Column("initial_interview_on", day_number_date()),
@@ -79,7 +130,8 @@ register_row = sa.Table(
     sa.Column("vintage_id", sa.Integer, nullable=False),
     sa.PrimaryKeyConstraint("month", "person_id"),
     schema=MICRODATA,
-    sqlite_with_rowid=False,  # clustered on the key, dates as day numbers (migration 0010)
+    # clustered on the key, dates as day numbers (migration 0010), categories as codes (0012)
+    sqlite_with_rowid=False,
 )
 """One jobseeker on one month's calculation date (the input contract), current vintage only.
 Rows are written and read a month at a time: the key's prefix (month) selects them on
