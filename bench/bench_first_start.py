@@ -80,8 +80,10 @@ def main() -> None:
     print(f"  dashboard up with data: {up:.1f} s ({first_view} months published)")
     print(f"  all {MONTHS} months published: {history:.1f} s")
     print(f"  complete (effects and bulk files too): {complete:.1f} s")
-    print(f"  peak memory of the process tree: {peak / 2**30:.2f} GB")
-    print(f"  data folder: {size / 2**30:.2f} GB")
+    print(f"  peak memory of the process tree: {peak / 2**30:.2f} GiB")
+    files = ", ".join(f"{p.name} {p.stat().st_size / 1e6:,.0f} MB"
+                      for p in sorted(data.glob("*.sqlite")))
+    print(f"  data folder: {size / 1e6:,.0f} MB = {size / 2**30:.2f} GiB ({files})")
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
 
