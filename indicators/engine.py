@@ -68,7 +68,7 @@ from indicators.disclosure import WorkerPool, protect
 from indicators.measures import months_read, municipal_measures, sorted_by_codes
 from indicators.provenance import DisclosureRule, computation_frame, new_computation
 from indicators.registry import MEASURES, REGISTER_INDICATORS
-from trialmon.db import Database, Writers, as_database, database, get_engine, sql_list
+from trialmon.db import Database, Writers, database, get_engine, sql_list
 from trialmon.months import as_utc, check_month, shift_month, to_utc_datetime
 from trialmon.progress import progress_bar
 from trialmon.schema import (
@@ -208,9 +208,9 @@ def write_municipal(url: str, months: list[str], municipal: pl.DataFrame,
         db.replace_rows(cursor, "measure_vintage", in_months, by_measure, MICRODATA)
 
 
-def stored_measure_vintages(db: Database | str, months: list[str]) -> pl.DataFrame:
+def stored_measure_vintages(url: str, months: list[str]) -> pl.DataFrame:
     """[month, measure, vintage] of the stored municipal counts of `months`."""
-    db = as_database(db)
+    db = database(url)
     table = db.table_name("measure_vintage", MICRODATA)
     frame = db.read_frame(f"SELECT month, measure, vintage FROM {table} "
                           f"WHERE month IN ({sql_list(months)})", MICRODATA)
